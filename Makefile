@@ -1,0 +1,61 @@
+# OmniAR. `make` lists the targets.
+
+GO           ?= go
+PYTHON       = /usr/bin/python3
+FUZZTIME     ?= 2m
+FUZZ_TARGETS ?= ./nn/ckpt:FuzzLoad
+
+APT_BUILD := libopenblas-dev pkg-config
+APT_PY    := python3-torch python3-numpy python3-scipy
+SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# apt-install installs those of the Debian packages $(1) that are missing.
+define apt-install
+	@command -v dpkg-query >/dev/null || { echo "not Debian: install $(1) by hand"; exit 0; }; \
+	missing=; for p in $(1); do \
+	  case "$$(dpkg-query -W -f='$${Status}' $$p 2>/dev/null)" in \
+	    *" ok installed") ;; *) missing="$$missing $$p" ;; esac; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt-get install$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	fi
+endef
+
+.DEFAULT_GOAL := help
+.PHONY: help deps deps-build deps-py build test fuzz fixtures bench
+
+help: ## list the targets
+	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+deps: ## all dependencies: deps-build + deps-py
+	$(call apt-install,$(APT_BUILD) $(APT_PY))
+	$(GO) mod download
+
+deps-build: ## what build and test need: libopenblas-dev, pkg-config, Go modules
+	$(call apt-install,$(APT_BUILD))
+	$(GO) mod download
+
+deps-py: ## what tools/ needs: python3-torch, python3-numpy, python3-scipy
+	$(call apt-install,$(APT_PY))
+
+build: deps-build ## build bin/omniar
+	$(GO) build -o bin/omniar ./cmd/omniar
+
+test: deps-build ## go vet and go test, all packages
+	$(GO) vet ./...
+	$(GO) test -timeout 20m ./...
+
+fuzz: deps-build ## run each FUZZ_TARGETS entry (pkg:FuzzName) for FUZZTIME
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t#*:}; \
+	  echo "$(GO) test -run='^$$' -fuzz='^$$name$$' -fuzztime=$(FUZZTIME) $$pkg"; \
+	  $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	done
+
+fixtures: deps-py ## regenerate testdata/ fixtures with PyTorch
+	$(PYTHON) tools/make_fixtures.py
+
+bench: deps build ## run the benchmarks (bin/omniar bench)
+	./bin/omniar bench
