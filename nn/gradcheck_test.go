@@ -124,7 +124,7 @@ func evaluate(t *testing.T, tc testCase, r []float32) result {
 	if err := vm.RunAll(); err != nil {
 		t.Fatalf("%s: run: %v", tc.name, err)
 	}
-	res := result{out: append([]float32(nil), outV.Data().([]float32)...), shape: outV.Shape().Clone(),
+	res := result{out: floats(outV), shape: outV.Shape().Clone(),
 		loss: float64(scalarValue(loss.Value())), grads: map[string][]float32{}}
 	for i, n := range wrt {
 		gv, err := n.Grad()
@@ -144,7 +144,7 @@ func forwardOnly(t *testing.T, g *G.ExprGraph, out *G.Node) result {
 	if err := vm.RunAll(); err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	return result{out: append([]float32(nil), outV.Data().([]float32)...), shape: outV.Shape().Clone()}
+	return result{out: floats(outV), shape: outV.Shape().Clone()}
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -205,4 +205,12 @@ func lossOf(t *testing.T, tc testCase, r []float32) float64 {
 		s += float64(v) * float64(r[i])
 	}
 	return s
+}
+
+// floats copies a tensor's or scalar's values.
+func floats(v G.Value) []float32 {
+	if f, ok := v.(*G.F32); ok {
+		return []float32{float32(*f)}
+	}
+	return append([]float32(nil), v.Data().([]float32)...)
 }
