@@ -24,7 +24,7 @@ type weightedSumK struct {
 	nd int
 }
 
-func (weightedSumK) String() string     { return "WeightedSum" }
+func (weightedSumK) String() string       { return "WeightedSum" }
 func (k weightedSumK) dims() ([]int, int) { return []int{k.nd}, 0 }
 func (k weightedSumK) shape(in []tensor.Shape) (tensor.Shape, error) {
 	return tensor.ScalarShape(), nil

@@ -5,6 +5,7 @@ import (
 	"hash"
 	"hash/fnv"
 	"sync/atomic"
+	"time"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -107,6 +108,9 @@ func (o *op) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if OpStats != nil {
+		defer func(t0 time.Time) { OpStats.add(o.k.String(), time.Since(t0)) }(time.Now())
+	}
 	if s.IsScalar() {
 		var buf [1]float32
 		if err := o.k.forward(buf[:], in); err != nil {
@@ -159,4 +163,3 @@ func want(k kernel, i int, s tensor.Shape, n int) error {
 	}
 	return nil
 }
-

@@ -85,12 +85,14 @@ func (k swigluK) shape(in []tensor.Shape) (tensor.Shape, error) {
 func (swigluK) forward(y []float32, in []*tensor.Dense) error {
 	x := in[0].Float32s()
 	h := in[0].Shape()[1] / 2
-	for r := 0; r < in[0].Shape()[0]; r++ {
-		a, b, yr := x[2*r*h:(2*r+1)*h], x[(2*r+1)*h:(2*r+2)*h], y[r*h:(r+1)*h]
-		for j, v := range a {
-			yr[j] = v * sigmoid32(v) * b[j]
+	parallelFor(in[0].Shape()[0], 16, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			a, b, yr := x[2*r*h:(2*r+1)*h], x[(2*r+1)*h:(2*r+2)*h], y[r*h:(r+1)*h]
+			for j, v := range a {
+				yr[j] = v * sigmoid32(v) * b[j]
+			}
 		}
-	}
+	})
 	return nil
 }
 func (swigluK) diffWRT() []bool { return []bool{true} }
@@ -108,14 +110,16 @@ func (swigluGradK) shape(in []tensor.Shape) (tensor.Shape, error) { return in[0]
 func (swigluGradK) forward(dx []float32, in []*tensor.Dense) error {
 	x, dy := in[0].Float32s(), in[1].Float32s()
 	h := in[0].Shape()[1] / 2
-	for r := 0; r < in[0].Shape()[0]; r++ {
-		a, b, g := x[2*r*h:(2*r+1)*h], x[(2*r+1)*h:(2*r+2)*h], dy[r*h:(r+1)*h]
-		da, db := dx[2*r*h:(2*r+1)*h], dx[(2*r+1)*h:(2*r+2)*h]
-		for j, v := range a {
-			s := sigmoid32(v)
-			da[j] = g[j] * b[j] * s * (1 + v*(1-s))
-			db[j] = g[j] * v * s
+	parallelFor(in[0].Shape()[0], 16, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			a, b, g := x[2*r*h:(2*r+1)*h], x[(2*r+1)*h:(2*r+2)*h], dy[r*h:(r+1)*h]
+			da, db := dx[2*r*h:(2*r+1)*h], dx[(2*r+1)*h:(2*r+2)*h]
+			for j, v := range a {
+				s := sigmoid32(v)
+				da[j] = g[j] * b[j] * s * (1 + v*(1-s))
+				db[j] = g[j] * v * s
+			}
 		}
-	}
+	})
 	return nil
 }

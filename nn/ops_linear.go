@@ -89,7 +89,7 @@ func (k linearK) backward(in G.Nodes, _, dy *G.Node) (G.Nodes, error) {
 // linearDxK is dx = dy·W: dy [N, out], W [out, in] → [N, in].
 type linearDxK struct{}
 
-func (linearDxK) String() string       { return "LinearDx" }
+func (linearDxK) String() string     { return "LinearDx" }
 func (linearDxK) dims() ([]int, int) { return []int{2, 2}, 2 }
 func (k linearDxK) shape(in []tensor.Shape) (tensor.Shape, error) {
 	return tensor.Shape{in[0][0], in[1][1]}, nil
@@ -103,7 +103,7 @@ func (linearDxK) forward(dx []float32, in []*tensor.Dense) error {
 // linearDwK is dW = dyᵀ·x: dy [N, out], x [N, in] → [out, in].
 type linearDwK struct{}
 
-func (linearDwK) String() string       { return "LinearDw" }
+func (linearDwK) String() string     { return "LinearDw" }
 func (linearDwK) dims() ([]int, int) { return []int{2, 2}, 2 }
 func (k linearDwK) shape(in []tensor.Shape) (tensor.Shape, error) {
 	return tensor.Shape{in[0][1], in[1][1]}, nil
@@ -117,7 +117,7 @@ func (linearDwK) forward(dw []float32, in []*tensor.Dense) error {
 // colSumK sums the rows of a matrix: [N, D] → [D] (the gradient of a bias).
 type colSumK struct{}
 
-func (colSumK) String() string       { return "ColSum" }
+func (colSumK) String() string     { return "ColSum" }
 func (colSumK) dims() ([]int, int) { return []int{2}, 1 }
 func (colSumK) shape(in []tensor.Shape) (tensor.Shape, error) {
 	return tensor.Shape{in[0][1]}, nil

@@ -114,3 +114,43 @@ def cases(write):
         write("nn", name, {"q": rn(b * t, h * hd), "k": rn(b * t, h * hd), "v": rn(b * t, h * hd),
                            "allow": allow.to(torch.float64)},
               lambda q, k, v, allow: attention(q, k, v, b, t, h, allow > 0.5), params, no_grad=("allow",))
+    block_cases(write)
+
+
+def rmsnorm(x, w, eps=1e-5):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+
+
+def block(x, p, b, t, heads, ang, allow, prefix=""):
+    """The pre-norm block of nn.Block: attention with RoPE, then a SwiGLU FFN."""
+    d = x.shape[1]
+    h = rmsnorm(x, p[prefix + "attn_norm.weight"])
+    q = rope(h @ p[prefix + "attn.wq.weight"].T, ang, d // heads)
+    k = rope(h @ p[prefix + "attn.wk.weight"].T, ang, d // heads)
+    v = h @ p[prefix + "attn.wv.weight"].T
+    x = x + attention(q, k, v, b, t, heads, allow) @ p[prefix + "attn.wo.weight"].T
+    h = rmsnorm(x, p[prefix + "ffn_norm.weight"])
+    gu = h @ p[prefix + "ffn.gate_up.weight"].T
+    a, u = gu.chunk(2, dim=-1)
+    return x + (F.silu(a) * u) @ p[prefix + "ffn.down.weight"].T
+
+
+def block_cases(write):
+    g = torch.Generator().manual_seed(2)
+    b, t, d, heads, hidden = 2, 5, 16, 2, 24
+
+    def rn(*s, scale=1.0):
+        return torch.randn(*s, generator=g, dtype=torch.float64) * scale
+
+    params = {
+        "attn_norm.weight": 1 + rn(d, scale=0.1), "ffn_norm.weight": 1 + rn(d, scale=0.1),
+        "attn.wq.weight": rn(d, d, scale=0.3), "attn.wk.weight": rn(d, d, scale=0.3),
+        "attn.wv.weight": rn(d, d, scale=0.3), "attn.wo.weight": rn(d, d, scale=0.3),
+        "ffn.gate_up.weight": rn(2 * hidden, d, scale=0.3), "ffn.down.weight": rn(d, hidden, scale=0.3),
+    }
+    pos = torch.arange(t, dtype=torch.float64).repeat(b)[:, None]
+    ang = rope_angles(pos, [d // heads // 2], d // heads, 10000.0)
+    inputs = {"x": rn(b * t, d)}
+    inputs.update(params)
+    write("nn", "block", inputs, lambda x, **p: block(x, p, b, t, heads, ang, causal(t)),
+          {"b": b, "t": t, "dim": d, "heads": heads, "hidden": hidden})

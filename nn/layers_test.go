@@ -1,0 +1,69 @@
+package nn
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestBlockTorch checks a whole pre-norm block (RMSNorm, RoPE attention,
+// SwiGLU, residuals) and Program's backward pass against PyTorch.
+func TestBlockTorch(t *testing.T) {
+	fx := loadFixture(t, "block")
+	p := func(k string) int { return int(fx.params[k].(float64)) }
+	b, tt, dim, heads := p("b"), p("t"), p("dim"), p("heads")
+	bld := NewBuilder(1)
+	x := bld.Param("x", false, Const(0), b*tt, dim)
+	blk, err := NewBlock(bld, "blk", BlockConfig{Dim: dim, Heads: heads, Hidden: p("hidden"), NormEps: 1e-5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range bld.Params() {
+		src, ok := fx.inputs[strings.TrimPrefix(q.Name(), "blk.")]
+		if !ok {
+			t.Fatalf("fixture has no tensor for %s", q.Name())
+		}
+		copy(q.Data(), src.Float32s())
+	}
+	rope, err := NewRope(dim/heads, []int{dim / heads / 2}, 10000, b*tt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := make([]float64, b*tt)
+	for i := range pos {
+		pos[i] = float64(i % tt)
+	}
+	if err := rope.SetPositions(pos); err != nil {
+		t.Fatal(err)
+	}
+	out, err := blk.Forward(x.Node(), b, tt, rope, CausalMask(tt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, err := apply(weightedSumK{r: fx.r, nd: 2}, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := Compile(bld.G, loss, bld.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	var want float64
+	for i, v := range fx.out.Float32s() {
+		want += float64(v) * float64(fx.r[i])
+	}
+	for run := 0; run < 2; run++ { // the second run reuses every buffer
+		got, err := prog.Run()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := maxRelErr([]float32{float32(got)}, []float32{float32(want)}); e > 1e-4 {
+			t.Errorf("run %d: loss %g, PyTorch %g", run, got, want)
+		}
+		for _, q := range bld.Params() {
+			if e := maxRelErr(q.Grad(), fx.grads[strings.TrimPrefix(q.Name(), "blk.")]); e > 1e-4 {
+				t.Errorf("run %d: grad %s rel err %.3g > 1e-4", run, q.Name(), e)
+			}
+		}
+	}
+}

@@ -1,0 +1,315 @@
+// Package bench measures the engine against PyTorch on the same machine in
+// the same run: float32 matmul GFLOP/s (through a gorgonia graph, raw
+// OpenBLAS sgemm, torch.mm) and the training throughput of the reference
+// decoder (nn/lm.Reference) against the same network in PyTorch
+// (tools/peer_train.py). Results are printed as a table and written as JSON
+// under docs/bench/ for `make results`.
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"gonum.org/v1/gonum/blas"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	ob "github.com/omniar/omniar/internal/blas"
+	"github.com/omniar/omniar/nn"
+	"github.com/omniar/omniar/nn/lm"
+	"github.com/omniar/omniar/nn/optim"
+)
+
+// Options select what runs.
+type Options struct {
+	Threads    []int  // thread counts to compare (default 1, 2)
+	TrainSteps int    // timed training steps per side (default 5)
+	Python     string // interpreter with torch (default /usr/bin/python3)
+	Peer       string // path of tools/peer_train.py
+	Out        string // JSON file to write ("" = none)
+	SkipTorch  bool
+}
+
+// Matmul is one matrix-product measurement: C[M,N] = A[M,K]·B[K,N].
+type Matmul struct {
+	M, K, N    int
+	Threads    int
+	GraphGFLOP float64 `json:"gorgonia_graph_gflops"`
+	RawGFLOP   float64 `json:"openblas_sgemm_gflops"`
+	TorchGFLOP float64 `json:"torch_mm_gflops,omitempty"`
+	GraphOfRaw float64 `json:"graph_share_of_raw"`
+}
+
+// Train is one training-throughput measurement of the reference model.
+type Train struct {
+	Threads       int
+	Config        lm.Config
+	Params        int
+	GoStepS       float64 `json:"go_step_s"`
+	GoTokensS     float64 `json:"go_tokens_per_s"`
+	TorchStepS    float64 `json:"torch_step_s,omitempty"`
+	TorchTokensS  float64 `json:"torch_tokens_per_s,omitempty"`
+	Ratio         float64 `json:"go_over_torch,omitempty"`
+	GoSettings    string  `json:"go_settings"`
+	TorchSettings string  `json:"torch_settings,omitempty"`
+	OpProfile     string  `json:"go_op_profile"`
+}
+
+// Report is everything one run measured.
+type Report struct {
+	Date    string
+	Machine string
+	BLAS    string
+	Torch   string `json:",omitempty"`
+	Matmul  []Matmul
+	Train   []Train
+}
+
+// Run measures and writes the report.
+func Run(ctx context.Context, opt Options, w io.Writer) (*Report, error) {
+	if len(opt.Threads) == 0 {
+		opt.Threads = []int{1, 2}
+	}
+	if opt.TrainSteps <= 0 {
+		opt.TrainSteps = 5
+	}
+	if opt.Python == "" {
+		opt.Python = "/usr/bin/python3"
+	}
+	rep := &Report{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), BLAS: ob.Name}
+	procs := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(procs)
+	for _, th := range opt.Threads {
+		for _, s := range [][3]int{{512, 512, 512}, {1024, 1024, 1024}, {2048, 256, 1024}} {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			m, err := matmul(ctx, opt, s[0], s[1], s[2], th)
+			if err != nil {
+				return nil, err
+			}
+			rep.Matmul = append(rep.Matmul, m)
+			slog.Info("matmul", "m", m.M, "k", m.K, "n", m.N, "threads", th, "graph_gflops", round(m.GraphGFLOP), "sgemm_gflops", round(m.RawGFLOP), "torch_gflops", round(m.TorchGFLOP))
+		}
+	}
+	for _, th := range opt.Threads {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		t, err := train(ctx, opt, th, rep)
+		if err != nil {
+			return nil, err
+		}
+		rep.Train = append(rep.Train, t)
+		slog.Info("train", "threads", th, "go_tokens_per_s", round(t.GoTokensS), "torch_tokens_per_s", round(t.TorchTokensS), "ratio", round(t.Ratio))
+	}
+	printReport(w, rep)
+	if opt.Out != "" {
+		if err := writeJSON(opt.Out, rep); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+// setThreads applies a thread count to the Go side: OpenBLAS threads and
+// GOMAXPROCS (the elementwise kernels split over GOMAXPROCS goroutines).
+func setThreads(n int) string {
+	ob.SetThreads(n)
+	runtime.GOMAXPROCS(n)
+	return fmt.Sprintf("GOMAXPROCS=%d OPENBLAS_NUM_THREADS=%d", n, n)
+}
+
+func matmul(ctx context.Context, opt Options, m, k, n, th int) (Matmul, error) {
+	setThreads(th)
+	flop := 2 * float64(m) * float64(k) * float64(n)
+	reps := max(3, int(2e10/flop))
+	res := Matmul{M: m, K: k, N: n, Threads: th}
+
+	a, b := randSlice(m*k, 1), randSlice(k*n, 2)
+	c := make([]float32, m*n)
+	raw := timeIt(reps, func() error {
+		ob.F32().Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
+		return nil
+	})
+	res.RawGFLOP = flop / raw / 1e9
+
+	g := G.NewGraph()
+	an := G.NewMatrix(g, tensor.Float32, G.WithShape(m, k), G.WithValue(tensor.New(tensor.WithShape(m, k), tensor.WithBacking(a))))
+	bn := G.NewMatrix(g, tensor.Float32, G.WithShape(k, n), G.WithValue(tensor.New(tensor.WithShape(k, n), tensor.WithBacking(b))))
+	if _, err := G.Mul(an, bn); err != nil {
+		return res, fmt.Errorf("matmul graph: %w", err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	graph := timeIt(reps, func() error {
+		defer vm.Reset()
+		return vm.RunAll()
+	})
+	if graph < 0 {
+		return res, fmt.Errorf("matmul graph run failed")
+	}
+	res.GraphGFLOP = flop / graph / 1e9
+	res.GraphOfRaw = res.GraphGFLOP / res.RawGFLOP
+	if !opt.SkipTorch {
+		var out struct{ GFLOPs float64 }
+		if err := peer(ctx, opt, th, &out, "matmul", "--m", itoa(m), "--k", itoa(k), "--n", itoa(n), "--reps", itoa(reps)); err != nil {
+			return res, err
+		}
+		res.TorchGFLOP = out.GFLOPs
+	}
+	return res, nil
+}
+
+func train(ctx context.Context, opt Options, th int, rep *Report) (Train, error) {
+	cfg := lm.Reference()
+	res := Train{Threads: th, Config: cfg, GoSettings: setThreads(th)}
+	m, err := lm.New(cfg)
+	if err != nil {
+		return res, err
+	}
+	defer m.Close()
+	res.Params = m.NumParams()
+	adam := optim.NewAdamW(optim.DefaultAdamW(), m.OptimParams())
+	ids, targets := lm.RandomBatch(cfg, 1)
+	step := func() error {
+		if _, err := m.Step(ids, targets); err != nil {
+			return err
+		}
+		adam.Step(1e-4, nil)
+		return nil
+	}
+	if err := step(); err != nil { // warm-up: first-touch of every buffer
+		return res, err
+	}
+	nn.OpStats = nn.NewStats()
+	s := timeIt(opt.TrainSteps, step)
+	res.OpProfile = nn.OpStats.Table(opt.TrainSteps)
+	nn.OpStats = nil
+	if s < 0 {
+		return res, fmt.Errorf("train step failed")
+	}
+	res.GoStepS, res.GoTokensS = s, float64(cfg.Batch*cfg.Seq)/s
+	if opt.SkipTorch {
+		return res, nil
+	}
+	var out struct {
+		StepS   float64 `json:"step_s"`
+		Version string
+	}
+	if err := peer(ctx, opt, th, &out, "train", "--steps", itoa(opt.TrainSteps),
+		"--vocab", itoa(cfg.Vocab), "--dim", itoa(cfg.Dim), "--heads", itoa(cfg.Heads), "--layers", itoa(cfg.Layers),
+		"--hidden", itoa(cfg.Hidden), "--seq", itoa(cfg.Seq), "--batch", itoa(cfg.Batch)); err != nil {
+		return res, err
+	}
+	rep.Torch = out.Version
+	res.TorchStepS, res.TorchTokensS = out.StepS, float64(cfg.Batch*cfg.Seq)/out.StepS
+	res.Ratio = res.GoTokensS / res.TorchTokensS
+	res.TorchSettings = fmt.Sprintf("torch.set_num_threads(%d) OMP_NUM_THREADS=%d OMP_WAIT_POLICY=PASSIVE", th, th)
+	return res, nil
+}
+
+// peer runs tools/peer_train.py at its best thread settings and decodes its JSON.
+func peer(ctx context.Context, opt Options, th int, out any, args ...string) error {
+	cmd := exec.CommandContext(ctx, opt.Python, append([]string{opt.Peer, args[0], "--threads", itoa(th)}, args[1:]...)...)
+	// PyTorch 1.13 spins its OpenMP workers without PASSIVE and is ~4× slower at 2 threads.
+	cmd.Env = append(os.Environ(), "OMP_WAIT_POLICY=PASSIVE", "OMP_NUM_THREADS="+itoa(th))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("pytorch peer %s (run `make deps` for python3-torch): %w: %s", opt.Peer, err, strings.TrimSpace(stderr.String()))
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("pytorch peer %s: bad output %q: %w", opt.Peer, b, err)
+	}
+	return nil
+}
+
+// timeIt returns the mean seconds of reps calls after one warm-up call, or
+// −1 if a call fails.
+func timeIt(reps int, f func() error) float64 {
+	if f() != nil {
+		return -1
+	}
+	t0 := time.Now()
+	for i := 0; i < reps; i++ {
+		if f() != nil {
+			return -1
+		}
+	}
+	return time.Since(t0).Seconds() / float64(reps)
+}
+
+func randSlice(n int, seed uint32) []float32 {
+	s := make([]float32, n)
+	x := seed*2654435761 + 1
+	for i := range s {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		s[i] = float32(x%2000)/1000 - 1
+	}
+	return s
+}
+
+func printReport(w io.Writer, r *Report) {
+	fmt.Fprintf(w, "machine: %s; BLAS: %s; PyTorch %s\n\n", r.Machine, r.BLAS, r.Torch)
+	fmt.Fprintf(w, "float32 matmul GFLOP/s\n%-16s %7s %10s %10s %10s %10s\n", "M×K·K×N", "threads", "gorgonia", "sgemm", "torch.mm", "graph/raw")
+	for _, m := range r.Matmul {
+		fmt.Fprintf(w, "%-16s %7d %10.1f %10.1f %10.1f %9.0f%%\n", fmt.Sprintf("%d×%d·%d×%d", m.M, m.K, m.K, m.N), m.Threads, m.GraphGFLOP, m.RawGFLOP, m.TorchGFLOP, 100*m.GraphOfRaw)
+	}
+	fmt.Fprintf(w, "\nreference decoder train step (fwd+bwd+AdamW), tokens/s\n%7s %10s %10s %8s  %s\n", "threads", "omniar", "pytorch", "ratio", "settings")
+	for _, t := range r.Train {
+		fmt.Fprintf(w, "%7d %10.0f %10.0f %7.2f×  go: %s; torch: %s\n", t.Threads, t.GoTokensS, t.TorchTokensS, t.Ratio, t.GoSettings, t.TorchSettings)
+	}
+	if n := len(r.Train); n > 0 {
+		fmt.Fprintf(w, "\nwhere a Go step's time goes (%d threads):\n%s", r.Train[n-1].Threads, r.Train[n-1].OpProfile)
+	}
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func machine() string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				cpu = strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d cores, %s/%s", cpu, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func round(x float64) float64 { return float64(int(x*100+0.5)) / 100 }
