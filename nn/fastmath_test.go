@@ -7,7 +7,7 @@ import (
 
 func TestExp32(t *testing.T) {
 	var worst float64
-	for x := float32(-87); x < 88; x += 0.01237 {
+	for x := float32(-87.3); x < 88.37; x += 0.01237 {
 		want := math.Exp(float64(x))
 		got := float64(exp32(x))
 		if e := math.Abs(got-want) / want; e > worst {
@@ -17,7 +17,7 @@ func TestExp32(t *testing.T) {
 	if worst > 3e-7 {
 		t.Errorf("exp32 worst relative error %.3g, want ≤ 3e-7", worst)
 	}
-	for _, c := range []struct{ x, want float32 }{{0, 1}, {-100, 0}, {100, float32(math.Inf(1))}} {
+	for _, c := range []struct{ x, want float32 }{{0, 1}, {-100, exp32(-87.33654)}, {100, exp32(88.37625885)}, {float32(math.Inf(1)), exp32(88.37625885)}} {
 		if got := exp32(c.x); got != c.want {
 			t.Errorf("exp32(%g) = %g, want %g", c.x, got, c.want)
 		}
@@ -68,5 +68,50 @@ func BenchmarkMathExpSlice(b *testing.B) {
 		for j, v := range x {
 			y[j] = float32(math.Exp(float64(v)))
 		}
+	}
+}
+
+// TestExpSlice checks the vector path against exp32 and math.Exp, edges included.
+func TestExpSlice(t *testing.T) {
+	var x []float32
+	for v := float32(-95); v < 95; v += 0.0731 {
+		x = append(x, v)
+	}
+	x = append(x, 0, -0, 88.7, -87.3, 89, -88, float32(math.Inf(1)), float32(math.Inf(-1)), 1e-8, -1e-8)
+	got, sig := make([]float32, len(x)), make([]float32, len(x))
+	expSlice(got, x)
+	sigmoidSlice(sig, x)
+	for i, v := range x {
+		want := math.Exp(float64(v))
+		switch {
+		case v > 88.37625885:
+			want = float64(exp32(88.37625885)) // saturated
+		case v < -87.33654:
+			want = float64(exp32(-87.33654))
+		}
+		if e := math.Abs(float64(got[i])-want) / math.Max(want, 1e-30); e > 3e-7 {
+			t.Errorf("expSlice(%g) = %g, want %g (rel err %.3g)", v, got[i], want, e)
+		}
+		ws := 1 / (1 + math.Exp(-float64(v)))
+		if math.Abs(float64(sig[i])-ws) > 1e-7 {
+			t.Errorf("sigmoidSlice(%g) = %g, want %g", v, sig[i], ws)
+		}
+	}
+	nan := []float32{1, 2, 3, float32(math.NaN()), 5, 6, 7, 8}
+	expSlice(nan, nan)
+	if v := nan[3]; v == v {
+		t.Errorf("expSlice(NaN) = %g, want NaN", v)
+	}
+}
+
+func BenchmarkExpSlice(b *testing.B) {
+	x := make([]float32, 4096)
+	for i := range x {
+		x[i] = float32(i%200-100) * 0.1
+	}
+	y := make([]float32, len(x))
+	b.SetBytes(int64(4 * len(x)))
+	for i := 0; i < b.N; i++ {
+		expSlice(y, x)
 	}
 }

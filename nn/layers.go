@@ -114,47 +114,37 @@ type AttentionConfig struct {
 	Dim, Heads int
 }
 
-// SelfAttention is multi-head self-attention with rotary positions.
+// SelfAttention is multi-head self-attention with rotary positions. The
+// q, k and v projections are stored stacked as one [3·dim, dim] matrix so
+// they cost one matmul (and one gradient matmul each way).
 type SelfAttention struct {
-	Cfg          AttentionConfig
-	Q, K, V, Out *Linear
+	Cfg      AttentionConfig
+	QKV, Out *Linear // QKV rows: [0, dim) q, [dim, 2·dim) k, [2·dim, 3·dim) v
 }
 
-// NewSelfAttention makes the four projections (no biases).
+// NewSelfAttention makes the projections (no biases).
 func NewSelfAttention(b *Builder, name string, cfg AttentionConfig) (*SelfAttention, error) {
 	if cfg.Heads <= 0 || cfg.Dim%cfg.Heads != 0 {
 		return nil, fmt.Errorf("attention %s: dim %d is not divisible by %d heads", name, cfg.Dim, cfg.Heads)
 	}
 	s := b.Sub(name)
 	return &SelfAttention{Cfg: cfg,
-		Q: NewLinear(s, "wq", cfg.Dim, cfg.Dim, false), K: NewLinear(s, "wk", cfg.Dim, cfg.Dim, false),
-		V: NewLinear(s, "wv", cfg.Dim, cfg.Dim, false), Out: NewLinear(s, "wo", cfg.Dim, cfg.Dim, false)}, nil
+		QKV: NewLinear(s, "wqkv", cfg.Dim, 3*cfg.Dim, false), Out: NewLinear(s, "wo", cfg.Dim, cfg.Dim, false)}, nil
 }
 
 // Forward: x [B·T, dim] → [B·T, dim]; rope (may be nil) rotates q and k;
 // mask nil means full attention.
 func (a *SelfAttention) Forward(x *G.Node, b, t int, rope *Rope, mask *Mask) (*G.Node, error) {
-	q, err := a.Q.Forward(x)
-	if err != nil {
-		return nil, err
-	}
-	k, err := a.K.Forward(x)
-	if err != nil {
-		return nil, err
-	}
-	v, err := a.V.Forward(x)
+	qkv, err := a.QKV.Forward(x) // [B·T, 3·dim]
 	if err != nil {
 		return nil, err
 	}
 	if rope != nil {
-		if q, err = ApplyRope(q, rope); err != nil {
-			return nil, err
-		}
-		if k, err = ApplyRope(k, rope); err != nil {
+		if qkv, err = ApplyRopeQK(qkv, rope); err != nil {
 			return nil, err
 		}
 	}
-	o, err := Attention(q, k, v, b, t, a.Cfg.Heads, mask) // [B·T, dim]
+	o, err := Attention(qkv, b, t, a.Cfg.Heads, mask) // [B·T, dim]
 	if err != nil {
 		return nil, err
 	}

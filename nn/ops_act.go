@@ -45,7 +45,15 @@ func (k actK) String() string                              { return k.act.name }
 func (k actK) dims() ([]int, int)                          { return []int{k.nd}, k.nd }
 func (actK) shape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 func (k actK) forward(y []float32, in []*tensor.Dense) error {
-	for i, v := range in[0].Float32s() {
+	x := in[0].Float32s()
+	if k.act.name == siluAct.name {
+		sigmoidSlice(y, x)
+		for i, v := range x {
+			y[i] *= v
+		}
+		return nil
+	}
+	for i, v := range x {
 		y[i] = k.act.f(v)
 	}
 	return nil
@@ -86,10 +94,12 @@ func (swigluK) forward(y []float32, in []*tensor.Dense) error {
 	x := in[0].Float32s()
 	h := in[0].Shape()[1] / 2
 	parallelFor(in[0].Shape()[0], 16, func(lo, hi int) {
+		sig := make([]float32, h)
 		for r := lo; r < hi; r++ {
 			a, b, yr := x[2*r*h:(2*r+1)*h], x[(2*r+1)*h:(2*r+2)*h], y[r*h:(r+1)*h]
+			sigmoidSlice(sig, a)
 			for j, v := range a {
-				yr[j] = v * sigmoid32(v) * b[j]
+				yr[j] = v * sig[j] * b[j]
 			}
 		}
 	})
@@ -111,11 +121,13 @@ func (swigluGradK) forward(dx []float32, in []*tensor.Dense) error {
 	x, dy := in[0].Float32s(), in[1].Float32s()
 	h := in[0].Shape()[1] / 2
 	parallelFor(in[0].Shape()[0], 16, func(lo, hi int) {
+		sig := make([]float32, h)
 		for r := lo; r < hi; r++ {
 			a, b, g := x[2*r*h:(2*r+1)*h], x[(2*r+1)*h:(2*r+2)*h], dy[r*h:(r+1)*h]
 			da, db := dx[2*r*h:(2*r+1)*h], dx[(2*r+1)*h:(2*r+2)*h]
+			sigmoidSlice(sig, a)
 			for j, v := range a {
-				s := sigmoid32(v)
+				s := sig[j]
 				da[j] = g[j] * b[j] * s * (1 + v*(1-s))
 				db[j] = g[j] * v * s
 			}

@@ -3,16 +3,30 @@ package nn
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // Mask says which keys each query may attend to: Allow[i*T+j] lets query i
-// see key j. One mask serves every sequence of a batch.
+// see key j. One mask serves every sequence of a batch; it must not change
+// once a graph uses it.
 type Mask struct {
 	T     int
 	Allow []bool
+
+	once sync.Once
+	plan maskPlan
+}
+
+// FullMask lets every query see every key.
+func FullMask(t int) *Mask {
+	m := &Mask{T: t, Allow: make([]bool, t*t)}
+	for i := range m.Allow {
+		m.Allow[i] = true
+	}
+	return m
 }
 
 // CausalMask lets position i see positions j ≤ i.
@@ -39,160 +53,270 @@ func BlockCausalMask(group []int) *Mask {
 	return m
 }
 
-// attnK is multi-head scaled dot-product attention on q, k, v [B·T, H·hd]
-// (rows are batch-major, heads are column blocks) → [B·T, H·hd]. It runs
-// two sgemms per (batch, head) on strided views, so no transposes are
-// materialised; the attention probabilities are kept for the backward pass.
+// attnBlock is the tile size at which attention skips masked-out work:
+// with a causal mask over 256 positions, 4 query tiles need 1, 2, 3 and 4
+// key tiles, so the score and gradient matmuls do 10/16 of the dense work.
+const attnBlock = 64
+
+// maskPlan is a mask's structure at attnBlock granularity.
+type maskPlan struct {
+	end    []int  // per query: last allowed key + 1 (0 if none)
+	prefix []bool // per query: its allowed keys are exactly [0, end)
+	qEnd   []int  // per query tile: keys [0, qEnd) cover every allowed key of its rows
+	kBeg   []int  // per key tile: the first query that sees any of its keys (T if none)
+}
+
+func (m *Mask) getPlan() *maskPlan {
+	m.once.Do(func() {
+		t := m.T
+		nb := (t + attnBlock - 1) / attnBlock
+		p := maskPlan{end: make([]int, t), prefix: make([]bool, t), qEnd: make([]int, nb), kBeg: make([]int, nb)}
+		for b := range p.kBeg {
+			p.kBeg[b] = t
+		}
+		for i := 0; i < t; i++ {
+			row := m.Allow[i*t : (i+1)*t]
+			n := 0
+			for j, ok := range row {
+				if ok {
+					p.end[i] = j + 1
+					n++
+					p.kBeg[j/attnBlock] = min(p.kBeg[j/attnBlock], i)
+				}
+			}
+			p.prefix[i] = n == p.end[i]
+			p.qEnd[i/attnBlock] = max(p.qEnd[i/attnBlock], p.end[i])
+		}
+		m.plan = p
+	})
+	return &m.plan
+}
+
+// attnK is multi-head scaled dot-product attention on packed
+// qkv [B·T, 3·H·hd] = [q | k | v] (rows batch-major, heads are column
+// blocks) → [B·T, H·hd]. It runs sgemms per (batch, head, tile) on strided
+// views, so no transposes or splits are materialised, tiles the mask rules
+// out are skipped, and its gradient comes back packed like its input.
 type attnK struct {
 	b, t, h int
 	mask    *Mask
-	probs   *[]float32 // [B, H, T, T]
+	probs   *[]float32 // [B, H, T, T], kept for the backward pass
+	ds      *[]float32 // [B, H, T, T], scratch of the backward pass
 }
 
 func (k attnK) String() string   { return fmt.Sprintf("Attention{B=%d,T=%d,H=%d}", k.b, k.t, k.h) }
-func (attnK) dims() ([]int, int) { return []int{2, 2, 2}, 2 }
+func (attnK) dims() ([]int, int) { return []int{2}, 2 }
 func (k attnK) shape(in []tensor.Shape) (tensor.Shape, error) {
-	for _, s := range in {
-		if !s.Eq(in[0]) || s[0] != k.b*k.t || s[1]%k.h != 0 {
-			return nil, fmt.Errorf("%v: q, k, v shapes %v, want equal [B·T, H·hd]", k, in)
-		}
+	if s := in[0]; s[0] != k.b*k.t || s[1]%(3*k.h) != 0 {
+		return nil, fmt.Errorf("%v: qkv shape %v, want [B·T, 3·H·hd]", k, s)
 	}
-	if k.mask != nil && (k.mask.T != k.t || len(k.mask.Allow) != k.t*k.t) {
+	if k.mask.T != k.t || len(k.mask.Allow) != k.t*k.t {
 		return nil, fmt.Errorf("%v: mask is for T=%d", k, k.mask.T)
 	}
-	return in[0].Clone(), nil
+	return tensor.Shape{in[0][0], in[0][1] / 3}, nil
+}
+
+// head is one (batch, head) pair's place in the buffers: i indexes its
+// [T, T] block of probabilities, off its first element in packed qkv
+// (rows w wide), oo its first element in the output (rows d = w/3 wide).
+type head struct{ i, off, oo int }
+
+func (k attnK) heads(w int) []head {
+	d := w / 3
+	hd := d / k.h
+	hs := make([]head, 0, k.b*k.h)
+	for b := 0; b < k.b; b++ {
+		for h := 0; h < k.h; h++ {
+			hs = append(hs, head{i: b*k.h + h, off: b*k.t*w + h*hd, oo: b*k.t*d + h*hd})
+		}
+	}
+	return hs
+}
+
+// tiles calls fn for each query tile [r0, r1) that sees keys [0, ke), ke > 0.
+func (k attnK) tiles(fn func(r0, r1, ke int)) {
+	for qb, ke := range k.mask.getPlan().qEnd {
+		if ke > 0 {
+			fn(qb*attnBlock, min((qb+1)*attnBlock, k.t), ke)
+		}
+	}
 }
 
 func (k attnK) forward(o []float32, in []*tensor.Dense) error {
-	q, kk, v := in[0].Float32s(), in[1].Float32s(), in[2].Float32s()
-	d := in[0].Shape()[1]
+	qkv := in[0].Float32s()
+	w := in[0].Shape()[1]
+	d := w / 3
+	q, kk, v := qkv, qkv[d:], qkv[2*d:]
 	hd, t := d/k.h, k.t
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	if len(*k.probs) != k.b*k.h*t*t {
 		*k.probs = make([]float32, k.b*k.h*t*t)
 	}
-	for b := 0; b < k.b; b++ {
-		for h := 0; h < k.h; h++ {
-			off := b*t*d + h*hd
-			p := (*k.probs)[(b*k.h+h)*t*t : (b*k.h+h+1)*t*t]
-			// S = scale · Q Kᵀ  [T, T]
-			sgemm(false, true, t, t, hd, scale, q[off:], d, kk[off:], d, 0, p, t)
-			k.maskedSoftmax(p)
-			// O = P V  [T, hd]
-			sgemm(false, false, t, hd, t, 1, p, t, v[off:], d, 0, o[off:], d)
+	probs := *k.probs
+	hs := k.heads(w)
+	// Three phases, so the matmuls run on every BLAS thread and the softmax
+	// on every goroutine: S = scale·Q Kᵀ, P = softmax(S), O = P V.
+	for _, h := range hs {
+		k.tiles(func(r0, r1, ke int) {
+			sgemm(false, true, r1-r0, ke, hd, scale, q[h.off+r0*w:], w, kk[h.off:], w, 0, probs[h.i*t*t+r0*t:], t)
+		})
+	}
+	parallelFor(k.b*k.h*t, 64, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			k.maskedSoftmax(probs[r*t:(r+1)*t], r%t)
 		}
+	})
+	clear(o)
+	for _, h := range hs {
+		k.tiles(func(r0, r1, ke int) {
+			sgemm(false, false, r1-r0, hd, ke, 1, probs[h.i*t*t+r0*t:], t, v[h.off:], w, 0, o[h.oo+r0*d:], d)
+		})
 	}
 	return nil
 }
 
-// maskedSoftmax turns scores into probabilities in place; a query that may
-// see no key gets all-zero probabilities (and so a zero output).
-func (k attnK) maskedSoftmax(p []float32) {
-	t := k.t
-	for i := 0; i < t; i++ {
-		row := p[i*t : (i+1)*t]
-		var allow []bool
-		if k.mask != nil {
-			allow = k.mask.Allow[i*t : (i+1)*t]
+// maskedSoftmax turns the scores of query i into probabilities in place
+// (only keys [0, qEnd) of its tile were computed; the rest become 0). A
+// query that may see no key gets all-zero probabilities (a zero output).
+func (k attnK) maskedSoftmax(row []float32, i int) {
+	p := k.mask.getPlan()
+	end := p.end[i]
+	if end == 0 {
+		clear(row)
+		return
+	}
+	if p.prefix[i] { // causal and block-causal rows: no per-key tests
+		s := row[:end]
+		m := s[0]
+		for _, v := range s[1:] {
+			m = max(m, v)
 		}
-		m := float32(math.Inf(-1))
-		for j, s := range row {
-			if allow == nil || allow[j] {
-				m = max(m, s)
-			}
+		for j := range s {
+			s[j] -= m
 		}
-		if math.IsInf(float64(m), -1) {
-			clear(row)
-			continue
-		}
+		expSlice(s, s)
 		var sum float32
-		for j, s := range row {
-			e := float32(0)
-			if allow == nil || allow[j] {
-				e = exp32(s - m)
-			}
-			row[j] = e
+		for _, e := range s {
 			sum += e
 		}
 		inv := 1 / sum
-		for j := range row {
-			row[j] *= inv
+		for j := range s {
+			s[j] *= inv
+		}
+		clear(row[end:])
+		return
+	}
+	allow := k.mask.Allow[i*k.t : i*k.t+end]
+	m := float32(math.Inf(-1))
+	for j, ok := range allow {
+		if ok {
+			m = max(m, row[j])
 		}
 	}
+	s := row[:end]
+	for j := range s {
+		s[j] -= m
+	}
+	expSlice(s, s)
+	var sum float32
+	for j, ok := range allow {
+		if !ok {
+			s[j] = 0
+		}
+		sum += s[j]
+	}
+	inv := 1 / sum
+	for j := range s {
+		s[j] *= inv
+	}
+	clear(row[end:])
 }
 
-func (attnK) diffWRT() []bool { return []bool{true, true, true} }
+func (attnK) diffWRT() []bool { return []bool{true} }
 func (k attnK) backward(in G.Nodes, _, dy *G.Node) (G.Nodes, error) {
-	packed, err := apply(attnGradK(k), in[0], in[1], in[2], dy)
-	if err != nil {
-		return nil, err
-	}
-	grads := make(G.Nodes, 3)
-	for i := range grads {
-		if grads[i], err = apply(pickK{i: i}, packed); err != nil {
-			return nil, err
-		}
-	}
-	return grads, nil
+	dqkv, err := apply(attnGradK(k), in[0], dy)
+	return G.Nodes{dqkv}, err
 }
 
-// attnGradK computes [dQ; dK; dV] → [3, B·T, H·hd] from q, k, v, dO and the
-// cached probabilities:
+// attnGradK computes packed [dQ | dK | dV] → [B·T, 3·H·hd] from qkv, dO
+// and the cached probabilities:
 //
 //	dV = Pᵀ dO,  dP = dO Vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),
 //	dQ = scale · dS K,  dK = scale · dSᵀ Q.
+//
+// dQ and dP run per query tile over its keys [0, qEnd); dK and dV per key
+// tile over the queries that see it [kBeg, T).
 type attnGradK attnK
 
-func (k attnGradK) String() string   { return "AttentionGrad" }
-func (attnGradK) dims() ([]int, int) { return []int{2, 2, 2, 2}, 3 }
-func (attnGradK) shape(in []tensor.Shape) (tensor.Shape, error) {
-	return tensor.Shape{3, in[0][0], in[0][1]}, nil
-}
+func (k attnGradK) String() string                              { return "AttentionGrad" }
+func (attnGradK) dims() ([]int, int)                            { return []int{2, 2}, 2 }
+func (attnGradK) shape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 func (k attnGradK) forward(out []float32, in []*tensor.Dense) error {
-	q, kk, v, do := in[0].Float32s(), in[1].Float32s(), in[2].Float32s(), in[3].Float32s()
-	n, d := in[0].Shape()[0], in[0].Shape()[1]
-	dq, dk, dv := out[:n*d], out[n*d:2*n*d], out[2*n*d:]
+	qkv, do := in[0].Float32s(), in[1].Float32s()
+	w := in[0].Shape()[1]
+	d := w / 3
+	q, kk, v := qkv, qkv[d:], qkv[2*d:]
+	dq, dk, dv := out, out[d:], out[2*d:]
 	hd, t := d/k.h, k.t
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	ds := make([]float32, t*t)
-	for b := 0; b < k.b; b++ {
-		for h := 0; h < k.h; h++ {
-			off := b*t*d + h*hd
-			p := (*k.probs)[(b*k.h+h)*t*t : (b*k.h+h+1)*t*t]
-			sgemm(true, false, t, hd, t, 1, p, t, do[off:], d, 0, dv[off:], d)
-			sgemm(false, true, t, t, hd, 1, do[off:], d, v[off:], d, 0, ds, t)
-			for i := 0; i < t; i++ {
-				pr, gr := p[i*t:(i+1)*t], ds[i*t:(i+1)*t]
-				var dot float32
-				for j, pj := range pr {
-					dot += pj * gr[j]
-				}
-				for j, pj := range pr {
-					gr[j] = pj * (gr[j] - dot)
-				}
+	if len(*k.ds) != len(*k.probs) {
+		*k.ds = make([]float32, len(*k.probs))
+	}
+	probs, ds := *k.probs, *k.ds
+	fwd := attnK(k)
+	hs := fwd.heads(w)
+	kBeg := k.mask.getPlan().kBeg
+	clear(out) // rows and tiles no query sees keep a zero gradient
+	// keyTiles calls fn for each key tile [c0, c1) seen by queries [qb, T).
+	keyTiles := func(fn func(c0, c1, qb int)) {
+		for kb, qb := range kBeg {
+			if qb < t {
+				fn(kb*attnBlock, min((kb+1)*attnBlock, t), qb)
 			}
-			sgemm(false, false, t, hd, t, scale, ds, t, kk[off:], d, 0, dq[off:], d)
-			sgemm(true, false, t, hd, t, scale, ds, t, q[off:], d, 0, dk[off:], d)
 		}
+	}
+	for _, h := range hs {
+		P, S := probs[h.i*t*t:], ds[h.i*t*t:]
+		keyTiles(func(c0, c1, qb int) {
+			sgemm(true, false, c1-c0, hd, t-qb, 1, P[qb*t+c0:], t, do[h.oo+qb*d:], d, 0, dv[h.off+c0*w:], w)
+		})
+		fwd.tiles(func(r0, r1, ke int) {
+			sgemm(false, true, r1-r0, ke, hd, 1, do[h.oo+r0*d:], d, v[h.off:], w, 0, S[r0*t:], t)
+		})
+	}
+	qEnd := k.mask.getPlan().qEnd
+	parallelFor(k.b*k.h*t, 64, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			ke := qEnd[(r%t)/attnBlock]
+			pr, gr := probs[r*t:r*t+ke], ds[r*t:(r+1)*t]
+			var dot float32
+			for j, pj := range pr {
+				dot += pj * gr[j]
+			}
+			for j, pj := range pr {
+				gr[j] = pj * (gr[j] - dot)
+			}
+			clear(gr[ke:])
+		}
+	})
+	for _, h := range hs {
+		S := ds[h.i*t*t:]
+		fwd.tiles(func(r0, r1, ke int) {
+			sgemm(false, false, r1-r0, hd, ke, scale, S[r0*t:], t, kk[h.off:], w, 0, dq[h.off+r0*w:], w)
+		})
+		keyTiles(func(c0, c1, qb int) {
+			sgemm(true, false, c1-c0, hd, t-qb, scale, S[qb*t+c0:], t, q[h.off+qb*w:], w, 0, dk[h.off+c0*w:], w)
+		})
 	}
 	return nil
 }
 
-// pickK takes slice i of a packed [K, N, D] tensor → [N, D].
-type pickK struct{ i int }
-
-func (k pickK) String() string   { return fmt.Sprintf("Pick{%d}", k.i) }
-func (pickK) dims() ([]int, int) { return []int{3}, 2 }
-func (pickK) shape(in []tensor.Shape) (tensor.Shape, error) {
-	return tensor.Shape{in[0][1], in[0][2]}, nil
-}
-func (k pickK) forward(y []float32, in []*tensor.Dense) error {
-	copy(y, in[0].Float32s()[k.i*len(y):])
-	return nil
-}
-
-// Attention runs multi-head attention for batch b of sequences of length t
-// with h heads; mask nil means every query sees every key.
-func Attention(q, k, v *G.Node, b, t, h int, mask *Mask) (*G.Node, error) {
-	return apply(attnK{b: b, t: t, h: h, mask: mask, probs: new([]float32)}, q, k, v)
+// Attention runs multi-head attention on packed qkv [B·T, 3·H·hd] for
+// batch b of sequences of length t with h heads → [B·T, H·hd]; mask nil
+// means every query sees every key.
+func Attention(qkv *G.Node, b, t, h int, mask *Mask) (*G.Node, error) {
+	if mask == nil {
+		mask = FullMask(t)
+	}
+	return apply(attnK{b: b, t: t, h: h, mask: mask, probs: new([]float32), ds: new([]float32)}, qkv)
 }

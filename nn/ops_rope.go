@@ -66,16 +66,19 @@ func (r *Rope) SetPositions(pos []float64) error {
 	return nil
 }
 
-// ropeK rotates q or k [N, H·hd]; inverse rotates back (the backward pass).
+// ropeK rotates the first cols columns of x [N, W] head by head and copies
+// the rest (cols = 2/3·W on packed [q | k | v]); inverse rotates back (the
+// backward pass).
 type ropeK struct {
 	r       *Rope
+	cols    int
 	inverse bool
 }
 
 func (k ropeK) String() string   { return fmt.Sprintf("RoPE{split=%v,inverse=%v}", k.r.Split, k.inverse) }
 func (ropeK) dims() ([]int, int) { return []int{2}, 2 }
 func (k ropeK) shape(in []tensor.Shape) (tensor.Shape, error) {
-	if in[0][1]%k.r.HeadDim != 0 || in[0][0]*k.r.HeadDim/2 != len(k.r.cos) {
+	if k.cols%k.r.HeadDim != 0 || k.cols > in[0][1] || in[0][0]*k.r.HeadDim/2 != len(k.r.cos) {
 		return nil, fmt.Errorf("%v: input %v does not fit head dim %d and %d rows", k, in[0], k.r.HeadDim, len(k.r.cos)/(k.r.HeadDim/2))
 	}
 	return in[0].Clone(), nil
@@ -90,7 +93,8 @@ func (k ropeK) forward(y []float32, in []*tensor.Dense) error {
 	}
 	for row := 0; row < in[0].Shape()[0]; row++ {
 		c, s := k.r.cos[row*half:(row+1)*half], k.r.sin[row*half:(row+1)*half]
-		for h := row * d; h < (row+1)*d; h += hd {
+		copy(y[row*d+k.cols:(row+1)*d], x[row*d+k.cols:(row+1)*d])
+		for h := row * d; h < row*d+k.cols; h += hd {
 			xa, xb, ya, yb := x[h:h+half], x[h+half:h+hd], y[h:h+half], y[h+half:h+hd]
 			for i, a := range xa {
 				b, si := xb[i], sign*s[i]
@@ -103,9 +107,17 @@ func (k ropeK) forward(y []float32, in []*tensor.Dense) error {
 }
 func (ropeK) diffWRT() []bool { return []bool{true} }
 func (k ropeK) backward(_ G.Nodes, _, dy *G.Node) (G.Nodes, error) {
-	dx, err := apply(ropeK{r: k.r, inverse: !k.inverse}, dy)
+	dx, err := apply(ropeK{r: k.r, cols: k.cols, inverse: !k.inverse}, dy)
 	return G.Nodes{dx}, err
 }
 
 // ApplyRope rotates x [N, H·hd] by the angles of r.
-func ApplyRope(x *G.Node, r *Rope) (*G.Node, error) { return apply(ropeK{r: r}, x) }
+func ApplyRope(x *G.Node, r *Rope) (*G.Node, error) {
+	return apply(ropeK{r: r, cols: x.Shape()[1]}, x)
+}
+
+// ApplyRopeQK rotates the q and k parts of packed qkv [N, 3·H·hd] and
+// leaves v as it is.
+func ApplyRopeQK(qkv *G.Node, r *Rope) (*G.Node, error) {
+	return apply(ropeK{r: r, cols: qkv.Shape()[1] / 3 * 2}, qkv)
+}

@@ -18,10 +18,12 @@ func softmaxRow(y, x []float32) float32 {
 	for _, v := range x {
 		m = max(m, v)
 	}
-	var s float32
 	for j, v := range x {
-		e := exp32(v - m)
-		y[j] = e
+		y[j] = v - m
+	}
+	expSlice(y, y)
+	var s float32
+	for _, e := range y {
 		s += e
 	}
 	inv := 1 / s

@@ -46,7 +46,11 @@ func maskFor(fx fixture) *Mask {
 
 func attnBuilder(fx fixture, n map[string]*G.Node) (*G.Node, error) {
 	p := func(k string) int { return int(fx.params[k].(float64)) }
-	return Attention(n["q"], n["k"], n["v"], p("b"), p("t"), p("h"), maskFor(fx))
+	qkv, err := G.Concat(1, n["q"], n["k"], n["v"])
+	if err != nil {
+		return nil, err
+	}
+	return Attention(qkv, p("b"), p("t"), p("h"), maskFor(fx))
 }
 
 func TestOpsTorch(t *testing.T) {
@@ -81,6 +85,9 @@ func TestOpsTorch(t *testing.T) {
 		{"attn_causal", []string{"allow"}, attnBuilder},
 		{"attn_block", []string{"allow"}, attnBuilder},
 		{"attn_random", []string{"allow"}, attnBuilder},
+		{"attn_tiled_causal", []string{"allow"}, attnBuilder},
+		{"attn_tiled_block", []string{"allow"}, attnBuilder},
+		{"attn_tiled_random", []string{"allow"}, attnBuilder},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { checkFixture(t, c.name, c.noGrad, c.build) })
@@ -128,9 +135,10 @@ func TestOpsGrad(t *testing.T) {
 			return Combine(n["x"], n["w"], idx, 4)
 		}},
 		{name: "rope", inputs: map[string]*tensor.Dense{"x": x(6, 16)}, build: func(n map[string]*G.Node) (*G.Node, error) { return ApplyRope(n["x"], rope) }},
-		{name: "attention", inputs: map[string]*tensor.Dense{"q": x(6, 8), "k": x(6, 8), "v": x(6, 8)}, build: func(n map[string]*G.Node) (*G.Node, error) {
-			return Attention(n["q"], n["k"], n["v"], 2, 3, 2, CausalMask(3))
+		{name: "attention", inputs: map[string]*tensor.Dense{"qkv": x(6, 24)}, build: func(n map[string]*G.Node) (*G.Node, error) {
+			return Attention(n["qkv"], 2, 3, 2, CausalMask(3))
 		}},
+		{name: "rope_qk", inputs: map[string]*tensor.Dense{"qkv": x(6, 24)}, build: func(n map[string]*G.Node) (*G.Node, error) { return ApplyRopeQK(n["qkv"], rope) }},
 		// a fixed mask (reseeded each evaluation) makes dropout a deterministic function
 		{name: "dropout", inputs: map[string]*tensor.Dense{"x": x(4, 5)}, build: func(n map[string]*G.Node) (*G.Node, error) {
 			drop.RNG.Seed(3, 4)

@@ -114,6 +114,21 @@ def cases(write):
         write("nn", name, {"q": rn(b * t, h * hd), "k": rn(b * t, h * hd), "v": rn(b * t, h * hd),
                            "allow": allow.to(torch.float64)},
               lambda q, k, v, allow: attention(q, k, v, b, t, h, allow > 0.5), params, no_grad=("allow",))
+    # more than one 64-row tile (nn.attnBlock), so masked tiles are skipped
+    b, t, h, hd = 1, 150, 2, 4
+    groups = [i // 40 for i in range(t)]
+    rnd = torch.rand(t, t, generator=g) < 0.3
+    rnd[:70, 100:] = False  # a whole key tile no query of the first tiles sees
+    rnd[5, :] = False
+    for name, allow, params in [
+        ("attn_tiled_causal", causal(t), {"mask": "causal"}),
+        ("attn_tiled_block", block_causal(groups), {"mask": "block", "groups": groups}),
+        ("attn_tiled_random", rnd, {"mask": "random"}),
+    ]:
+        params.update({"b": b, "t": t, "h": h})
+        write("nn", name, {"q": rn(b * t, h * hd), "k": rn(b * t, h * hd), "v": rn(b * t, h * hd),
+                           "allow": allow.to(torch.float64)},
+              lambda q, k, v, allow: attention(q, k, v, b, t, h, allow > 0.5), params, no_grad=("allow",))
     block_cases(write)
 
 
@@ -125,9 +140,8 @@ def block(x, p, b, t, heads, ang, allow, prefix=""):
     """The pre-norm block of nn.Block: attention with RoPE, then a SwiGLU FFN."""
     d = x.shape[1]
     h = rmsnorm(x, p[prefix + "attn_norm.weight"])
-    q = rope(h @ p[prefix + "attn.wq.weight"].T, ang, d // heads)
-    k = rope(h @ p[prefix + "attn.wk.weight"].T, ang, d // heads)
-    v = h @ p[prefix + "attn.wv.weight"].T
+    q, k, v = (h @ p[prefix + "attn.wqkv.weight"].T).chunk(3, dim=-1)
+    q, k = rope(q, ang, d // heads), rope(k, ang, d // heads)
     x = x + attention(q, k, v, b, t, heads, allow) @ p[prefix + "attn.wo.weight"].T
     h = rmsnorm(x, p[prefix + "ffn_norm.weight"])
     gu = h @ p[prefix + "ffn.gate_up.weight"].T
@@ -144,8 +158,7 @@ def block_cases(write):
 
     params = {
         "attn_norm.weight": 1 + rn(d, scale=0.1), "ffn_norm.weight": 1 + rn(d, scale=0.1),
-        "attn.wq.weight": rn(d, d, scale=0.3), "attn.wk.weight": rn(d, d, scale=0.3),
-        "attn.wv.weight": rn(d, d, scale=0.3), "attn.wo.weight": rn(d, d, scale=0.3),
+        "attn.wqkv.weight": rn(3 * d, d, scale=0.3), "attn.wo.weight": rn(d, d, scale=0.3),
         "ffn.gate_up.weight": rn(2 * hidden, d, scale=0.3), "ffn.down.weight": rn(d, hidden, scale=0.3),
     }
     pos = torch.arange(t, dtype=torch.float64).repeat(b)[:, None]

@@ -5,7 +5,7 @@
 
 Prints one JSON object. The model is the same network as nn/lm: token
 embedding, pre-norm blocks (RMSNorm, RoPE attention with a causal mask,
-SwiGLU with stacked gate/up weights), final RMSNorm, untied head,
+SwiGLU; q/k/v and gate/up weights stacked), final RMSNorm, untied head,
 cross-entropy, AdamW — float32 on the CPU. PyTorch 1.13 has no fused
 attention or RMSNorm, so both are written as PyTorch itself would run them.
 """
@@ -46,7 +46,8 @@ class Block(nn.Module):
         super().__init__()
         self.heads = heads
         self.attn_norm, self.ffn_norm = RMSNorm(d), RMSNorm(d)
-        self.wq, self.wk, self.wv, self.wo = (nn.Linear(d, d, bias=False) for _ in range(4))
+        self.wqkv = nn.Linear(d, 3 * d, bias=False)
+        self.wo = nn.Linear(d, d, bias=False)
         self.gate_up = nn.Linear(d, 2 * hidden, bias=False)
         self.down = nn.Linear(hidden, d, bias=False)
 
@@ -58,7 +59,7 @@ class Block(nn.Module):
         def heads(y):
             return y.view(b, t, self.heads, hd).transpose(1, 2)
 
-        q, k, v = heads(self.wq(h)), heads(self.wk(h)), heads(self.wv(h))
+        q, k, v = (heads(y) for y in self.wqkv(h).chunk(3, dim=-1))
         q, k = rope(q, cos, sin), rope(k, cos, sin)
         s = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
         s = s.masked_fill(mask, float("-inf"))

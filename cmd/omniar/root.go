@@ -38,6 +38,7 @@ and scores generated video.`,
 
 	root.AddCommand(
 		newVersionCmd(),
+		newBenchCmd(),
 	)
 
 	root.InitDefaultCompletionCmd()
