@@ -39,6 +39,7 @@ and scores generated video.`,
 	root.AddCommand(
 		newVersionCmd(),
 		newBenchCmd(),
+		newTrainCmd(),
 	)
 
 	root.InitDefaultCompletionCmd()

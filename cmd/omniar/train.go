@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/omniar/omniar/pipelines/lmtrain"
+)
+
+func newTrainCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Train models",
+	}
+	cmd.AddCommand(newTrainLMCmd())
+	return cmd
+}
+
+func newTrainLMCmd() *cobra.Command {
+	opt := lmtrain.Options{}
+	cmd := &cobra.Command{
+		Use:   "lm --data FILE --ckpt FILE",
+		Short: "Train the dense reference LM on the bytes of a text file",
+		Long: `lm trains the dense decoder of nn/lm on the bytes of a text file, with AdamW,
+warm-up + cosine schedule, gradient clipping and accumulation. Checkpoints
+(safetensors, with optimizer state) are written atomically every --ckpt-every
+steps and on Ctrl-C; --resume continues a killed run exactly.`,
+		Example: `  omniar train lm --data /usr/share/common-licenses/GPL-3 --ckpt lm.safetensors --steps 300
+  omniar train lm --data /usr/share/common-licenses/GPL-3 --ckpt lm.safetensors --steps 300 --resume`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opt.Data == "" || opt.Ckpt == "" {
+				return usageErrorf("--data and --ckpt are required")
+			}
+			res, err := lmtrain.Run(cmd.Context(), opt)
+			if err != nil {
+				return err
+			}
+			if n := len(res.Losses); n > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "step %d: loss %.4f; checkpoint %s\n", res.Steps, res.Losses[n-1], opt.Ckpt)
+			}
+			if res.Stopped {
+				fmt.Fprintf(cmd.OutOrStdout(), "stopped; rerun with --resume to continue\n")
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opt.Data, "data", "", "text file to train on (bytes are tokens)")
+	f.StringVar(&opt.Ckpt, "ckpt", "", "training checkpoint to write (and read with --resume)")
+	f.StringVar(&opt.Size, "size", "tiny", "model size: tiny or reference")
+	f.IntVar(&opt.Steps, "steps", 200, "optimizer steps")
+	f.IntVar(&opt.Accum, "accum", 1, "micro-batches per step (gradient accumulation)")
+	f.Float64Var(&opt.LR, "lr", 3e-3, "peak learning rate")
+	f.IntVar(&opt.Warmup, "warmup", 20, "warm-up steps")
+	f.IntVar(&opt.CkptEvery, "ckpt-every", 50, "steps between checkpoints")
+	f.BoolVar(&opt.Resume, "resume", false, "continue from --ckpt if it exists")
+	f.Uint64Var(&opt.Seed, "seed", 1, "seed of the initialisation and the data order")
+	return cmd
+}
