@@ -24,7 +24,9 @@ define apt-install
 endef
 
 .DEFAULT_GOAL := help
-.PHONY: help deps deps-build deps-py build test fuzz fixtures bench
+STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: help deps deps-build deps-py build lint test fuzz fixtures bench
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,8 +45,13 @@ deps-py: ## what tools/ needs: python3-torch, python3-numpy, python3-scipy
 build: deps-build ## build bin/omniar
 	$(GO) build -o bin/omniar ./cmd/omniar
 
-test: deps-build ## go vet and go test, all packages
+lint: deps-build ## gofmt, go vet and staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+test: lint ## lint, then go test on all packages
 	$(GO) test -timeout 20m ./...
 
 fuzz: deps-build ## run each FUZZ_TARGETS entry (pkg:FuzzName) for FUZZTIME
@@ -56,6 +63,8 @@ fuzz: deps-build ## run each FUZZ_TARGETS entry (pkg:FuzzName) for FUZZTIME
 
 fixtures: deps-py ## regenerate testdata/ fixtures with PyTorch
 	$(PYTHON) tools/make_fixtures.py
+	$(PYTHON) nn/optim/testdata/make_adamw_fixture.py
+	cd nn/ckpt/testdata && $(PYTHON) gen_golden.py
 
 bench: deps build ## run the benchmarks (bin/omniar bench)
 	./bin/omniar bench

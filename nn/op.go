@@ -155,11 +155,3 @@ func (o *op) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	}
 	return d.backward(in, out, grad)
 }
-
-// want checks that shape s has n dims, naming the op and input on error.
-func want(k kernel, i int, s tensor.Shape, n int) error {
-	if len(s) != n {
-		return fmt.Errorf("%v: input %d has shape %v, want %d dims", k, i, s, n)
-	}
-	return nil
-}

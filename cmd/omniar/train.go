@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -33,6 +36,7 @@ steps and on Ctrl-C; --resume continues a killed run exactly.`,
 			if opt.Data == "" || opt.Ckpt == "" {
 				return usageErrorf("--data and --ckpt are required")
 			}
+			oneGoThread()
 			res, err := lmtrain.Run(cmd.Context(), opt)
 			if err != nil {
 				return err
@@ -58,4 +62,14 @@ steps and on Ctrl-C; --resume continues a killed run exactly.`,
 	f.BoolVar(&opt.Resume, "resume", false, "continue from --ckpt if it exists")
 	f.Uint64Var(&opt.Seed, "seed", 1, "seed of the initialisation and the data order")
 	return cmd
+}
+
+// oneGoThread sets GOMAXPROCS=1 unless the user set it: graph training is
+// fastest with one Go thread and every core to OpenBLAS (bench measured
+// 0.48 vs 0.59 s per reference step on 2 cores).
+func oneGoThread() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+		slog.Debug("GOMAXPROCS=1 for graph training; set GOMAXPROCS to override")
+	}
 }

@@ -42,12 +42,13 @@ type Options struct {
 
 // Matmul is one matrix-product measurement: C[M,N] = A[M,K]·B[K,N].
 type Matmul struct {
-	M, K, N    int
-	Threads    int
-	GraphGFLOP float64 `json:"gorgonia_graph_gflops"`
-	RawGFLOP   float64 `json:"openblas_sgemm_gflops"`
-	TorchGFLOP float64 `json:"torch_mm_gflops,omitempty"`
-	GraphOfRaw float64 `json:"graph_share_of_raw"`
+	M, K, N     int
+	Threads     int
+	GraphGFLOP  float64 `json:"gorgonia_graph_gflops"`
+	RawGFLOP    float64 `json:"openblas_sgemm_gflops"`
+	TorchGFLOP  float64 `json:"torch_mm_gflops,omitempty"`
+	LinearGFLOP float64 `json:"nn_linear_graph_gflops"`
+	GraphOfRaw  float64 `json:"graph_share_of_raw"`
 }
 
 // Train is one training-throughput measurement of the reference model.
@@ -150,7 +151,8 @@ func matmul(ctx context.Context, opt Options, m, k, n, th int) (Matmul, error) {
 	g := G.NewGraph()
 	an := G.NewMatrix(g, tensor.Float32, G.WithShape(m, k), G.WithValue(tensor.New(tensor.WithShape(m, k), tensor.WithBacking(a))))
 	bn := G.NewMatrix(g, tensor.Float32, G.WithShape(k, n), G.WithValue(tensor.New(tensor.WithShape(k, n), tensor.WithBacking(b))))
-	if _, err := G.Mul(an, bn); err != nil {
+	_, err := G.Mul(an, bn)
+	if err != nil {
 		return res, fmt.Errorf("matmul graph: %w", err)
 	}
 	vm := G.NewTapeMachine(g)
@@ -164,6 +166,9 @@ func matmul(ctx context.Context, opt Options, m, k, n, th int) (Matmul, error) {
 	}
 	res.GraphGFLOP = flop / graph / 1e9
 	res.GraphOfRaw = res.GraphGFLOP / res.RawGFLOP
+	if res.LinearGFLOP, err = linearOp(m, k, n, reps); err != nil {
+		return res, err
+	}
 	if !opt.SkipTorch {
 		var out struct{ GFLOPs float64 }
 		if err := peer(ctx, opt, th, &out, "matmul", "--m", itoa(m), "--k", itoa(k), "--n", itoa(n), "--reps", itoa(reps)); err != nil {
@@ -172,6 +177,29 @@ func matmul(ctx context.Context, opt Options, m, k, n, th int) (Matmul, error) {
 		res.TorchGFLOP = out.GFLOPs
 	}
 	return res, nil
+}
+
+// linearOp times nn.Linear (the custom op the models use: x·Wᵀ into a
+// buffer the op owns) in a gorgonia graph: x [m, k], W [n, k].
+func linearOp(m, k, n, reps int) (float64, error) {
+	b := nn.NewBuilder(1)
+	x := b.Input("x", m, k)
+	if err := x.Set(randSlice(m*k, 3)); err != nil {
+		return 0, err
+	}
+	if _, err := nn.NewLinear(b, "lin", k, n, false).Forward(x.Node); err != nil {
+		return 0, fmt.Errorf("linear graph: %w", err)
+	}
+	vm := nn.CompileForward(b.G)
+	defer vm.Close()
+	s := timeIt(reps, true, func() error {
+		defer vm.Reset()
+		return vm.RunAll()
+	})
+	if s < 0 {
+		return 0, fmt.Errorf("linear graph run failed")
+	}
+	return 2 * float64(m) * float64(k) * float64(n) / s / 1e9, nil
 }
 
 func train(ctx context.Context, opt Options, th int, rep *Report) (Train, error) {
@@ -268,9 +296,9 @@ func randSlice(n int, seed uint32) []float32 {
 
 func printReport(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "machine: %s; BLAS: %s; PyTorch %s\n\n", r.Machine, r.BLAS, r.Torch)
-	fmt.Fprintf(w, "float32 matmul GFLOP/s\n%-16s %7s %10s %10s %10s %10s\n", "M×K·K×N", "threads", "gorgonia", "sgemm", "torch.mm", "graph/raw")
+	fmt.Fprintf(w, "float32 matmul GFLOP/s (gorgonia: G.Mul in a graph; nn.Linear: our op in a graph)\n%-20s %7s %9s %9s %9s %9s %9s\n", "M×K·K×N", "threads", "gorgonia", "nn.Linear", "sgemm", "torch.mm", "graph/raw")
 	for _, m := range r.Matmul {
-		fmt.Fprintf(w, "%-16s %7d %10.1f %10.1f %10.1f %9.0f%%\n", fmt.Sprintf("%d×%d·%d×%d", m.M, m.K, m.K, m.N), m.Threads, m.GraphGFLOP, m.RawGFLOP, m.TorchGFLOP, 100*m.GraphOfRaw)
+		fmt.Fprintf(w, "%-20s %7d %9.1f %9.1f %9.1f %9.1f %8.0f%%\n", fmt.Sprintf("%d×%d·%d×%d", m.M, m.K, m.K, m.N), m.Threads, m.GraphGFLOP, m.LinearGFLOP, m.RawGFLOP, m.TorchGFLOP, 100*m.GraphOfRaw)
 	}
 	fmt.Fprintf(w, "\nreference decoder train step (fwd+bwd+AdamW), tokens/s\n%7s %10s %10s %8s  %s\n", "threads", "omniar", "pytorch", "ratio", "settings")
 	for _, t := range r.Train {

@@ -10,6 +10,7 @@ optim.WarmupCosine{Peak: 1e-2, Min: 1e-3, Warmup: 2, Total: 5}. The file holds
 the inputs and the params after every step.
 """
 import json
+import os
 import math
 
 import torch
@@ -67,7 +68,7 @@ def main():
         "grads": grads,
         "after": after,
     }
-    with open("adamw_torch.json", "w") as f:
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "adamw_torch.json"), "w") as f:
         json.dump(out, f, indent=1)
 
 
