@@ -25,21 +25,22 @@
 package ckpt
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/bits"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/omniar/omniar/internal/atomicfile"
 )
 
 // DType is a safetensors element type, as spelled in the header.
@@ -124,54 +125,23 @@ func Save(path string, meta map[string]string, tensors []Tensor, dtype DType) (e
 		return err
 	}
 
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
+	return atomicfile.Write(path, func(w io.Writer) error {
+		if _, err := w.Write(header); err != nil {
+			return err
 		}
-	}()
-	w := bufio.NewWriterSize(f, 1<<20)
-	if _, err := w.Write(header); err != nil {
-		return err
-	}
-	buf := make([]byte, 0, 64<<10)
-	for _, t := range sorted {
-		for data := t.Data; len(data) > 0; {
-			n := min(len(data), cap(buf)/4)
-			buf = encodeFloats(buf[:0], data[:n], dtype)
-			if _, err := w.Write(buf); err != nil {
-				return err
+		buf := make([]byte, 0, 64<<10)
+		for _, t := range sorted {
+			for data := t.Data; len(data) > 0; {
+				n := min(len(data), cap(buf)/4)
+				buf = encodeFloats(buf[:0], data[:n], dtype)
+				if _, err := w.Write(buf); err != nil {
+					return err
+				}
+				data = data[n:]
 			}
-			data = data[n:]
 		}
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// Make the rename durable. The new file is in place whatever happens
-	// here, so a failure to sync the directory is not reported.
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+		return nil
+	})
 }
 
 // encodeHeader validates the tensors (sorted by name) and returns the
