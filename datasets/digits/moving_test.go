@@ -1,0 +1,87 @@
+package digits
+
+import (
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// fakeSet is a digit set of solid squares, enough to test the clip recipe
+// without the source sheet.
+func fakeSet() *Set {
+	s := &Set{Pixels: make([]uint8, Count*Size*Size), Digits: make([]Digit, Count)}
+	for i := range s.Pixels {
+		s.Pixels[i] = 255
+	}
+	for id := range s.Digits {
+		s.Digits[id] = Digit{ID: id, Label: id / PerClass}
+	}
+	assignSplits(s)
+	return s
+}
+
+func TestClipsStayOnCanvasAndBounce(t *testing.T) {
+	s := fakeSet()
+	ids := s.IDs("train")
+	bounced := 0
+	for i := 0; i < 500; i++ {
+		c := NewClip(s, "train", i, ids)
+		if n := len(c.Movers); n < 1 || n > 2 {
+			t.Fatalf("clip %d has %d digits", i, n)
+		}
+		for _, m := range c.Movers {
+			if s.Digits[m.ID].Split != "train" || s.Digits[m.ID].Label != m.Label {
+				t.Fatalf("clip %d uses digit %d of split %s", i, m.ID, s.Digits[m.ID].Split)
+			}
+			for f, p := range m.Pos {
+				if p[0] < 0 || p[1] < 0 || p[0] > Canvas-Glyph || p[1] > Canvas-Glyph {
+					t.Fatalf("clip %d frame %d: digit at %v leaves the canvas", i, f, p)
+				}
+				if f > 0 && (math.Signbit(m.Vel[f][0]) != math.Signbit(m.Vel[f-1][0]) || math.Signbit(m.Vel[f][1]) != math.Signbit(m.Vel[f-1][1])) {
+					bounced++
+				}
+				if v := math.Hypot(m.Vel[f][0], m.Vel[f][1]); math.Abs(v-m.Speed) > 1e-9 {
+					t.Fatalf("speed changed from %g to %g", m.Speed, v)
+				}
+			}
+		}
+		if len(c.Captions) != 3 || c.Captions[0] == c.Captions[1] {
+			t.Fatalf("clip %d captions %q", i, c.Captions)
+		}
+	}
+	if bounced == 0 {
+		t.Error("no digit ever bounced")
+	}
+}
+
+func TestClipsDeterministic(t *testing.T) {
+	s := fakeSet()
+	ids := s.IDs("val")
+	a, b := NewClip(s, "val", 17, ids), NewClip(s, "val", 17, ids)
+	if !reflect.DeepEqual(a, b) {
+		t.Error("the same clip drawn twice differs")
+	}
+	if c := NewClip(s, "test", 17, s.IDs("test")); reflect.DeepEqual(a.Movers, c.Movers) {
+		t.Error("val and test clip 17 are the same")
+	}
+}
+
+func TestRenderAndCaptions(t *testing.T) {
+	s := fakeSet()
+	glyphs := Glyphs(s)
+	c := Clip{Movers: []Mover{{ID: 0, Label: 0, Dir: "left", Speed: 2}}}
+	for f := 0; f < Frames; f++ {
+		c.Movers[0].Pos = append(c.Movers[0].Pos, [2]float64{30 - 2*float64(f%10), 10})
+	}
+	out := make([]uint8, Frames*Canvas*Canvas)
+	Render(c, glyphs, out)
+	img := FrameImage(out, 0)
+	if img.GrayAt(30, 10).Y == 0 || img.GrayAt(29, 10).Y != 0 || img.GrayAt(30+Glyph, 10).Y != 0 {
+		t.Error("frame 0 does not show the glyph at (30, 10)")
+	}
+	words := strings.Join(captions(clipRNG("x", 1), c.Movers), " | ")
+	if !strings.Contains(words, "left") {
+		t.Errorf("captions %q do not say left", words)
+	}
+}
