@@ -7,6 +7,10 @@ FUZZ_TARGETS ?= ./nn/ckpt:FuzzLoad
 
 APT_BUILD := libopenblas-dev pkg-config
 APT_PY    := python3-torch python3-numpy python3-scipy
+APT_DATA  := fortunes espeak-ng alsa-utils lame
+# the data directory and where opencv-doc (digits.png, sample videos) is unpacked
+DATA_DIR  ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/omniar/data
+SRC_DIR   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/omniar/src
 SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
 
 # apt-install installs those of the Debian packages $(1) that are missing.
@@ -26,7 +30,7 @@ endef
 .DEFAULT_GOAL := help
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help deps deps-build deps-py build lint test fuzz fixtures bench
+.PHONY: help deps deps-build deps-py data-deps data build lint test fuzz fixtures bench
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +45,16 @@ deps-build: ## what build and test need: libopenblas-dev, pkg-config, Go modules
 
 deps-py: ## what tools/ needs: python3-torch, python3-numpy, python3-scipy
 	$(call apt-install,$(APT_PY))
+
+data-deps: ## the Debian packages the data sets come from (opencv-doc is only unpacked)
+	$(call apt-install,$(APT_DATA))
+	@if [ ! -f "$(SRC_DIR)/opencv-doc/usr/share/doc/opencv-doc/examples/data/digits.png" ]; then \
+	  mkdir -p "$(SRC_DIR)" && cd "$(SRC_DIR)" && rm -f opencv-doc_*.deb && \
+	  apt-get download opencv-doc && dpkg -x opencv-doc_*.deb opencv-doc && rm -f opencv-doc_*.deb; \
+	fi
+
+data: data-deps build ## build and verify the data sets in DATA_DIR
+	./bin/omniar data prepare --dir "$(DATA_DIR)" --src "$(SRC_DIR)"
 
 build: deps-build ## build bin/omniar
 	$(GO) build -o bin/omniar ./cmd/omniar
