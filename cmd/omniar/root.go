@@ -40,6 +40,7 @@ and scores generated video.`,
 		newVersionCmd(),
 		newBenchCmd(),
 		newTrainCmd(),
+		newDataCmd(),
 	)
 
 	root.InitDefaultCompletionCmd()

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 
 	"github.com/omniar/omniar/datasets"
 )
@@ -43,6 +44,9 @@ type Digit struct {
 type Set struct {
 	Pixels []uint8 // [Count, Size, Size], 0 = background
 	Digits []Digit
+
+	glyphsOnce sync.Once
+	glyphs     [][]uint8
 }
 
 // Image returns the pixels of digit id.
@@ -167,4 +171,21 @@ func Load(dir string) (*Set, error) {
 // Crop returns the digit's pixels as an image (for pictures and tests).
 func (s *Set) Crop(id int) *image.Gray {
 	return &image.Gray{Pix: append([]uint8(nil), s.Image(id)...), Stride: Size, Rect: image.Rect(0, 0, Size, Size)}
+}
+
+// readLines calls fn on every non-empty line of a file.
+func readLines(path string, fn func([]byte) error) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	for i, line := range bytes.Split(b, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if err := fn(line); err != nil {
+			return fmt.Errorf("%s line %d: %w (rerun `omniar data prepare`)", path, i+1, err)
+		}
+	}
+	return nil
 }

@@ -87,7 +87,7 @@ func newMover(rng *rand.Rand, id, label int) Mover {
 	speed := 1.5 + 2.5*rng.Float64()
 	norm := math.Hypot(d.DX, d.DY)
 	vx, vy := d.DX/norm*speed, d.DY/norm*speed
-	x, y := rng.Float64()*(Canvas-Glyph), rng.Float64()*(Canvas-Glyph)
+	x, y := start(rng, vx), start(rng, vy)
 	m := Mover{ID: id, Label: label, Dir: d.Name, Speed: speed}
 	for f := 0; f < Frames; f++ {
 		m.Pos = append(m.Pos, [2]float64{x, y})
@@ -96,6 +96,22 @@ func newMover(rng *rand.Rand, id, label int) Mover {
 		m.Vel = append(m.Vel, [2]float64{vx, vy})
 	}
 	return m
+}
+
+// straight is how many frames a digit moves before it may first bounce, so
+// the direction its captions name is what the first half of the clip shows.
+const straight = Frames / 2
+
+// start draws a start coordinate from which velocity v runs straight
+// frames without leaving [0, Canvas−Glyph].
+func start(rng *rand.Rand, v float64) float64 {
+	const hi = Canvas - Glyph
+	run := math.Abs(v) * straight
+	p := rng.Float64() * (hi - run)
+	if v < 0 {
+		p += run
+	}
+	return p
 }
 
 // bounce reflects a coordinate that left [0, Canvas−Glyph].
@@ -111,7 +127,7 @@ func bounce(p, v float64) (float64, float64) {
 }
 
 // Render draws a clip into out ([Frames, Canvas, Canvas]); glyphs are the
-// digits scaled to Glyph×Glyph (Glyphs makes them).
+// digits scaled to Glyph×Glyph (Set.Glyphs).
 func Render(c Clip, glyphs [][]uint8, out []uint8) {
 	clear(out)
 	for f := 0; f < Frames; f++ {
@@ -129,8 +145,13 @@ func Render(c Clip, glyphs [][]uint8, out []uint8) {
 	}
 }
 
-// Glyphs scales every digit to Glyph×Glyph (bilinear).
-func Glyphs(s *Set) [][]uint8 {
+// Glyphs returns every digit scaled to Glyph×Glyph (bilinear), computed once.
+func (s *Set) Glyphs() [][]uint8 {
+	s.glyphsOnce.Do(func() { s.glyphs = scaleGlyphs(s) })
+	return s.glyphs
+}
+
+func scaleGlyphs(s *Set) [][]uint8 {
 	out := make([][]uint8, Count)
 	for id := range out {
 		g := imaging.Resize(s.Crop(id), Glyph, Glyph, imaging.Linear)

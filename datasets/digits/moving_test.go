@@ -34,6 +34,11 @@ func TestClipsStayOnCanvasAndBounce(t *testing.T) {
 			if s.Digits[m.ID].Split != "train" || s.Digits[m.ID].Label != m.Label {
 				t.Fatalf("clip %d uses digit %d of split %s", i, m.ID, s.Digits[m.ID].Split)
 			}
+			for f := 1; f <= straight; f++ {
+				if m.Vel[f-1] != m.Vel[0] {
+					t.Fatalf("clip %d: digit bounced at frame %d, before frame %d", i, f, straight)
+				}
+			}
 			for f, p := range m.Pos {
 				if p[0] < 0 || p[1] < 0 || p[0] > Canvas-Glyph || p[1] > Canvas-Glyph {
 					t.Fatalf("clip %d frame %d: digit at %v leaves the canvas", i, f, p)
@@ -69,7 +74,7 @@ func TestClipsDeterministic(t *testing.T) {
 
 func TestRenderAndCaptions(t *testing.T) {
 	s := fakeSet()
-	glyphs := Glyphs(s)
+	glyphs := s.Glyphs()
 	c := Clip{Movers: []Mover{{ID: 0, Label: 0, Dir: "left", Speed: 2}}}
 	for f := 0; f < Frames; f++ {
 		c.Movers[0].Pos = append(c.Movers[0].Pos, [2]float64{30 - 2*float64(f%10), 10})

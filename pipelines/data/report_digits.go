@@ -1,0 +1,78 @@
+package data
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/omniar/omniar/datasets/digits"
+)
+
+
+// digitsSection draws ten test digits of every class.
+func digitsSection(dir, pics string) (string, error) {
+	set, err := digits.Load(dir)
+	if err != nil {
+		return "", err
+	}
+	rows := make([][][]uint8, 10)
+	for _, d := range set.Digits {
+		if d.Split == "test" && len(rows[d.Label]) < 10 {
+			rows[d.Label] = append(rows[d.Label], set.Image(d.ID))
+		}
+	}
+	if err := writePNG(filepath.Join(pics, "digits.png"), grid(rows, digits.Size, digits.Size)); err != nil {
+		return "", err
+	}
+	n := map[string]int{}
+	for _, d := range set.Digits {
+		n[d.Split]++
+	}
+	return fmt.Sprintf("## Digits\n\n%d real handwritten digits (opencv-doc `digits.png`, 20×20), split by instance, stratified: %d train, %d val, %d test. Ten test digits of each class:\n\n![test digits](data/digits.png)\n\n",
+		len(set.Digits), n["train"], n["val"], n["test"]), nil
+}
+
+// movingSection draws frames 0, 4, 8, 12 and 16 of the first test clips
+// with their captions.
+func movingSection(dir, pics string) (string, error) {
+	var b strings.Builder
+	b.WriteString("## Moving-digits\n\n")
+	for _, split := range []string{"train", "val", "test"} {
+		mv, err := digits.LoadMoving(dir, split)
+		if err != nil {
+			return "", err
+		}
+		one := 0
+		for _, c := range mv.Clips {
+			if len(c.Movers) == 1 {
+				one++
+			}
+		}
+		fmt.Fprintf(&b, "- %s: %d clips of %d×%d×%d (%d with one digit, %d with two), digits of the %s split only\n", split, len(mv.Clips), digits.Frames, digits.Canvas, digits.Canvas, one, len(mv.Clips)-one, split)
+	}
+	mv, err := digits.LoadMoving(dir, "test")
+	if err != nil {
+		return "", err
+	}
+	var rows [][][]uint8
+	b.WriteString("\nTest clips, frames 0, 4, 8, 12, 16 (one row a clip), with their captions:\n\n![Moving-digits test clips](data/moving.png)\n\n")
+	for i := 0; i < 6 && i < len(mv.Clips); i++ {
+		clip := mv.Store.Clip(i)
+		var row [][]uint8
+		for f := 0; f < digits.Frames; f += 4 {
+			row = append(row, clip[f*digits.Canvas*digits.Canvas:(f+1)*digits.Canvas*digits.Canvas])
+		}
+		rows = append(rows, row)
+		fmt.Fprintf(&b, "%d. %s\n", i+1, strings.Join(quoteAll(mv.Clips[i].Captions), " · "))
+	}
+	b.WriteString("\n")
+	return b.String(), writePNG(filepath.Join(pics, "moving.png"), grid(rows, digits.Canvas, digits.Canvas))
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = "“" + v + "”"
+	}
+	return out
+}
