@@ -24,12 +24,12 @@ const Recipe = "omniar-data-v1"
 
 // Options say where data comes from and goes, and how much to make.
 type Options struct {
-	Dir     string
-	Src     datasets.Sources
-	Moving  map[string]int // clips per split (default 20,000 / 1,000 / 1,000)
-	Force   bool           // rebuild even if the directory verifies
-	Speech  bool           // build the speech set (needs espeak-ng, lame)
-	Clips   bool           // build the real clips (needs the OpenCV build)
+	Dir    string
+	Src    datasets.Sources
+	Moving map[string]int // clips per split (default 20,000 / 1,000 / 1,000)
+	Force  bool           // rebuild even if the directory verifies
+	Speech bool           // build the speech set (needs espeak-ng, lame)
+	Clips  bool           // build the real clips (needs the OpenCV build)
 }
 
 // DefaultMoving is the Moving-digits size the issue asks for.

@@ -8,7 +8,6 @@ import (
 	"github.com/omniar/omniar/datasets/digits"
 )
 
-
 // digitsSection draws ten test digits of every class.
 func digitsSection(dir, pics string) (string, error) {
 	set, err := digits.Load(dir)
