@@ -1,7 +1,11 @@
 package digits
 
 import (
+	"bytes"
+	"image"
+	"image/png"
 	"math"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -88,5 +92,53 @@ func TestRenderAndCaptions(t *testing.T) {
 	words := strings.Join(captions(clipRNG("x", 1), c.Movers), " | ")
 	if !strings.Contains(words, "left") {
 		t.Errorf("captions %q do not say left", words)
+	}
+}
+
+// realSet is the fake set with the 20 real digits of testdata/digits20.png
+// in place of the first two instances of each class.
+func realSet(t *testing.T) *Set {
+	b, err := os.ReadFile("testdata/digits20.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := img.(*image.Gray)
+	s := fakeSet()
+	for c := 0; c < 10; c++ {
+		for n := 0; n < 2; n++ {
+			px := s.Image(c*PerClass + n)
+			for y := 0; y < Size; y++ {
+				copy(px[y*Size:(y+1)*Size], g.Pix[y*g.Stride+(2*c+n)*Size:])
+			}
+		}
+	}
+	return s
+}
+
+// TestRenderRealDigit: a lone real digit is drawn whole in every frame, so
+// the ink of every frame is the same.
+func TestRenderRealDigit(t *testing.T) {
+	s := realSet(t)
+	out := make([]uint8, ClipBytes)
+	for _, id := range []int{0, 3*PerClass + 1, 7 * PerClass} {
+		c := Clip{Movers: []Mover{newMover(clipRNG("t", id), id, s.Digits[id].Label)}}
+		Render(c, s.Glyphs(), out)
+		var first int
+		for f := 0; f < Frames; f++ {
+			ink := 0
+			for _, v := range FrameImage(out, f).Pix {
+				ink += int(v)
+			}
+			if f == 0 {
+				first = ink
+			}
+			if ink == 0 || ink != first {
+				t.Fatalf("digit %d frame %d has ink %d, frame 0 %d", id, f, ink, first)
+			}
+		}
 	}
 }
