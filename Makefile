@@ -3,9 +3,10 @@
 GO           ?= go
 PYTHON       = /usr/bin/python3
 FUZZTIME     ?= 2m
-FUZZ_TARGETS ?= ./nn/ckpt:FuzzLoad
+FUZZ_TARGETS ?= ./nn/ckpt:FuzzLoad ./datasets/store:FuzzOpenStore ./video/vio:FuzzReadGIF ./video/vio:FuzzReadPNG \
+                ./datasets/digits:FuzzParse ./datasets/text:FuzzParse
 
-APT_BUILD := libopenblas-dev pkg-config
+APT_BUILD := libopenblas-dev pkg-config libopencv-dev g++
 APT_PY    := python3-torch python3-numpy python3-scipy
 APT_DATA  := fortunes espeak-ng alsa-utils lame
 # the data directory and where opencv-doc (digits.png, sample videos) is unpacked
@@ -30,7 +31,7 @@ endef
 .DEFAULT_GOAL := help
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help deps deps-build deps-py data-deps data build lint test fuzz fixtures bench
+.PHONY: help deps deps-build deps-py data-deps data data-report build lint test fuzz fixtures bench
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,7 +40,7 @@ deps: ## all dependencies: deps-build + deps-py
 	$(call apt-install,$(APT_BUILD) $(APT_PY))
 	$(GO) mod download
 
-deps-build: ## what build and test need: libopenblas-dev, pkg-config, Go modules
+deps-build: ## what build and test need: OpenBLAS, OpenCV (video files), Go modules
 	$(call apt-install,$(APT_BUILD))
 	$(GO) mod download
 
@@ -55,6 +56,10 @@ data-deps: ## the Debian packages the data sets come from (opencv-doc is only un
 
 data: data-deps build ## build and verify the data sets in DATA_DIR
 	./bin/omniar data prepare --dir "$(DATA_DIR)" --src "$(SRC_DIR)"
+	./bin/omniar data verify --dir "$(DATA_DIR)"
+
+data-report: data ## docs/DATA.md and its pictures, drawn from DATA_DIR
+	./bin/omniar data report --dir "$(DATA_DIR)" --out docs
 
 build: deps-build ## build bin/omniar
 	$(GO) build -o bin/omniar ./cmd/omniar

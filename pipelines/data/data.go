@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/omniar/omniar/datasets"
+	"github.com/omniar/omniar/datasets/clips"
 	"github.com/omniar/omniar/datasets/digits"
 	"github.com/omniar/omniar/datasets/qa"
 	"github.com/omniar/omniar/datasets/text"
@@ -28,8 +29,7 @@ type Options struct {
 	Src    datasets.Sources
 	Moving map[string]int // clips per split (default 20,000 / 1,000 / 1,000)
 	Force  bool           // rebuild even if the directory verifies
-	Speech bool           // build the speech set (needs espeak-ng, lame)
-	Clips  bool           // build the real clips (needs the OpenCV build)
+	Clips  *clips.Config  // real-clip recipe (nil: clips.DefaultConfig)
 }
 
 // DefaultMoving is the Moving-digits size the issue asks for.
@@ -64,6 +64,7 @@ func Prepare(ctx context.Context, opt Options) (*datasets.Manifest, error) {
 	}{
 		{"digits and Moving-digits", func() ([]datasets.Entry, error) { return buildDigits(ctx, opt, b) }},
 		{"quotations", func() ([]datasets.Entry, error) { return buildText(opt, b) }},
+		{"real video clips", func() ([]datasets.Entry, error) { return buildClips(ctx, opt) }},
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
@@ -134,6 +135,13 @@ func buildDigits(ctx context.Context, opt Options, b *qa.Builder) ([]datasets.En
 		}
 	}
 	return es, nil
+}
+
+func buildClips(ctx context.Context, opt Options) ([]datasets.Entry, error) {
+	if opt.Clips == nil {
+		return clips.Build(ctx, opt.Src, opt.Dir)
+	}
+	return clips.BuildWith(ctx, *opt.Clips, opt.Src.OpenCVData, opt.Dir, opt.Src.FixOpenCV())
 }
 
 func buildText(opt Options, b *qa.Builder) ([]datasets.Entry, error) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/omniar/omniar/datasets"
+	"github.com/omniar/omniar/datasets/clips"
 	"github.com/omniar/omniar/datasets/digits"
 )
 
@@ -27,7 +28,11 @@ func small(t *testing.T) (string, Options) {
 		t.Skip("fortunes not installed (make data-deps)")
 	}
 	dir := t.TempDir()
-	return dir, Options{Dir: dir, Src: src, Moving: map[string]int{"train": 60, "val": 10, "test": 10}}
+	// the real recipe on the two short videos, at one size
+	cc := clips.DefaultConfig()
+	cc.Sizes = []int{64}
+	cc.Sources = []clips.Source{{File: "tree.avi", Split: clips.Train, Stride: 17}, {File: "Megamind.avi", Split: clips.Test, Stride: 60}}
+	return dir, Options{Dir: dir, Src: src, Moving: map[string]int{"train": 60, "val": 10, "test": 10}, Clips: &cc}
 }
 
 func TestPrepareVerifyIdempotent(t *testing.T) {

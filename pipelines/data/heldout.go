@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/omniar/omniar/datasets"
 	"github.com/omniar/omniar/datasets/digits"
@@ -32,7 +33,7 @@ func CheckHeldOut(dir string, m *datasets.Manifest) error {
 			}
 		}
 	}
-	for _, label := range []string{"voice", "source"} {
+	for _, label := range []string{"voice", "sources"} {
 		if err := disjoint(m, label); err != nil {
 			return err
 		}
@@ -40,18 +41,34 @@ func CheckHeldOut(dir string, m *datasets.Manifest) error {
 	return nil
 }
 
-// disjoint checks that no value of a label on a test file labels a train file.
+// disjoint checks that no value of a label (a comma-separated list) on a
+// test file labels a train file.
 func disjoint(m *datasets.Manifest, label string) error {
 	test := map[string]bool{}
 	for _, e := range m.Entries {
-		if v, ok := e.Labels[label]; ok && e.Split == "test" {
-			test[v] = true
+		if e.Split == "test" {
+			for _, v := range values(e, label) {
+				test[v] = true
+			}
 		}
 	}
 	for _, e := range m.Entries {
-		if v, ok := e.Labels[label]; ok && e.Split == "train" && test[v] {
-			return fmt.Errorf("held-out check: %s %q is in the test split and in train file %s", label, v, e.Path)
+		if e.Split != "train" {
+			continue
+		}
+		for _, v := range values(e, label) {
+			if test[v] {
+				return fmt.Errorf("held-out check: %s %q is in the test split and in train file %s", label, v, e.Path)
+			}
 		}
 	}
 	return nil
+}
+
+func values(e datasets.Entry, label string) []string {
+	v, ok := e.Labels[label]
+	if !ok || v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
 }

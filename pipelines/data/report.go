@@ -1,7 +1,6 @@
 package data
 
 import (
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/draw"
@@ -42,7 +41,7 @@ func Report(dir, docs string) error {
 }
 
 // sections add one part of the report each (pictures and their text).
-var sections = []func(dir, pics string) (string, error){digitsSection, movingSection}
+var sections = []func(dir, pics string) (string, error){digitsSection, movingSection, clipsSection}
 
 // countsTable counts files, bytes and examples per kind and split.
 func countsTable(m *datasets.Manifest) string {
@@ -96,21 +95,4 @@ func grid(frames [][][]uint8, w, h int) *image.Gray {
 		}
 	}
 	return img
-}
-
-// readJSONL decodes one JSON value per line.
-func readJSONL[T any](path string) ([]T, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var out []T
-	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		var v T
-		if err := json.Unmarshal([]byte(line), &v); err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", path, i+1, err)
-		}
-		out = append(out, v)
-	}
-	return out, nil
 }

@@ -1,10 +1,13 @@
 package data
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 
+	"github.com/omniar/omniar/datasets/clips"
 	"github.com/omniar/omniar/datasets/digits"
 )
 
@@ -74,4 +77,38 @@ func quoteAll(s []string) []string {
 		out[i] = "“" + v + "”"
 	}
 	return out
+}
+
+// clipsSection draws frames of real test and train clips.
+func clipsSection(dir, pics string) (string, error) {
+	var b strings.Builder
+	b.WriteString("## Real video clips\n\n17-frame grey clips from the opencv-doc sample videos, centre-cropped and resized to 64×64 and 128×128, split by source file:\n\n| split | size | clips | sources |\n|---|---:|---:|---|\n")
+	var rows [][][]uint8
+	for _, split := range []string{"train", "test"} {
+		for _, size := range []int{64, 128} {
+			s, err := clips.Open(filepath.Join(dir, filepath.FromSlash(clips.FileName(split, size))))
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // a reduced recipe
+			}
+			if err != nil {
+				return "", err
+			}
+			var names []string
+			for _, src := range s.Index.Sources {
+				names = append(names, src.File)
+			}
+			fmt.Fprintf(&b, "| %s | %d | %d | %s |\n", split, size, s.Len(), strings.Join(names, ", "))
+			if size == 64 {
+				for _, i := range []int{s.Len() / 4, s.Len() * 3 / 4} {
+					var row [][]uint8
+					for f := 0; f < s.Shape().T; f += 4 {
+						row = append(row, s.Frame(i, f))
+					}
+					rows = append(rows, row)
+				}
+			}
+		}
+	}
+	b.WriteString("\nTwo train clips, then two test clips, frames 0, 4, 8, 12, 16 at 64×64:\n\n![real clips](data/clips.png)\n\n")
+	return b.String(), writePNG(filepath.Join(pics, "clips.png"), grid(rows, 64, 64))
 }
