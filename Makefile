@@ -4,7 +4,7 @@ GO           ?= go
 PYTHON       = /usr/bin/python3
 FUZZTIME     ?= 2m
 FUZZ_TARGETS ?= ./nn/ckpt:FuzzLoad ./datasets/store:FuzzOpenStore ./video/vio:FuzzReadGIF ./video/vio:FuzzReadPNG \
-                ./datasets/digits:FuzzParse ./datasets/text:FuzzParse
+                ./datasets/digits:FuzzParse ./datasets/text:FuzzParse ./audio:FuzzDecodeWAV ./audio:FuzzDecodeMP3
 
 APT_BUILD := libopenblas-dev pkg-config libopencv-dev g++
 APT_PY    := python3-torch python3-numpy python3-scipy
@@ -67,6 +67,7 @@ build: deps-build ## build bin/omniar
 lint: deps-build ## gofmt, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 

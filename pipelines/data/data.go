@@ -16,6 +16,7 @@ import (
 	"github.com/omniar/omniar/datasets/clips"
 	"github.com/omniar/omniar/datasets/digits"
 	"github.com/omniar/omniar/datasets/qa"
+	"github.com/omniar/omniar/datasets/speech"
 	"github.com/omniar/omniar/datasets/text"
 )
 
@@ -30,6 +31,7 @@ type Options struct {
 	Moving map[string]int // clips per split (default 20,000 / 1,000 / 1,000)
 	Force  bool           // rebuild even if the directory verifies
 	Clips  *clips.Config  // real-clip recipe (nil: clips.DefaultConfig)
+	Voices int            // speech voices (0: all of the recipe)
 }
 
 // DefaultMoving is the Moving-digits size the issue asks for.
@@ -65,6 +67,7 @@ func Prepare(ctx context.Context, opt Options) (*datasets.Manifest, error) {
 		{"digits and Moving-digits", func() ([]datasets.Entry, error) { return buildDigits(ctx, opt, b) }},
 		{"quotations", func() ([]datasets.Entry, error) { return buildText(opt, b) }},
 		{"real video clips", func() ([]datasets.Entry, error) { return buildClips(ctx, opt) }},
+		{"speech", func() ([]datasets.Entry, error) { return buildSpeech(ctx, opt, b) }},
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
@@ -142,6 +145,40 @@ func buildClips(ctx context.Context, opt Options) ([]datasets.Entry, error) {
 		return clips.Build(ctx, opt.Src, opt.Dir)
 	}
 	return clips.BuildWith(ctx, *opt.Clips, opt.Src.OpenCVData, opt.Dir, opt.Src.FixOpenCV())
+}
+
+// buildSpeech makes the spoken words and asks what was said in each.
+func buildSpeech(ctx context.Context, opt Options, b *qa.Builder) ([]datasets.Entry, error) {
+	build := speech.Build
+	if opt.Voices > 0 {
+		build = func(ctx context.Context, src datasets.Sources, dir string) ([]datasets.Entry, error) {
+			return speech.BuildVoices(ctx, src, dir, opt.Voices)
+		}
+	}
+	es, err := build(ctx, opt.Src, opt.Dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range es {
+		text := e.Labels["text"]
+		if e.Kind != speech.KindWAV || text == "" {
+			continue
+		}
+		ref := "speech:" + e.Path
+		if d, ok := e.Labels["digit"]; ok {
+			b.Add(e.Split, "audio", ref, "spoken", digitName(d), nil)
+		} else {
+			b.Add(e.Split, "audio", ref, "word", text, nil)
+		}
+	}
+	return es, nil
+}
+
+func digitName(d string) string {
+	if len(d) == 1 && d[0] >= '0' && d[0] <= '9' {
+		return digits.Names[d[0]-'0']
+	}
+	return d
 }
 
 func buildText(opt Options, b *qa.Builder) ([]datasets.Entry, error) {

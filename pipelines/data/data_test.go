@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,12 +28,15 @@ func small(t *testing.T) (string, Options) {
 	if _, err := os.Stat(src.Fortunes); err != nil {
 		t.Skip("fortunes not installed (make data-deps)")
 	}
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		t.Skip("espeak-ng not installed (make data-deps)")
+	}
 	dir := t.TempDir()
 	// the real recipe on the two short videos, at one size
 	cc := clips.DefaultConfig()
 	cc.Sizes = []int{64}
 	cc.Sources = []clips.Source{{File: "tree.avi", Split: clips.Train, Stride: 17}, {File: "Megamind.avi", Split: clips.Test, Stride: 60}}
-	return dir, Options{Dir: dir, Src: src, Moving: map[string]int{"train": 60, "val": 10, "test": 10}, Clips: &cc}
+	return dir, Options{Dir: dir, Src: src, Moving: map[string]int{"train": 60, "val": 10, "test": 10}, Clips: &cc, Voices: 12}
 }
 
 func TestPrepareVerifyIdempotent(t *testing.T) {

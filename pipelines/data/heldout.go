@@ -33,7 +33,7 @@ func CheckHeldOut(dir string, m *datasets.Manifest) error {
 			}
 		}
 	}
-	for _, label := range []string{"voice", "sources"} {
+	for _, label := range []string{"voice", "variant", "sources"} {
 		if err := disjoint(m, label); err != nil {
 			return err
 		}

@@ -41,7 +41,7 @@ func Report(dir, docs string) error {
 }
 
 // sections add one part of the report each (pictures and their text).
-var sections = []func(dir, pics string) (string, error){digitsSection, movingSection, clipsSection}
+var sections = []func(dir, pics string) (string, error){digitsSection, movingSection, clipsSection, speechSection}
 
 // countsTable counts files, bytes and examples per kind and split.
 func countsTable(m *datasets.Manifest) string {
