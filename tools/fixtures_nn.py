@@ -130,6 +130,7 @@ def cases(write):
                            "allow": allow.to(torch.float64)},
               lambda q, k, v, allow: attention(q, k, v, b, t, h, allow > 0.5), params, no_grad=("allow",))
     block_cases(write)
+    resize_cases(write)
 
 
 def rmsnorm(x, w, eps=1e-5):
@@ -167,3 +168,20 @@ def block_cases(write):
     inputs.update(params)
     write("nn", "block", inputs, lambda x, **p: block(x, p, b, t, heads, ang, causal(t)),
           {"b": b, "t": t, "dim": d, "heads": heads, "hidden": hidden})
+
+
+def resize_cases(write):
+    """Area down- and bilinear up-sampling of the multi-scale quantizer."""
+    g = torch.Generator().manual_seed(3)
+    for name, (h, w), (oh, ow), mode in [
+        ("resize_area_8to3", (8, 8), (3, 3), "area"),
+        ("resize_area_8to1", (8, 8), (1, 1), "area"),
+        ("resize_area_8x6to6x4", (8, 6), (6, 4), "area"),
+        ("resize_bilinear_3to8", (3, 3), (8, 8), "bilinear"),
+        ("resize_bilinear_1to8", (1, 1), (8, 8), "bilinear"),
+        ("resize_bilinear_6x4to8x6", (6, 4), (8, 6), "bilinear"),
+    ]:
+        x = torch.randn(2, 3, h, w, generator=g, dtype=torch.float64)
+        kw = {} if mode == "area" else {"align_corners": False}
+        write("nn", name, {"x": x}, lambda x, mode=mode, kw=kw, oh=oh, ow=ow: F.interpolate(x, size=(oh, ow), mode=mode, **kw),
+              {"mode": mode, "out": [oh, ow]})

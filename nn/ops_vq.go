@@ -1,0 +1,96 @@
+package nn
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// nearestK quantizes rows: q[m] = codebook[idx[m]] with idx[m] the code
+// nearest to x[m] in L2 distance (magnitude-aware, so a near-zero residual
+// maps to a near-zero code); x [M, C], codebook [K, C] → [M, C]. It has no
+// gradient: quantizers wrap it with a straight-through estimator.
+type nearestK struct {
+	idx  *Ints
+	norm *[]float32 // ‖e_k‖², scratch
+	dot  *[]float32 // x·eᵀ [M, K], scratch
+}
+
+func (nearestK) String() string     { return "Nearest" }
+func (nearestK) dims() ([]int, int) { return []int{2, 2}, 2 }
+func (k nearestK) shape(in []tensor.Shape) (tensor.Shape, error) {
+	if in[0][1] != in[1][1] {
+		return nil, fmt.Errorf("%v: rows %v and codebook %v differ in width", k, in[0], in[1])
+	}
+	if len(k.idx.V) != in[0][0] {
+		return nil, fmt.Errorf("%v: %d indices for %d rows", k, len(k.idx.V), in[0][0])
+	}
+	return in[0].Clone(), nil
+}
+
+func (k nearestK) forward(q []float32, in []*tensor.Dense) error {
+	x, e := in[0].Float32s(), in[1].Float32s()
+	m, c, nk := in[0].Shape()[0], in[0].Shape()[1], in[1].Shape()[0]
+	if len(*k.norm) != nk {
+		*k.norm = make([]float32, nk)
+	}
+	if len(*k.dot) != m*nk {
+		*k.dot = make([]float32, m*nk)
+	}
+	norm, dot := *k.norm, *k.dot
+	for j := 0; j < nk; j++ {
+		var s float32
+		for _, v := range e[j*c : (j+1)*c] {
+			s += v * v
+		}
+		norm[j] = s
+	}
+	// argmin_k ‖x − e_k‖² = argmin_k ‖e_k‖² − 2 x·e_k
+	sgemm(false, true, m, nk, c, -2, x, c, e, c, 0, dot, nk)
+	for i := 0; i < m; i++ {
+		row := dot[i*nk : (i+1)*nk]
+		best, bi := row[0]+norm[0], 0
+		for j := 1; j < nk; j++ {
+			if d := row[j] + norm[j]; d < best {
+				best, bi = d, j
+			}
+		}
+		k.idx.V[i] = bi
+		copy(q[i*c:(i+1)*c], e[bi*c:(bi+1)*c])
+	}
+	return nil
+}
+
+// Nearest returns the codebook row nearest to each row of x and records
+// the chosen codes in idx (len = rows of x). No gradient flows through it.
+func Nearest(x, codebook *G.Node, idx *Ints) (*G.Node, error) {
+	return apply(nearestK{idx: idx, norm: new([]float32), dot: new([]float32)}, x, codebook)
+}
+
+// stopK is the identity with no gradient (PyTorch's .detach()).
+type stopK struct{ nd int }
+
+func (stopK) String() string                                { return "StopGradient" }
+func (k stopK) dims() ([]int, int)                          { return []int{k.nd}, k.nd }
+func (stopK) shape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
+func (stopK) forward(y []float32, in []*tensor.Dense) error {
+	copy(y, in[0].Float32s())
+	return nil
+}
+
+// StopGradient passes x through and blocks its gradient.
+func StopGradient(x *G.Node) (*G.Node, error) { return apply(stopK{nd: x.Dims()}, x) }
+
+// StraightThrough returns q in the forward pass and passes the gradient to
+// x unchanged in the backward pass: x + stop(q − x).
+func StraightThrough(x, q *G.Node) (*G.Node, error) {
+	d, err := G.Sub(q, x)
+	if err != nil {
+		return nil, err
+	}
+	if d, err = StopGradient(d); err != nil {
+		return nil, err
+	}
+	return G.Add(x, d)
+}
