@@ -236,3 +236,36 @@ func NewCausalTemporalConv(b *Builder, name string, cfg CausalTemporalConfig) *C
 func (c *CausalConv3d) Forward(x *G.Node) (*G.Node, error) {
 	return convForward(c.name, x, 5, c.in, c.W, c.B, c.spec, false)
 }
+
+// ConvTranspose3dConfig configures a ConvTranspose3d; Kernel, Stride,
+// PadBefore and PadAfter are per dim (D, H, W). Asymmetric padding trims
+// the output: a temporal (4,1,1) stride-4 upsampling with PadBefore 3 maps
+// 1 + k latent frames to 1 + 4k frames, causally.
+type ConvTranspose3dConfig struct {
+	In, Out                             int
+	Kernel, Stride, PadBefore, PadAfter [3]int
+	Bias                                bool
+}
+
+// ConvTranspose3d is a transposed 3-D convolution over [D, H, W].
+type ConvTranspose3d struct {
+	W    *Param // [In, Out, kd, kh, kw]
+	B    *Param // [Out], nil without bias
+	in   int
+	spec ConvSpec
+	name string
+}
+
+// NewConvTranspose3d creates a ConvTranspose3d's parameters.
+func NewConvTranspose3d(b *Builder, name string, cfg ConvTranspose3dConfig) *ConvTranspose3d {
+	k := cfg.Kernel
+	w, bb := convParams(b, name, []int{cfg.In, cfg.Out, k[0], k[1], k[2]}, cfg.Out*k[0]*k[1]*k[2], cfg.Out, cfg.Bias)
+	return &ConvTranspose3d{W: w, B: bb, in: cfg.In, name: b.prefix + name,
+		spec: ConvSpec{Stride: ones3(cfg.Stride), PadBefore: cfg.PadBefore[:], PadAfter: cfg.PadAfter[:]}}
+}
+
+// Forward: x [N, In, D, H, W] → [N, Out, D', H', W'] with
+// D' = (D−1)·Stride[0] − PadBefore[0] − PadAfter[0] + Kernel[0], likewise H', W'.
+func (c *ConvTranspose3d) Forward(x *G.Node) (*G.Node, error) {
+	return convForward(c.name, x, 5, c.in, c.W, c.B, c.spec, true)
+}

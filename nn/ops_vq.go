@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -12,9 +13,52 @@ import (
 // maps to a near-zero code); x [M, C], codebook [K, C] → [M, C]. It has no
 // gradient: quantizers wrap it with a straight-through estimator.
 type nearestK struct {
-	idx  *Ints
-	norm *[]float32 // ‖e_k‖², scratch
-	dot  *[]float32 // x·eᵀ [M, K], scratch
+	idx   *Ints
+	stats *CodeStats // nil, or accumulates the rows each code was chosen for
+	norm  *[]float32 // ‖e_k‖², scratch
+	dot   *[]float32 // x·eᵀ [M, K], scratch
+}
+
+// CodeStats accumulates, while On, what codebook updates need: per code the
+// number of rows that chose it and their sum, and a uniform sample of rows
+// (to restart dead codes from).
+type CodeStats struct {
+	On     bool
+	Count  []float64   // [K]
+	Sum    []float64   // [K, C]
+	Sample [][]float32 // up to SampleCap rows
+	seen   int
+	rng    *rand.Rand
+}
+
+// SampleCap bounds CodeStats.Sample.
+const SampleCap = 256
+
+// NewCodeStats makes empty statistics for k codes of width c.
+func NewCodeStats(k, c int, seed uint64) *CodeStats {
+	return &CodeStats{Count: make([]float64, k), Sum: make([]float64, k*c), rng: rand.New(rand.NewPCG(seed, 99))}
+}
+
+// Reset clears the counts, sums and sample.
+func (s *CodeStats) Reset() {
+	clear(s.Count)
+	clear(s.Sum)
+	s.Sample, s.seen = s.Sample[:0], 0
+}
+
+func (s *CodeStats) add(code int, row []float32) {
+	s.Count[code]++
+	c := len(row)
+	for j, v := range row {
+		s.Sum[code*c+j] += float64(v)
+	}
+	s.seen++
+	switch {
+	case len(s.Sample) < SampleCap:
+		s.Sample = append(s.Sample, append([]float32(nil), row...))
+	case s.rng.IntN(s.seen) < SampleCap: // reservoir sampling
+		copy(s.Sample[s.rng.IntN(SampleCap)], row)
+	}
 }
 
 func (nearestK) String() string     { return "Nearest" }
@@ -58,14 +102,18 @@ func (k nearestK) forward(q []float32, in []*tensor.Dense) error {
 		}
 		k.idx.V[i] = bi
 		copy(q[i*c:(i+1)*c], e[bi*c:(bi+1)*c])
+		if k.stats != nil && k.stats.On {
+			k.stats.add(bi, x[i*c:(i+1)*c])
+		}
 	}
 	return nil
 }
 
 // Nearest returns the codebook row nearest to each row of x and records
-// the chosen codes in idx (len = rows of x). No gradient flows through it.
-func Nearest(x, codebook *G.Node, idx *Ints) (*G.Node, error) {
-	return apply(nearestK{idx: idx, norm: new([]float32), dot: new([]float32)}, x, codebook)
+// the chosen codes in idx (len = rows of x) and, if stats is not nil and
+// on, in stats. No gradient flows through it.
+func Nearest(x, codebook *G.Node, idx *Ints, stats *CodeStats) (*G.Node, error) {
+	return apply(nearestK{idx: idx, stats: stats, norm: new([]float32), dot: new([]float32)}, x, codebook)
 }
 
 // stopK is the identity with no gradient (PyTorch's .detach()).

@@ -68,7 +68,7 @@ func TestNearest(t *testing.T) {
 	xs, cb := randTensor(rng, 1, 50, 4), randTensor(rng, 1, 16, 4)
 	idx := NewInts(50)
 	res := evaluate(t, testCase{name: "nearest", inputs: map[string]*tensor.Dense{"x": xs, "cb": cb}, build: func(n map[string]*G.Node) (*G.Node, error) {
-		return Nearest(n["x"], n["cb"], idx)
+		return Nearest(n["x"], n["cb"], idx, nil)
 	}}, nil)
 	x, e := xs.Float32s(), cb.Float32s()
 	for i := 0; i < 50; i++ {

@@ -1,0 +1,134 @@
+package msvq
+
+import (
+	"fmt"
+
+	"github.com/omniar/omniar/nn"
+)
+
+// Maps are the token maps of one latent map: per scale, k·k codes in
+// row-major order. The decoder of a generator produces them scale by scale.
+type Maps [][]int
+
+// Decoder rebuilds latents from token maps without a graph: the inference
+// path of next-scale generation, equal to the graph's quantizer output.
+type Decoder struct {
+	Cfg      Config
+	Codebook []float32 // [Codes, Dim]
+	PhiW     []float32 // [Dim, Dim, 3, 3]
+}
+
+// Decoder returns the inference decoder over this quantizer's current weights.
+func (q *Quantizer) Decoder() *Decoder {
+	return &Decoder{Cfg: q.Cfg, Codebook: q.CodebookData(), PhiW: q.Phi.W.Data()}
+}
+
+// Contribution is scale s's refined, upsampled term z_s [C, H, W].
+func (d *Decoder) Contribution(s int, codes []int) ([]float32, error) {
+	k, h, c := d.Cfg.Scales[s], d.Cfg.Side(), d.Cfg.Dim
+	if len(codes) != k*k {
+		return nil, fmt.Errorf("msvq decode: scale %d has %d codes, want %d", s, len(codes), k*k)
+	}
+	zk := make([]float32, c*k*k) // [C, k, k]
+	for p, code := range codes {
+		if code < 0 || code >= d.Cfg.Codes {
+			return nil, fmt.Errorf("msvq decode: code %d outside [0, %d)", code, d.Cfg.Codes)
+		}
+		for ch := 0; ch < c; ch++ {
+			zk[ch*k*k+p] = d.Codebook[code*c+ch]
+		}
+	}
+	z := zk
+	if k != h {
+		z = resizePlanes(zk, c, nn.BilinearMatrix(h, k), nn.BilinearMatrix(h, k))
+	}
+	return d.refine(z), nil
+}
+
+// Latent sums the contributions of scales 0 … upto−1: f̂ after upto scales.
+func (d *Decoder) Latent(m Maps, upto int) ([]float32, error) {
+	if upto > len(m) || upto > len(d.Cfg.Scales) {
+		return nil, fmt.Errorf("msvq decode: %d scales asked, %d given", upto, len(m))
+	}
+	h := d.Cfg.Side()
+	fhat := make([]float32, d.Cfg.Dim*h*h)
+	for s := 0; s < upto; s++ {
+		z, err := d.Contribution(s, m[s])
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range z {
+			fhat[i] += v
+		}
+	}
+	return fhat, nil
+}
+
+// NextInput is what a next-scale generator sees when predicting scale s:
+// the running sum f̂ (after scales < s) area-downsampled to scale s's side
+// [C, k, k]. Teacher forcing and sampling both use it.
+func (d *Decoder) NextInput(fhat []float32, s int) []float32 {
+	k, h := d.Cfg.Scales[s], d.Cfg.Side()
+	if k == h {
+		return append([]float32(nil), fhat...)
+	}
+	return resizePlanes(fhat, d.Cfg.Dim, nn.AreaMatrix(k, h), nn.AreaMatrix(k, h))
+}
+
+// refine applies phi: (1−r)·z + r·conv3×3(z) on [C, H, H].
+func (d *Decoder) refine(z []float32) []float32 {
+	c, h := d.Cfg.Dim, d.Cfg.Side()
+	r := d.Cfg.PhiRatio
+	out := make([]float32, len(z))
+	for o := 0; o < c; o++ {
+		for y := 0; y < h; y++ {
+			for x := 0; x < h; x++ {
+				var acc float32
+				for i := 0; i < c; i++ {
+					w := d.PhiW[(o*c+i)*9:]
+					for dy := -1; dy <= 1; dy++ {
+						yy := y + dy
+						if yy < 0 || yy >= h {
+							continue
+						}
+						for dx := -1; dx <= 1; dx++ {
+							xx := x + dx
+							if xx < 0 || xx >= h {
+								continue
+							}
+							acc += w[(dy+1)*3+dx+1] * z[(i*h+yy)*h+xx]
+						}
+					}
+				}
+				p := (o*h+y)*h + x
+				out[p] = (1-r)*z[p] + r*acc
+			}
+		}
+	}
+	return out
+}
+
+// resizePlanes applies My·X·Mxᵀ to each of c planes.
+func resizePlanes(x []float32, c int, my, mx nn.ResizeMatrix) []float32 {
+	h, w, oh, ow := my.N, mx.N, my.M, mx.M
+	out := make([]float32, c*oh*ow)
+	for p := 0; p < c; p++ {
+		in, o := x[p*h*w:(p+1)*h*w], out[p*oh*ow:(p+1)*oh*ow]
+		for i := 0; i < oh; i++ {
+			for j := 0; j < ow; j++ {
+				var s float32
+				for a := 0; a < h; a++ {
+					wy := my.W[i*h+a]
+					if wy == 0 {
+						continue
+					}
+					for b := 0; b < w; b++ {
+						s += wy * mx.W[j*w+b] * in[a*w+b]
+					}
+				}
+				o[i*ow+j] = s
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,153 @@
+package msvq
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/omniar/omniar/internal/blas"
+	"github.com/omniar/omniar/nn"
+)
+
+func TestMain(m *testing.M) {
+	blas.Install()
+	os.Exit(m.Run())
+}
+
+func small() Config {
+	return Config{Codes: 16, Dim: 4, Scales: []int{1, 2, 3, 4}, Beta: 0.25, Decay: 0.9, PhiRatio: 0.5}
+}
+
+// build quantizes a random latent batch and runs the graph once.
+func build(t *testing.T, cfg Config, n int, fill func([]float32)) (*Quantizer, []float32, [][]float32) {
+	t.Helper()
+	b := nn.NewBuilder(3)
+	f := b.Input("f", n, cfg.Dim, cfg.Side(), cfg.Side())
+	data := make([]float32, n*cfg.Dim*cfg.Side()*cfg.Side())
+	fill(data)
+	if err := f.Set(data); err != nil {
+		t.Fatal(err)
+	}
+	q, err := New(b, "q", cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := q.Forward(f.Node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fhat G.Value
+	G.Read(out.FHat, &fhat)
+	partials := make([]G.Value, len(out.Partials))
+	for i, p := range out.Partials {
+		G.Read(p, &partials[i])
+	}
+	vm := nn.CompileForward(b.G)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	ps := make([][]float32, len(partials))
+	for i, p := range partials {
+		ps[i] = append([]float32(nil), p.Data().([]float32)...)
+	}
+	return q, append([]float32(nil), fhat.Data().([]float32)...), ps
+}
+
+// TestRoundTrip: decoding the codes of every scale without the graph gives
+// the graph's quantized latent, after every scale.
+func TestRoundTrip(t *testing.T) {
+	cfg := small()
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 3
+	q, fhat, partials := build(t, cfg, n, func(d []float32) {
+		for i := range d {
+			d[i] = float32(rng.NormFloat64() * 0.3)
+		}
+	})
+	idx := q.Indices()
+	dec := q.Decoder()
+	per := cfg.Dim * cfg.Side() * cfg.Side()
+	for img := 0; img < n; img++ {
+		m := make(Maps, len(cfg.Scales))
+		for s, k := range cfg.Scales {
+			m[s] = idx[s][img*k*k : (img+1)*k*k]
+		}
+		for upto := 1; upto <= len(cfg.Scales); upto++ {
+			got, err := dec.Latent(m, upto)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fhat[img*per : (img+1)*per]
+			if upto < len(cfg.Scales) {
+				want = partials[upto-1][img*per : (img+1)*per]
+			}
+			for i := range got {
+				if math.Abs(float64(got[i]-want[i])) > 1e-5 {
+					t.Fatalf("image %d after %d scales: element %d is %g, graph %g", img, upto, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestZeroLatentTakesCodeZero: an empty latent is all code 0 at every scale.
+func TestZeroLatentTakesCodeZero(t *testing.T) {
+	q, fhat, _ := build(t, small(), 2, func([]float32) {})
+	for s, codes := range q.Indices() {
+		for _, c := range codes {
+			if c != 0 {
+				t.Fatalf("scale %d: code %d for a zero latent", s, c)
+			}
+		}
+	}
+	_ = fhat
+}
+
+func TestEMAUpdatesAndRestarts(t *testing.T) {
+	cfg := small()
+	rng := rand.New(rand.NewPCG(4, 4))
+	b := nn.NewBuilder(3)
+	f := b.Input("f", 8, cfg.Dim, cfg.Side(), cfg.Side())
+	q, err := New(b, "q", cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Forward(f.Node); err != nil {
+		t.Fatal(err)
+	}
+	vm := nn.CompileForward(b.G)
+	defer vm.Close()
+	q.Stats.On = true
+	data := make([]float32, 8*cfg.Dim*cfg.Side()*cfg.Side())
+	restarted := 0
+	for step := 0; step < 30; step++ {
+		for i := range data {
+			data[i] = float32(rng.NormFloat64())
+		}
+		f.Set(data)
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		vm.Reset()
+		restarted += q.UpdateCodebook()
+	}
+	cb := q.CodebookData()
+	for j := 0; j < cfg.Dim; j++ {
+		if cb[j] != 0 {
+			t.Fatal("code 0 moved")
+		}
+	}
+	used := map[int]bool{}
+	for _, codes := range q.Indices() {
+		for _, c := range codes {
+			used[c] = true
+		}
+	}
+	if len(used) < cfg.Codes/2 {
+		t.Errorf("only %d of %d codes used after EMA with restarts (%d restarts)", len(used), cfg.Codes, restarted)
+	}
+}
