@@ -1,0 +1,103 @@
+package video
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/omniar/omniar/msvq"
+	"github.com/omniar/omniar/nn"
+)
+
+// Weights are a tokenizer's tensors by name (checkpoint names) plus its codebook.
+type Weights struct {
+	Params   map[string][]float32
+	Codebook []float32
+}
+
+// Weights copies the trainer's current weights.
+func (t *Trainer) Weights() Weights {
+	w := Weights{Params: map[string][]float32{}, Codebook: append([]float32(nil), t.Q.CodebookData()...)}
+	for _, p := range t.params {
+		w.Params[p.Name()] = append([]float32(nil), p.Data()...)
+	}
+	return w
+}
+
+// Encoder tokenizes clips of a fixed frame count, one at a time.
+type Encoder struct {
+	cfg    Config
+	frames int
+	x      *nn.Input
+	q      *msvq.Quantizer
+	vm     G.VM
+}
+
+// NewEncoder builds the encoding graph for clips of frames frames.
+func NewEncoder(cfg Config, frames int, w Weights) (*Encoder, error) {
+	if _, err := cfg.LatentFrames(frames); err != nil {
+		return nil, err
+	}
+	b := nn.NewBuilder(0)
+	e := &Encoder{cfg: cfg, frames: frames, x: b.Input("x", 1, cfg.Channels, frames, cfg.Size, cfg.Size)}
+	l := newLayers(b, cfg)
+	var err error
+	if e.q, err = msvq.New(b, "quant", cfg.Quant, 0); err != nil {
+		return nil, err
+	}
+	z, err := l.encode(e.x.Node)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.q.Forward(z); err != nil {
+		return nil, err
+	}
+	if err := load(b.Params(), w); err != nil {
+		return nil, err
+	}
+	copy(e.q.CodebookData(), w.Codebook)
+	e.vm = nn.CompileForward(b.G)
+	return e, nil
+}
+
+// load copies weights into params by name; every param must be there.
+func load(ps []*nn.Param, w Weights) error {
+	for _, p := range ps {
+		v, ok := w.Params[p.Name()]
+		if !ok || len(v) != len(p.Data()) {
+			return fmt.Errorf("tokenizer weights: %s missing or of size %d, want %d", p.Name(), len(v), len(p.Data()))
+		}
+		copy(p.Data(), v)
+	}
+	return nil
+}
+
+// Encode tokenizes one clip [frames, Size, Size] (grey uint8): the token
+// maps of every latent frame.
+func (e *Encoder) Encode(clip []uint8) ([]msvq.Maps, error) {
+	if len(clip) != e.frames*e.cfg.Size*e.cfg.Size*e.cfg.Channels {
+		return nil, fmt.Errorf("encode: clip of %d pixels, want %d frames of %d×%d", len(clip), e.frames, e.cfg.Size, e.cfg.Size)
+	}
+	x := make([]float32, len(clip))
+	Pixels(x, clip)
+	if err := e.x.Set(x); err != nil {
+		return nil, err
+	}
+	defer e.vm.Reset()
+	if err := e.vm.RunAll(); err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	idx := e.q.Indices()
+	tl := len(idx[0]) // scale 1 has one code a latent frame
+	out := make([]msvq.Maps, tl)
+	for f := range out {
+		out[f] = make(msvq.Maps, len(idx))
+		for s, k := range e.cfg.Quant.Scales {
+			out[f][s] = idx[s][f*k*k : (f+1)*k*k]
+		}
+	}
+	return out, nil
+}
+
+// Close releases the graph.
+func (e *Encoder) Close() error { return e.vm.Close() }

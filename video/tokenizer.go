@@ -1,0 +1,157 @@
+// Package video is the 3D multi-scale causal video tokenizer: a
+// factorised encoder (2-D spatial convs per frame, then a causal temporal
+// conv that keeps the first frame alone and folds every later 4 frames into
+// one latent frame: 1 + 4k frames → 1 + k), VAR's multi-scale residual
+// quantizer on each latent frame, and the mirrored causal decoder. An image
+// is a one-frame video: the same weights tokenize it.
+package video
+
+import (
+	"encoding/json"
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/omniar/omniar/msvq"
+	"github.com/omniar/omniar/nn"
+)
+
+// Config sizes the tokenizer.
+type Config struct {
+	Size       int         `json:"size"`        // frame side (64)
+	Channels   int         `json:"channels"`    // 1: grey
+	Width      int         `json:"width"`       // hidden channels
+	Down       int         `json:"down"`        // spatial downsampling steps (3: f = 8)
+	TimeStride int         `json:"time_stride"` // 4: 1 + 4k frames → 1 + k latent frames
+	Quant      msvq.Config `json:"quant"`
+}
+
+// Small is the default tokenizer: 64×64 grey, f = 8, 4× in time, 32 latent
+// channels, 256 codes over scales 1, 2, 3, 4, 6, 8.
+func Small() Config {
+	return Config{Size: 64, Channels: 1, Width: 64, Down: 3, TimeStride: 4, Quant: msvq.Default(32)}
+}
+
+// Tiny is a test configuration.
+func Tiny() Config {
+	q := msvq.Config{Codes: 16, Dim: 8, Scales: []int{1, 2, 4}, Beta: 0.25, Decay: 0.9, PhiRatio: 0.5}
+	return Config{Size: 16, Channels: 1, Width: 8, Down: 2, TimeStride: 4, Quant: q}
+}
+
+// Validate checks that the sizes fit together.
+func (c Config) Validate() error {
+	if err := c.Quant.Validate(); err != nil {
+		return err
+	}
+	if c.Size>>c.Down != c.Quant.Side() || c.Size%(1<<c.Down) != 0 {
+		return fmt.Errorf("video tokenizer: %d px / 2^%d is not the quantizer side %d", c.Size, c.Down, c.Quant.Side())
+	}
+	if c.Channels <= 0 || c.Width <= 0 || c.TimeStride <= 0 {
+		return fmt.Errorf("video tokenizer config %+v: sizes must be positive", c)
+	}
+	return nil
+}
+
+// LatentFrames is the number of latent frames of a t-frame clip.
+func (c Config) LatentFrames(t int) (int, error) {
+	if t < 1 || (t-1)%c.TimeStride != 0 {
+		return 0, fmt.Errorf("a clip of %d frames: need 1 + %d·k frames", t, c.TimeStride)
+	}
+	return 1 + (t-1)/c.TimeStride, nil
+}
+
+// JSON is the configuration as checkpoint metadata.
+func (c Config) JSON() string {
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+// layers are the encoder and decoder weights.
+type layers struct {
+	cfg    Config
+	encIn  *nn.Conv3d
+	encDn  []*nn.Conv3d
+	encT   *nn.CausalConv3d
+	encOut *nn.Conv3d
+	decIn  *nn.Conv3d
+	decT   *nn.ConvTranspose3d
+	decUp  []*nn.ConvTranspose3d
+	decOut *nn.Conv3d
+}
+
+// spatial is a per-frame kernel or stride (1 in time); pad a per-frame padding (0 in time).
+func spatial(k int) [3]int { return [3]int{1, k, k} }
+func pad(p int) [3]int     { return [3]int{0, p, p} }
+
+func newLayers(b *nn.Builder, cfg Config) *layers {
+	w, c, lat := cfg.Width, cfg.Channels, cfg.Quant.Dim
+	l := &layers{cfg: cfg}
+	e, d := b.Sub("enc"), b.Sub("dec")
+	l.encIn = nn.NewConv3d(e, "conv_in", nn.Conv3dConfig{In: c, Out: w, Kernel: spatial(3), Padding: pad(1), Bias: true})
+	for i := 0; i < cfg.Down; i++ {
+		l.encDn = append(l.encDn, nn.NewConv3d(e, fmt.Sprintf("down.%d", i), nn.Conv3dConfig{In: w, Out: w, Kernel: spatial(4), Stride: spatial(2), Padding: pad(1), Bias: true}))
+	}
+	l.encT = nn.NewCausalTemporalConv(e, "time", nn.CausalTemporalConfig{In: w, Out: w, Kernel: cfg.TimeStride, Stride: cfg.TimeStride, Bias: true})
+	l.encOut = nn.NewConv3d(e, "conv_out", nn.Conv3dConfig{In: w, Out: lat, Kernel: spatial(3), Padding: pad(1), Bias: true})
+	l.decIn = nn.NewConv3d(d, "conv_in", nn.Conv3dConfig{In: lat, Out: w, Kernel: spatial(3), Padding: pad(1), Bias: true})
+	ts := cfg.TimeStride
+	l.decT = nn.NewConvTranspose3d(d, "time", nn.ConvTranspose3dConfig{In: w, Out: w, Kernel: [3]int{ts, 1, 1}, Stride: [3]int{ts, 1, 1}, PadBefore: [3]int{ts - 1, 0, 0}, Bias: true})
+	for i := 0; i < cfg.Down; i++ {
+		l.decUp = append(l.decUp, nn.NewConvTranspose3d(d, fmt.Sprintf("up.%d", i), nn.ConvTranspose3dConfig{In: w, Out: w, Kernel: spatial(4), Stride: spatial(2), PadBefore: pad(1), PadAfter: pad(1), Bias: true}))
+	}
+	l.decOut = nn.NewConv3d(d, "conv_out", nn.Conv3dConfig{In: w, Out: c, Kernel: spatial(3), Padding: pad(1), Bias: true})
+	return l
+}
+
+type forwarder interface {
+	Forward(*G.Node) (*G.Node, error)
+}
+
+// chain applies layers with SiLU between them (not after the last).
+func chain(x *G.Node, ls ...forwarder) (*G.Node, error) {
+	var err error
+	for i, l := range ls {
+		if x, err = l.Forward(x); err != nil {
+			return nil, err
+		}
+		if i < len(ls)-1 {
+			if x, err = nn.SiLU(x); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return x, nil
+}
+
+// encode: x [B, C, T, S, S] → latent frames [B·T', D, s, s].
+func (l *layers) encode(x *G.Node) (*G.Node, error) {
+	ls := []forwarder{l.encIn}
+	for _, d := range l.encDn {
+		ls = append(ls, d)
+	}
+	ls = append(ls, l.encT, l.encOut)
+	z, err := chain(x, ls...) // [B, D, T', s, s]
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	return nn.FramesToBatch(z)
+}
+
+// decode: latent frames [B·T', D, s, s] of b clips → [B, C, T, S, S].
+func (l *layers) decode(z *G.Node, b int) (*G.Node, error) {
+	tl := z.Shape()[0] / b
+	v, err := nn.BatchToFrames(z, b, tl)
+	if err != nil {
+		return nil, err
+	}
+	ls := []forwarder{l.decIn, l.decT}
+	for _, u := range l.decUp {
+		ls = append(ls, u)
+	}
+	ls = append(ls, l.decOut)
+	y, err := chain(v, ls...)
+	if err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	return y, nil
+}

@@ -1,0 +1,111 @@
+package video
+
+import (
+	"math/rand/v2"
+	"os"
+	"reflect"
+	"testing"
+
+	"github.com/omniar/omniar/internal/blas"
+	"github.com/omniar/omniar/nn/optim"
+)
+
+func TestMain(m *testing.M) {
+	blas.Install()
+	os.Exit(m.Run())
+}
+
+// squares renders b clips of a bright square moving one pixel a frame.
+func squares(rng *rand.Rand, b, frames, size int) []uint8 {
+	out := make([]uint8, b*frames*size*size)
+	for i := 0; i < b; i++ {
+		x0, y0, dx := rng.IntN(size/2), rng.IntN(size/2), 1-2*rng.IntN(2)
+		for f := 0; f < frames; f++ {
+			for y := y0; y < y0+size/4; y++ {
+				for x := x0 + dx*f; x < x0+dx*f+size/4; x++ {
+					if x >= 0 && x < size {
+						out[((i*frames+f)*size+y)*size+x] = 255
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestTrainerLearns(t *testing.T) {
+	cfg := Tiny()
+	tr, err := NewTrainer(cfg, TrainConfig{Batch: 2, Frames: 5, PartialWeight: 0.5, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	opt := optim.NewAdamW(optim.DefaultAdamW(), tr.Params())
+	rng := rand.New(rand.NewPCG(1, 1))
+	var first, last float64
+	for step := 0; step < 40; step++ {
+		loss, err := tr.Step(squares(rng, 2, 5, cfg.Size))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if step == 0 {
+			first = loss
+		}
+		last = loss
+		opt.Step(3e-3, nil)
+	}
+	if last > 0.7*first {
+		t.Errorf("loss %.3f → %.3f in 40 steps", first, last)
+	}
+}
+
+// TestCausalAndImageIsOneFrame: changing frames after t leaves the codes of
+// the latent frames that cover frames ≤ t unchanged, and a one-frame video
+// (an image) has the codes of a longer clip's first latent frame.
+func TestCausalAndImageIsOneFrame(t *testing.T) {
+	cfg := Tiny()
+	tr, err := NewTrainer(cfg, TrainConfig{Batch: 1, Frames: 9, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := tr.Weights()
+	tr.Close()
+	enc9, err := NewEncoder(cfg, 9, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc9.Close()
+	enc1, err := NewEncoder(cfg, 1, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc1.Close()
+	rng := rand.New(rand.NewPCG(5, 5))
+	clip := squares(rng, 1, 9, cfg.Size)
+	a, err := enc9.Encode(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) != 3 {
+		t.Fatalf("9 frames gave %d latent frames, want 3", len(a))
+	}
+	frame := cfg.Size * cfg.Size
+	changed := append([]uint8(nil), clip...)
+	for i := 5 * frame; i < len(changed); i++ { // frames 5…8: latent frame 2
+		changed[i] = uint8(rng.IntN(256))
+	}
+	b, err := enc9.Encode(changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a[:2], b[:2]) {
+		t.Error("changing frames 5–8 changed the codes of latent frames 0–1")
+	}
+	img, err := enc1.Encode(clip[:frame])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(img[0], a[0]) {
+		t.Error("the one-frame video's codes differ from the clip's first latent frame")
+	}
+}

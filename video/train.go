@@ -1,0 +1,242 @@
+package video
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/omniar/omniar/msvq"
+	"github.com/omniar/omniar/nn"
+	"github.com/omniar/omniar/nn/optim"
+)
+
+// TrainConfig is the training-graph shape and loss recipe.
+type TrainConfig struct {
+	Batch, Frames int
+	// PartialWeight weighs the reconstruction from a random prefix of the
+	// scales, so the coarse scales must carry content (DESIGN.md).
+	PartialWeight float64
+	Seed          uint64
+}
+
+// Trainer is the tokenizer compiled for training on [Batch, Frames] clips.
+type Trainer struct {
+	Cfg     Config
+	TC      TrainConfig
+	Q       *msvq.Quantizer
+	x       *nn.Input
+	prog    *nn.Program
+	params  []*nn.Param
+	choice  int
+	rng     *rand.PCG
+	recon   G.Value
+	Metrics StepMetrics
+}
+
+// StepMetrics are the figures of the last step.
+type StepMetrics struct {
+	PSNR      float64 // full decode, per pixel over the batch, dB
+	Restarted int     // dead codes restarted
+}
+
+// NewTrainer builds the training graph: reconstruction (L1 + L2) of the
+// full decode, PartialWeight × that of a decode from a random number of
+// coarse scales, and the quantizer's loss.
+func NewTrainer(cfg Config, tc TrainConfig) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := cfg.LatentFrames(tc.Frames); err != nil {
+		return nil, err
+	}
+	b := nn.NewBuilder(tc.Seed)
+	t := &Trainer{Cfg: cfg, TC: tc, rng: rand.NewPCG(tc.Seed, 3)}
+	t.x = b.Input("x", tc.Batch, cfg.Channels, tc.Frames, cfg.Size, cfg.Size)
+	l := newLayers(b, cfg)
+	var err error
+	if t.Q, err = msvq.New(b, "quant", cfg.Quant, tc.Seed); err != nil {
+		return nil, err
+	}
+	loss, err := t.build(l)
+	if err != nil {
+		return nil, fmt.Errorf("video tokenizer graph: %w", err)
+	}
+	t.params = b.Params()
+	if t.prog, err = nn.Compile(b.G, loss, t.params); err != nil {
+		return nil, err
+	}
+	t.Q.Stats.On = true
+	return t, nil
+}
+
+func (t *Trainer) build(l *layers) (*G.Node, error) {
+	z, err := l.encode(t.x.Node)
+	if err != nil {
+		return nil, err
+	}
+	q, err := t.Q.Forward(z)
+	if err != nil {
+		return nil, err
+	}
+	y, err := l.decode(q.FHat, t.TC.Batch)
+	if err != nil {
+		return nil, err
+	}
+	G.Read(y, &t.recon)
+	loss, err := recLoss(y, t.x.Node)
+	if err != nil {
+		return nil, err
+	}
+	if t.TC.PartialWeight > 0 && len(q.Partials) > 0 {
+		p, err := nn.Choose(&t.choice, q.Partials...)
+		if err != nil {
+			return nil, err
+		}
+		yp, err := l.decode(p, t.TC.Batch)
+		if err != nil {
+			return nil, err
+		}
+		lp, err := recLoss(yp, t.x.Node)
+		if err != nil {
+			return nil, err
+		}
+		if lp, err = G.Mul(lp, G.NewConstant(float32(t.TC.PartialWeight))); err != nil {
+			return nil, err
+		}
+		if loss, err = G.Add(loss, lp); err != nil {
+			return nil, err
+		}
+	}
+	return G.Add(loss, q.Loss)
+}
+
+// recLoss is mean |y − x| + mean (y − x)².
+func recLoss(y, x *G.Node) (*G.Node, error) {
+	d, err := G.Sub(y, x)
+	if err != nil {
+		return nil, err
+	}
+	a, err := G.Abs(d)
+	if err != nil {
+		return nil, err
+	}
+	l1, err := G.Mean(a)
+	if err != nil {
+		return nil, err
+	}
+	s, err := G.Square(d)
+	if err != nil {
+		return nil, err
+	}
+	l2, err := G.Mean(s)
+	if err != nil {
+		return nil, err
+	}
+	return G.Add(l1, l2)
+}
+
+// Pixels maps uint8 grey to the model's [−1, 1].
+func Pixels(dst []float32, src []uint8) {
+	for i, v := range src {
+		dst[i] = float32(v)/127.5 - 1
+	}
+}
+
+// Step trains on one batch of clips [Batch, Frames, Size, Size] (grey
+// uint8): forward, backward, then the codebook's EMA update. The optimizer
+// step is the caller's (nn/train).
+func (t *Trainer) Step(clips []uint8) (float64, error) {
+	n := t.TC.Batch * t.TC.Frames * t.Cfg.Size * t.Cfg.Size * t.Cfg.Channels
+	if len(clips) != n {
+		return 0, fmt.Errorf("video tokenizer step: %d pixels, want %d", len(clips), n)
+	}
+	x := make([]float32, n)
+	Pixels(x, clips)
+	if err := t.x.Set(x); err != nil {
+		return 0, err
+	}
+	t.choice = int(t.rng.Uint64() % uint64(len(t.Cfg.Quant.Scales)-1))
+	loss, err := t.prog.Run()
+	if err != nil {
+		return loss, err
+	}
+	t.Metrics = StepMetrics{PSNR: psnr(t.recon.Data().([]float32), x), Restarted: t.Q.UpdateCodebook()}
+	return loss, nil
+}
+
+// psnr of y against x in [−1, 1] (peak-to-peak 2).
+func psnr(y, x []float32) float64 {
+	var se float64
+	for i, v := range x {
+		d := float64(max(-1, min(1, y[i])) - v)
+		se += d * d
+	}
+	mse := se / float64(len(x)) / 4 // in [0, 1] units
+	return 10 * math.Log10(1/math.Max(mse, 1e-12))
+}
+
+// Params are the trainable tensors (encoder, decoder, phi).
+func (t *Trainer) Params() []optim.Param {
+	ps := make([]optim.Param, len(t.params))
+	for i, p := range t.params {
+		ps[i] = p
+	}
+	return ps
+}
+
+// MarshalState saves what is not a parameter: the codebook, its EMA and
+// the partial-scale generator.
+func (t *Trainer) MarshalState() ([]byte, error) {
+	count, sum := t.Q.EMAState()
+	rng, err := t.rng.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	out := binary.LittleEndian.AppendUint32(nil, uint32(len(rng)))
+	out = append(out, rng...)
+	for _, v := range t.Q.CodebookData() {
+		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
+	}
+	for _, v := range append(append([]float64(nil), count...), sum...) {
+		out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
+	}
+	return out, nil
+}
+
+// UnmarshalState restores MarshalState's bytes.
+func (t *Trainer) UnmarshalState(b []byte) error {
+	cb := t.Q.CodebookData()
+	count, sum := t.Q.EMAState()
+	if len(b) < 4 {
+		return fmt.Errorf("video tokenizer state: %d bytes", len(b))
+	}
+	nr := int(binary.LittleEndian.Uint32(b))
+	want := 4 + nr + 4*len(cb) + 8*(len(count)+len(sum))
+	if len(b) != want {
+		return fmt.Errorf("video tokenizer state: %d bytes, want %d (another configuration?)", len(b), want)
+	}
+	if err := t.rng.UnmarshalBinary(b[4 : 4+nr]); err != nil {
+		return err
+	}
+	p := b[4+nr:]
+	for i := range cb {
+		cb[i] = math.Float32frombits(binary.LittleEndian.Uint32(p[4*i:]))
+	}
+	p = p[4*len(cb):]
+	c2, s2 := make([]float64, len(count)), make([]float64, len(sum))
+	for i := range c2 {
+		c2[i] = math.Float64frombits(binary.LittleEndian.Uint64(p[8*i:]))
+	}
+	p = p[8*len(c2):]
+	for i := range s2 {
+		s2[i] = math.Float64frombits(binary.LittleEndian.Uint64(p[8*i:]))
+	}
+	t.Q.SetEMAState(c2, s2)
+	return nil
+}
+
+// Close releases the graph.
+func (t *Trainer) Close() error { return t.prog.Close() }
