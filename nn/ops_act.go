@@ -71,8 +71,16 @@ func (k actGradK) String() string                              { return k.act.na
 func (k actGradK) dims() ([]int, int)                          { return []int{k.nd, k.nd}, k.nd }
 func (actGradK) shape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
 func (k actGradK) forward(dx []float32, in []*tensor.Dense) error {
-	dy := in[1].Float32s()
-	for i, v := range in[0].Float32s() {
+	x, dy := in[0].Float32s(), in[1].Float32s()
+	if k.act.name == siluAct.name {
+		sigmoidSlice(dx, x) // σ(x), vectorised; then dy·σ·(1 + x·(1−σ))
+		for i, v := range x {
+			s := dx[i]
+			dx[i] = dy[i] * s * (1 + v*(1-s))
+		}
+		return nil
+	}
+	for i, v := range x {
 		dx[i] = dy[i] * k.act.df(v)
 	}
 	return nil

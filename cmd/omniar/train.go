@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/omniar/omniar/pipelines/lmtrain"
+	"github.com/omniar/omniar/pipelines/vtok"
+	"github.com/omniar/omniar/video"
 )
 
 func newTrainCmd() *cobra.Command {
@@ -16,7 +18,7 @@ func newTrainCmd() *cobra.Command {
 		Use:   "train",
 		Short: "Train models",
 	}
-	cmd.AddCommand(newTrainLMCmd())
+	cmd.AddCommand(newTrainLMCmd(), newTrainTokenizerCmd())
 	return cmd
 }
 
@@ -72,4 +74,49 @@ func oneGoThread() {
 		runtime.GOMAXPROCS(1)
 		slog.Debug("GOMAXPROCS=1 for graph training; set GOMAXPROCS to override")
 	}
+}
+
+func newTrainTokenizerCmd() *cobra.Command {
+	opt := vtok.Options{}
+	var modality string
+	cmd := &cobra.Command{
+		Use:   "tokenizer --modality image|video --ckpt FILE",
+		Short: "Train the video tokenizer (an image is a one-frame video) on Moving-digits and real clips",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch modality {
+			case "image":
+				opt.Frames = 1
+			case "video":
+				opt.Frames = 17
+			default:
+				return usageErrorf("--modality %q: want image or video", modality)
+			}
+			if opt.Ckpt == "" {
+				return usageErrorf("--ckpt is required")
+			}
+			oneGoThread()
+			res, err := vtok.Run(cmd.Context(), video.Small(), opt)
+			if err != nil {
+				return err
+			}
+			if n := len(res.Losses); n > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "step %d: loss %.4f; checkpoint %s\n", res.Steps, res.Losses[n-1], opt.Ckpt)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&modality, "modality", "video", "image (one frame) or video (17 frames)")
+	f.StringVar(&opt.Data, "data", defaultCache("data"), "prepared data directory (make data)")
+	f.StringVar(&opt.Ckpt, "ckpt", "", "training checkpoint")
+	f.IntVar(&opt.Batch, "batch", 4, "clips per step")
+	f.IntVar(&opt.Steps, "steps", 2000, "optimizer steps")
+	f.Float64Var(&opt.LR, "lr", 1e-3, "peak learning rate")
+	f.IntVar(&opt.Warmup, "warmup", 50, "warm-up steps")
+	f.IntVar(&opt.CkptEvery, "ckpt-every", 50, "steps between checkpoints")
+	f.Float64Var(&opt.RealShare, "real-share", 0.25, "share of real clips in a batch")
+	f.BoolVar(&opt.Resume, "resume", false, "continue from --ckpt")
+	f.Uint64Var(&opt.Seed, "seed", 1, "seed")
+	return cmd
 }

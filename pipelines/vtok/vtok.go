@@ -1,0 +1,115 @@
+// Package vtok trains the video tokenizer (package video) on Moving-digits
+// and real clips, with the generic training loop (checkpoints, exact
+// resume, progress, Ctrl-C): `omniar train tokenizer`.
+package vtok
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"path/filepath"
+
+	"github.com/omniar/omniar/datasets"
+	"github.com/omniar/omniar/datasets/clips"
+	"github.com/omniar/omniar/datasets/digits"
+	"github.com/omniar/omniar/nn/optim"
+	"github.com/omniar/omniar/nn/train"
+	"github.com/omniar/omniar/video"
+)
+
+// Options describe a run.
+type Options struct {
+	Data      string // prepared data directory
+	Ckpt      string
+	Frames    int // 17 for video, 1 for the image stage
+	Batch     int
+	Steps     int
+	LR        float64
+	Warmup    int
+	CkptEvery int
+	RealShare float64 // share of real clips in a batch (the rest Moving-digits)
+	Resume    bool
+	Seed      uint64
+}
+
+// source is a set of 17-frame 64×64 clips.
+type source struct {
+	n    int
+	clip func(i int) []uint8
+}
+
+// Task feeds the trainer clips (or single frames of them) chosen by a
+// generator seeded from the batch number.
+type Task struct {
+	*video.Trainer
+	moving, real source
+	opt          Options
+	buf          []uint8
+}
+
+// NewTask loads the training splits and builds the trainer.
+func NewTask(cfg video.Config, opt Options) (*Task, error) {
+	mv, err := digits.LoadMoving(opt.Data, "train")
+	if err != nil {
+		return nil, err
+	}
+	rc, err := clips.Open(filepath.Join(opt.Data, filepath.FromSlash(clips.FileName("train", cfg.Size))))
+	if err != nil {
+		return nil, err
+	}
+	tr, err := video.NewTrainer(cfg, video.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, PartialWeight: 0.5, Seed: opt.Seed})
+	if err != nil {
+		return nil, err
+	}
+	return &Task{Trainer: tr, opt: opt,
+		moving: source{n: mv.Store.Len(), clip: mv.Store.Clip},
+		real:   source{n: rc.Len(), clip: rc.Clip},
+		buf:    make([]uint8, opt.Batch*opt.Frames*cfg.Size*cfg.Size)}, nil
+}
+
+// Run trains on micro-batch number batch.
+func (t *Task) Run(_ context.Context, batch int64) (float64, error) {
+	rng := rand.New(rand.NewPCG(t.opt.Seed, uint64(batch)))
+	per := t.opt.Frames * t.Cfg.Size * t.Cfg.Size
+	const clipFrames = 17
+	for i := 0; i < t.opt.Batch; i++ {
+		src := t.moving
+		if rng.Float64() < t.opt.RealShare {
+			src = t.real
+		}
+		c := src.clip(rng.IntN(src.n))
+		start := 0
+		if t.opt.Frames < clipFrames { // a frame (or a shorter clip) at a random time
+			start = rng.IntN(clipFrames - t.opt.Frames + 1)
+		}
+		copy(t.buf[i*per:(i+1)*per], c[start*t.Cfg.Size*t.Cfg.Size:])
+	}
+	loss, err := t.Step(t.buf)
+	if err == nil && batch%25 == 0 {
+		slog.Info("tokenizer", "batch", batch, "loss", loss, "psnr_db", t.Metrics.PSNR, "codes_restarted", t.Metrics.Restarted)
+	}
+	return loss, err
+}
+
+// Run trains as opt says and returns the loop's result.
+func Run(ctx context.Context, cfg video.Config, opt Options) (train.Result, error) {
+	if _, err := datasets.LoadManifest(opt.Data); err != nil {
+		return train.Result{}, err
+	}
+	task, err := NewTask(cfg, opt)
+	if err != nil {
+		return train.Result{}, fmt.Errorf("tokenizer training: %w", err)
+	}
+	defer task.Close()
+	return train.Run(ctx, train.Config{
+		Steps:          opt.Steps,
+		ClipNorm:       1,
+		Schedule:       optim.WarmupCosine{Peak: opt.LR, Min: opt.LR / 10, Warmup: opt.Warmup, Total: opt.Steps},
+		AdamW:          optim.AdamWConfig{Beta1: 0.9, Beta2: 0.99, Eps: 1e-8, WeightDecay: 0.01},
+		CkptPath:       opt.Ckpt,
+		CkptEvery:      opt.CkptEvery,
+		TokensPerBatch: opt.Batch * opt.Frames,
+		ModelConfig:    cfg.JSON(),
+	}, task, opt.Resume)
+}
