@@ -208,34 +208,53 @@ func (t *Trainer) MarshalState() ([]byte, error) {
 
 // UnmarshalState restores MarshalState's bytes.
 func (t *Trainer) UnmarshalState(b []byte) error {
-	cb := t.Q.CodebookData()
-	count, sum := t.Q.EMAState()
-	if len(b) < 4 {
-		return fmt.Errorf("video tokenizer state: %d bytes", len(b))
-	}
-	nr := int(binary.LittleEndian.Uint32(b))
-	want := 4 + nr + 4*len(cb) + 8*(len(count)+len(sum))
-	if len(b) != want {
-		return fmt.Errorf("video tokenizer state: %d bytes, want %d (another configuration?)", len(b), want)
-	}
-	if err := t.rng.UnmarshalBinary(b[4 : 4+nr]); err != nil {
+	count, _ := t.Q.EMAState()
+	st, err := decodeState(b, len(t.Q.CodebookData()), len(count))
+	if err != nil {
 		return err
 	}
-	p := b[4+nr:]
-	for i := range cb {
-		cb[i] = math.Float32frombits(binary.LittleEndian.Uint32(p[4*i:]))
+	if err := t.rng.UnmarshalBinary(st.rng); err != nil {
+		return err
 	}
-	p = p[4*len(cb):]
-	c2, s2 := make([]float64, len(count)), make([]float64, len(sum))
-	for i := range c2 {
-		c2[i] = math.Float64frombits(binary.LittleEndian.Uint64(p[8*i:]))
-	}
-	p = p[8*len(c2):]
-	for i := range s2 {
-		s2[i] = math.Float64frombits(binary.LittleEndian.Uint64(p[8*i:]))
-	}
-	t.Q.SetEMAState(c2, s2)
+	copy(t.Q.CodebookData(), st.codebook)
+	t.Q.SetEMAState(st.count, st.sum)
 	return nil
+}
+
+// state is the decoded MarshalState layout: u32 length + generator state,
+// the codebook as float32, then the EMA counts and sums as float64.
+type state struct {
+	rng        []byte
+	codebook   []float32
+	count, sum []float64
+}
+
+func decodeState(b []byte, ncb, ncount int) (state, error) {
+	var st state
+	if len(b) < 4 {
+		return st, fmt.Errorf("video tokenizer state: %d bytes", len(b))
+	}
+	nr := int(binary.LittleEndian.Uint32(b))
+	nsum := ncb // EMA sums have the codebook's shape
+	if want := 4 + nr + 4*ncb + 8*(ncount+nsum); len(b) != want {
+		return st, fmt.Errorf("video tokenizer state: %d bytes, want %d (another configuration?)", len(b), want)
+	}
+	st.rng = b[4 : 4+nr]
+	p := b[4+nr:]
+	st.codebook = make([]float32, ncb)
+	for i := range st.codebook {
+		st.codebook[i] = math.Float32frombits(binary.LittleEndian.Uint32(p[4*i:]))
+	}
+	p = p[4*ncb:]
+	st.count, st.sum = make([]float64, ncount), make([]float64, nsum)
+	for i := range st.count {
+		st.count[i] = math.Float64frombits(binary.LittleEndian.Uint64(p[8*i:]))
+	}
+	p = p[8*ncount:]
+	for i := range st.sum {
+		st.sum[i] = math.Float64frombits(binary.LittleEndian.Uint64(p[8*i:]))
+	}
+	return st, nil
 }
 
 // Close releases the graph.
