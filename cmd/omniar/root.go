@@ -41,6 +41,7 @@ and scores generated video.`,
 		newBenchCmd(),
 		newTrainCmd(),
 		newDataCmd(),
+		newTokenizerCmd(),
 	)
 
 	root.InitDefaultCompletionCmd()
