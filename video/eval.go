@@ -90,11 +90,11 @@ func (a *Autoencoder) Run(clips []uint8) (Result, error) {
 	return r, nil
 }
 
-// toU8 maps [−1, 1] back to grey levels.
+// toU8 maps [0, 1] back to grey levels.
 func toU8(x []float32) []uint8 {
 	out := make([]uint8, len(x))
 	for i, v := range x {
-		out[i] = uint8(max(0, min(255, (v+1)*127.5+0.5)))
+		out[i] = uint8(max(0, min(255, v*255+0.5)))
 	}
 	return out
 }

@@ -87,12 +87,15 @@ func newLayers(b *nn.Builder, cfg Config) *layers {
 	w, c, lat := cfg.Width, cfg.Channels, cfg.Quant.Dim
 	l := &layers{cfg: cfg}
 	e, d := b.Sub("enc"), b.Sub("dec")
-	l.encIn = nn.NewConv3d(e, "conv_in", nn.Conv3dConfig{In: c, Out: w, Kernel: spatial(3), Padding: pad(1), Bias: true})
+	// The encoder has no biases: with black = 0 and SiLU(0) = 0, an empty
+	// region encodes to exactly zero and takes the frozen zero code at every
+	// scale, so background tokens are cheap to model (DESIGN.md).
+	l.encIn = nn.NewConv3d(e, "conv_in", nn.Conv3dConfig{In: c, Out: w, Kernel: spatial(3), Padding: pad(1)})
 	for i := 0; i < cfg.Down; i++ {
-		l.encDn = append(l.encDn, nn.NewConv3d(e, fmt.Sprintf("down.%d", i), nn.Conv3dConfig{In: w, Out: w, Kernel: spatial(4), Stride: spatial(2), Padding: pad(1), Bias: true}))
+		l.encDn = append(l.encDn, nn.NewConv3d(e, fmt.Sprintf("down.%d", i), nn.Conv3dConfig{In: w, Out: w, Kernel: spatial(4), Stride: spatial(2), Padding: pad(1)}))
 	}
-	l.encT = nn.NewCausalTemporalConv(e, "time", nn.CausalTemporalConfig{In: w, Out: w, Kernel: cfg.TimeStride, Stride: cfg.TimeStride, Bias: true})
-	l.encOut = nn.NewConv3d(e, "conv_out", nn.Conv3dConfig{In: w, Out: lat, Kernel: spatial(3), Padding: pad(1), Bias: true})
+	l.encT = nn.NewCausalTemporalConv(e, "time", nn.CausalTemporalConfig{In: w, Out: w, Kernel: cfg.TimeStride, Stride: cfg.TimeStride})
+	l.encOut = nn.NewConv3d(e, "conv_out", nn.Conv3dConfig{In: w, Out: lat, Kernel: spatial(3), Padding: pad(1)})
 	l.decIn = nn.NewConv3d(d, "conv_in", nn.Conv3dConfig{In: lat, Out: w, Kernel: spatial(3), Padding: pad(1), Bias: true})
 	ts := cfg.TimeStride
 	l.decT = nn.NewConvTranspose3d(d, "time", nn.ConvTranspose3dConfig{In: w, Out: w, Kernel: [3]int{ts, 1, 1}, Stride: [3]int{ts, 1, 1}, PadBefore: [3]int{ts - 1, 0, 0}, Bias: true})

@@ -109,3 +109,33 @@ func TestCausalAndImageIsOneFrame(t *testing.T) {
 		t.Error("the one-frame video's codes differ from the clip's first latent frame")
 	}
 }
+
+// TestBlackIsCodeZero: an all-black clip encodes to exactly zero and so to
+// the frozen zero code at every scale of every latent frame.
+func TestBlackIsCodeZero(t *testing.T) {
+	cfg := Tiny()
+	tr, err := NewTrainer(cfg, TrainConfig{Batch: 1, Frames: 5, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := tr.Weights()
+	tr.Close()
+	enc, err := NewEncoder(cfg, 5, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	maps, err := enc.Encode(make([]uint8, 5*cfg.Size*cfg.Size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f, m := range maps {
+		for s, codes := range m {
+			for _, c := range codes {
+				if c != 0 {
+					t.Fatalf("latent frame %d scale %d: code %d for black", f, s, c)
+				}
+			}
+		}
+	}
+}

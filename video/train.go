@@ -138,10 +138,10 @@ func recLoss(y, x *G.Node) (*G.Node, error) {
 	return G.Add(l1, l2)
 }
 
-// Pixels maps uint8 grey to the model's [−1, 1].
+// Pixels maps uint8 grey to the model's [0, 1]: black (background) is 0.
 func Pixels(dst []float32, src []uint8) {
 	for i, v := range src {
-		dst[i] = float32(v)/127.5 - 1
+		dst[i] = float32(v) / 255
 	}
 }
 
@@ -167,15 +167,14 @@ func (t *Trainer) Step(clips []uint8) (float64, error) {
 	return loss, nil
 }
 
-// psnr of y against x in [−1, 1] (peak-to-peak 2).
+// psnr of y against x in [0, 1].
 func psnr(y, x []float32) float64 {
 	var se float64
 	for i, v := range x {
-		d := float64(max(-1, min(1, y[i])) - v)
+		d := float64(max(0, min(1, y[i])) - v)
 		se += d * d
 	}
-	mse := se / float64(len(x)) / 4 // in [0, 1] units
-	return 10 * math.Log10(1/math.Max(mse, 1e-12))
+	return 10 * math.Log10(1/math.Max(se/float64(len(x)), 1e-12))
 }
 
 // Params are the trainable tensors (encoder, decoder, phi).
