@@ -186,23 +186,7 @@ func (k attnK) maskedSoftmax(row []float32, i int) {
 		return
 	}
 	if p.prefix[i] { // causal and block-causal rows: no per-key tests
-		s := row[:end]
-		m := s[0]
-		for _, v := range s[1:] {
-			m = max(m, v)
-		}
-		for j := range s {
-			s[j] -= m
-		}
-		expSlice(s, s)
-		var sum float32
-		for _, e := range s {
-			sum += e
-		}
-		inv := 1 / sum
-		for j := range s {
-			s[j] *= inv
-		}
+		softmaxRow(row[:end], row[:end])
 		clear(row[end:])
 		return
 	}
