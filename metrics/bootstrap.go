@@ -1,0 +1,121 @@
+package metrics
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Statistic compares two feature sets ([N, D] and [M, D]), e.g. Frechet or
+// KernelDistance.
+type Statistic func(x, y mat.Matrix) (float64, error)
+
+// Interval is a statistic with its bootstrap percentile interval.
+type Interval struct {
+	Value  float64 `json:"value"` // on the full sets
+	Lo     float64 `json:"lo"`    // lower percentile of the replicates
+	Hi     float64 `json:"hi"`    // upper percentile of the replicates
+	Level  float64 `json:"level"` // e.g. 0.95
+	Reps   int     `json:"reps"`
+	StdDev float64 `json:"std"` // of the replicates
+}
+
+// String prints "v [lo, hi]".
+func (iv Interval) String() string {
+	if iv.Reps == 0 {
+		return fmt.Sprintf("%.4g", iv.Value)
+	}
+	return fmt.Sprintf("%.4g [%.4g, %.4g]", iv.Value, iv.Lo, iv.Hi)
+}
+
+// Bootstrap evaluates stat on x and y and on reps resamples of both (rows
+// drawn with replacement, each set resampled to its own size), and returns
+// the value with the central level percentile interval of the replicates
+// (level 0 means 0.95). reps 0 returns the value alone.
+func Bootstrap(x, y mat.Matrix, stat Statistic, reps int, level float64, seed uint64) (Interval, error) {
+	if level == 0 {
+		level = 0.95
+	}
+	if reps < 0 || level <= 0 || level >= 1 {
+		return Interval{}, fmt.Errorf("bootstrap: %d replicates at level %g, want ≥ 0 and in (0, 1)", reps, level)
+	}
+	if x == nil || y == nil {
+		return Interval{}, fmt.Errorf("bootstrap: %w", ErrTooFew)
+	}
+	v, err := stat(x, y)
+	if err != nil {
+		return Interval{}, err
+	}
+	iv := Interval{Value: v, Level: level, Reps: reps, Lo: v, Hi: v}
+	if reps == 0 {
+		return iv, nil
+	}
+	n, _ := x.Dims()
+	m, _ := y.Dims()
+	rng := rand.New(rand.NewPCG(seed, 0xb0075))
+	reps64 := make([]float64, reps)
+	for r := range reps64 {
+		if reps64[r], err = stat(rows(x, draw(rng, n)), rows(y, draw(rng, m))); err != nil {
+			return Interval{}, fmt.Errorf("bootstrap replicate %d: %w", r, err)
+		}
+	}
+	slices.Sort(reps64)
+	a := (1 - level) / 2
+	iv.Lo, iv.Hi = Quantile(reps64, a), Quantile(reps64, 1-a)
+	_, iv.StdDev = meanStd(reps64)
+	return iv, nil
+}
+
+// draw is n indices in [0, n) with replacement.
+func draw(rng *rand.Rand, n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = rng.IntN(n)
+	}
+	return idx
+}
+
+// Quantile is the q-quantile of sorted values with linear interpolation
+// (NumPy's default method); NaN for no values.
+func Quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 0 {
+		return math.NaN()
+	}
+	p := q * float64(len(sorted)-1)
+	lo := int(math.Floor(p))
+	if lo >= len(sorted)-1 {
+		return sorted[len(sorted)-1]
+	}
+	f := p - float64(lo)
+	return sorted[lo] + f*(sorted[lo+1]-sorted[lo])
+}
+
+// FromFloat32 stacks feature vectors into a matrix [N, D]; every vector
+// must have the same length and finite values.
+func FromFloat32(vecs [][]float32) (*mat.Dense, error) {
+	if len(vecs) == 0 {
+		return nil, fmt.Errorf("no feature vectors: %w", ErrTooFew)
+	}
+	d := len(vecs[0])
+	if d == 0 {
+		return nil, errors.New("feature vectors are empty")
+	}
+	out := mat.NewDense(len(vecs), d, nil)
+	for i, v := range vecs {
+		if len(v) != d {
+			return nil, fmt.Errorf("feature vector %d has %d values, want %d", i, len(v), d)
+		}
+		row := out.RawRowView(i)
+		for j, f := range v {
+			if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+				return nil, fmt.Errorf("feature vector %d has %v at %d", i, f, j)
+			}
+			row[j] = float64(f)
+		}
+	}
+	return out, nil
+}
