@@ -21,7 +21,8 @@ type Interval struct {
 	Hi     float64 `json:"hi"`    // upper percentile of the replicates
 	Level  float64 `json:"level"` // e.g. 0.95
 	Reps   int     `json:"reps"`
-	StdDev float64 `json:"std"` // of the replicates
+	StdDev float64 `json:"std"`   // of the replicates
+	Shift  float64 `json:"shift"` // Value − median of the replicates (see Bootstrap)
 }
 
 // String prints "v [lo, hi]".
@@ -35,7 +36,13 @@ func (iv Interval) String() string {
 // Bootstrap evaluates stat on x and y and on reps resamples of both (rows
 // drawn with replacement, each set resampled to its own size), and returns
 // the value with the central level percentile interval of the replicates
-// (level 0 means 0.95). reps 0 returns the value alone.
+// (level 0 means 0.95), shifted so that the replicates' median falls on
+// the value. The shift matters: a resample holds only about 63% distinct
+// rows, and the repeated ones make Fréchet and kernel distances of the
+// replicates systematically larger (on 1,000 vs 1,000 real clips the
+// replicates' median was twice the value), so the raw percentile interval
+// need not even contain the estimate. The spread of the replicates is kept
+// as the uncertainty. reps 0 returns the value alone.
 func Bootstrap(x, y mat.Matrix, stat Statistic, reps int, level float64, seed uint64) (Interval, error) {
 	if level == 0 {
 		level = 0.95
@@ -65,7 +72,8 @@ func Bootstrap(x, y mat.Matrix, stat Statistic, reps int, level float64, seed ui
 	}
 	slices.Sort(reps64)
 	a := (1 - level) / 2
-	iv.Lo, iv.Hi = Quantile(reps64, a), Quantile(reps64, 1-a)
+	iv.Shift = v - Quantile(reps64, 0.5)
+	iv.Lo, iv.Hi = Quantile(reps64, a)+iv.Shift, Quantile(reps64, 1-a)+iv.Shift
 	_, iv.StdDev = meanStd(reps64)
 	return iv, nil
 }

@@ -173,8 +173,8 @@ func TestBootstrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if iv.Level != 0.95 || iv.Reps != 50 || !(iv.Lo < iv.Hi) || iv.StdDev <= 0 {
-		t.Errorf("interval %+v", iv)
+	if iv.Level != 0.95 || iv.Reps != 50 || !(iv.Lo < iv.Value && iv.Value < iv.Hi) || iv.StdDev <= 0 || iv.Shift >= 0 {
+		t.Errorf("interval %+v (replicates of a Fréchet distance are biased upwards: shift < 0)", iv)
 	}
 	again, _ := Bootstrap(x, y, Frechet, 50, 0, 3)
 	if again != iv {

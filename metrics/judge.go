@@ -27,15 +27,16 @@ import (
 // every frame after the first by the previous centres advanced by their
 // last step), and the classifier reads each cluster alone (the other's ink
 // blanked). A frame is clean when the clusters do not touch and each holds
-// at least MinShare of the ink. The clip's two digits are the two most
-// read labels over the clean frames' crops (over all frames if fewer than
-// three are clean); one label read in at least 2/3 of those crops means
-// two of a kind. In each clean frame the clusters are given to the two labels
-// by likelihood, which yields one trajectory per digit; its direction is
-// found as for one digit, after the frames where the digits touch are
-// filled in by template matching (see track.go). With fewer than three
-// clean frames the 2-means tracks are the trajectories and each track's
-// digit is its own majority. The clip matches when the readings can be
+// at least MinShare of the ink. With three clean frames or more, the
+// clip's two digits are the two most read labels over the clean frames'
+// crops (one label read in at least 2/3 of them means two of a kind); in
+// each clean frame the clusters are given to the two labels by likelihood,
+// which yields one trajectory per digit; its direction is found as for one
+// digit, after the frames where the digits touch are filled in by template
+// matching (see track.go). With fewer (digits that overlap all along) the
+// 2-means tracks are the trajectories and each track's digit is its own
+// majority over the third of the frames in which the two are farthest
+// apart. The clip matches when the readings can be
 // paired with the prompt's two digits so that each pair agrees on the
 // digit and the direction; the digit and direction checks each take their
 // own best pairing.
@@ -280,7 +281,8 @@ func (ink *clipInk) readTwo() []Reading {
 }
 
 // farthest are the frames in which the two centres are at least as far
-// apart as in half of the frames: where touching digits overlap least.
+// apart as in two thirds of the frames: where touching digits overlap
+// least.
 func (ink *clipInk) farthest() []int {
 	d := make([]float64, len(ink.blobs))
 	for t, bs := range ink.blobs {
@@ -288,7 +290,7 @@ func (ink *clipInk) farthest() []int {
 	}
 	sorted := slices.Clone(d)
 	slices.Sort(sorted)
-	med := sorted[len(sorted)/2]
+	med := sorted[len(sorted)*2/3]
 	var out []int
 	for t, v := range d {
 		if v >= med {

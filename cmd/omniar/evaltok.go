@@ -16,7 +16,7 @@ func newEvalTokenizerCmd() *cobra.Command {
 	var data, ckpt, out, modality string
 	var n int
 	cmd := &cobra.Command{
-		Use:   "eval --ckpt FILE",
+		Use:   "tokenizer --ckpt FILE",
 		Short: "Reconstruction, per-scale PSNR, codebook usage and token entropy of a video tokenizer on the test splits",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

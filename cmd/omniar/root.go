@@ -42,6 +42,7 @@ and scores generated video.`,
 		newTrainCmd(),
 		newDataCmd(),
 		newTokenizerCmd(),
+		newEvalCmd(),
 	)
 
 	root.InitDefaultCompletionCmd()

@@ -57,7 +57,7 @@ func newTokenizerCmd() *cobra.Command {
 		Use:   "tokenizer",
 		Short: "Train tokenizers and encode files with them",
 	}
-	cmd.AddCommand(newTokenizerTrainCmd(), newTokenizerEncodeCmd(), newEvalTokenizerCmd())
+	cmd.AddCommand(newTokenizerTrainCmd(), newTokenizerEncodeCmd())
 	return cmd
 }
 

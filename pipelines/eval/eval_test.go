@@ -1,0 +1,283 @@
+package eval
+
+import (
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/omniar/omniar/internal/blas"
+	"github.com/omniar/omniar/metrics"
+	"github.com/omniar/omniar/video/vio"
+)
+
+func TestMain(m *testing.M) {
+	blas.Install()
+	os.Exit(m.Run())
+}
+
+// writeClip writes a GIF of n moving-square frames of size w×h.
+func writeClip(t *testing.T, path string, n, w, h int, seed uint64) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	v := &vio.Video{W: w, H: h}
+	x, y := rng.IntN(w/2), rng.IntN(h/2)
+	for i := 0; i < n; i++ {
+		f := make([]uint8, w*h)
+		for j := 0; j < 8; j++ {
+			for k := 0; k < 8; k++ {
+				px, py := (x+i+k)%w, (y+j)%h
+				f[py*w+px] = 200
+			}
+		}
+		v.Frames = append(v.Frames, f)
+	}
+	if err := vio.Write(path, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadClipsDir(t *testing.T) {
+	dir := t.TempDir()
+	for i := 0; i < 3; i++ {
+		writeClip(t, filepath.Join(dir, "c"+string(rune('a'+i))+".gif"), 20, 80, 80, uint64(i))
+	}
+	seq := filepath.Join(dir, "seq")
+	os.Mkdir(seq, 0o755)
+	for i := 0; i < 17; i++ {
+		writeClip(t, filepath.Join(seq, "f"+string(rune('a'+i))+".png"), 1, 80, 80, 9)
+	}
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("ignored"), 0o644)
+	cs, err := LoadClips(dir, "", 0, 17, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs.Clips) != 4 || cs.SrcW != 80 || len(cs.Clips[0]) != 17 || len(cs.Clips[0][0]) != 64*64 {
+		t.Fatalf("%d clips of %d frames, source %d×%d", len(cs.Clips), len(cs.Clips[0]), cs.SrcW, cs.SrcH)
+	}
+	if cs, _ := LoadClips(dir, "", 2, 17, 64); len(cs.Clips) != 2 {
+		t.Errorf("n=2 gave %d clips", len(cs.Clips))
+	}
+}
+
+func TestLoadClipsErrors(t *testing.T) {
+	root := t.TempDir()
+	mk := func(name string, fill func(dir string)) string {
+		d := filepath.Join(root, name)
+		os.Mkdir(d, 0o755)
+		fill(d)
+		return d
+	}
+	cases := []struct {
+		name, dir, want string
+	}{
+		{"empty", mk("empty", func(string) {}), "holds no clips"},
+		{"garbage", mk("garbage", func(d string) { os.WriteFile(filepath.Join(d, "x.gif"), []byte("GIF89a nonsense"), 0o644) }), "x.gif"},
+		{"short", mk("short", func(d string) { writeClip(t, filepath.Join(d, "s.gif"), 5, 64, 64, 1) }), "has 5 frames, need 17"},
+		{"mixed", mk("mixed", func(d string) {
+			writeClip(t, filepath.Join(d, "a.gif"), 17, 64, 64, 1)
+			writeClip(t, filepath.Join(d, "b.gif"), 17, 96, 64, 2)
+		}), "one resolution"},
+		{"missing", filepath.Join(root, "nope"), "nope"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := LoadClips(c.dir, "", 0, 17, 64)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+	if _, err := LoadClips("test", t.TempDir(), 0, 17, 32); err == nil {
+		t.Error("a split at 32×32 accepted")
+	}
+}
+
+// randomVideoWeights saves an untrained video classifier.
+func randomVideoWeights(t *testing.T) string {
+	t.Helper()
+	n, err := metrics.NewNet(metrics.VideoNetConfig(), 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "video.safetensors")
+	if err := n.Save(p, nil); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestFVDPipeline(t *testing.T) {
+	w := randomVideoWeights(t)
+	real, fake, small := t.TempDir(), t.TempDir(), t.TempDir()
+	for i := 0; i < 4; i++ {
+		writeClip(t, filepath.Join(real, "r"+string(rune('a'+i))+".gif"), 17, 64, 64, uint64(i))
+		writeClip(t, filepath.Join(fake, "f"+string(rune('a'+i))+".gif"), 17, 64, 64, uint64(10+i))
+		writeClip(t, filepath.Join(small, "s"+string(rune('a'+i))+".gif"), 17, 48, 48, uint64(i))
+	}
+	rep, err := FVD(FVDOptions{Real: real, Fake: fake, Features: "omniar", Weights: w, Bootstrap: 5, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.NReal != 4 || rep.NFake != 4 || rep.FeatureDim != 128 || !rep.RankDeficient || rep.Frechet.Reps != 5 || len(rep.WeightsSHA256) != 64 {
+		t.Errorf("report %+v", rep)
+	}
+	same, err := FVD(FVDOptions{Real: real, Fake: real, Features: "omniar", Weights: w})
+	if err != nil || same.Frechet.Value > 1e-6 {
+		t.Errorf("real vs itself: %g, %v", same.Frechet.Value, err)
+	}
+	var sb strings.Builder
+	PrintFVD(&sb, rep)
+	for _, want := range []string{"omniar-video-v3", rep.WeightsSHA256, "4 clips", "17 frames", "64×64", "KVD", "warning"} {
+		if !strings.Contains(sb.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, sb.String())
+		}
+	}
+	bad := []struct {
+		opt  FVDOptions
+		want string
+	}{
+		{FVDOptions{Real: real, Fake: small, Features: "omniar", Weights: w}, "compare at one resolution"},
+		{FVDOptions{Real: real, Fake: fake, Features: "i3d", Weights: w}, "load i3d"},
+		{FVDOptions{Real: real, Fake: fake, Features: "i3d"}, "need --weights"},
+		{FVDOptions{Real: real, Fake: fake, Features: "clip", Weights: w}, "unknown feature network"},
+		{FVDOptions{Real: real, Fake: fake, Features: "omniar", Weights: w, Frames: 16}, "not 16"},
+		{FVDOptions{Real: real, Fake: fake, Features: "omniar", Weights: filepath.Join(real, "none")}, "none"},
+	}
+	for _, b := range bad {
+		if _, err := FVD(b.opt); err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("%+v: %v, want %q", b.opt, err, b.want)
+		}
+	}
+	one := t.TempDir()
+	writeClip(t, filepath.Join(one, "a.gif"), 17, 64, 64, 1)
+	if _, err := FVD(FVDOptions{Real: real, Fake: one, Features: "omniar", Weights: w}); !errors.Is(err, metrics.ErrTooFew) {
+		t.Errorf("one fake clip: %v", err)
+	}
+}
+
+func TestAugment(t *testing.T) {
+	g := make([]uint8, 28*28)
+	for i := range g {
+		g[i] = uint8(i % 251)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := 0; i < 20; i++ {
+		if a := augment(g, rng); len(a) != len(g) {
+			t.Fatal("augment changed the size")
+		}
+	}
+}
+
+func TestFVDI3D(t *testing.T) {
+	w := filepath.Join("..", "..", "metrics", "testdata", "fixtures", "i3d_w0125.safetensors")
+	real, fake := t.TempDir(), t.TempDir()
+	for i := 0; i < 2; i++ {
+		writeClip(t, filepath.Join(real, "r"+string(rune('a'+i))+".gif"), 16, 64, 64, uint64(i))
+		writeClip(t, filepath.Join(fake, "f"+string(rune('a'+i))+".gif"), 16, 64, 64, uint64(10+i))
+	}
+	rep, err := FVD(FVDOptions{Real: real, Fake: fake, Features: "i3d", Weights: w, Layer: I3DPool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Features != "i3d-pool" || rep.FeatureDim != 128 || rep.NetRes != 224 || rep.Frames != 16 || rep.Frechet.Value <= 0 {
+		t.Errorf("report %+v", rep)
+	}
+	if _, err := FVD(FVDOptions{Real: real, Fake: fake, Features: "i3d", Weights: w, Layer: "fc7"}); err == nil {
+		t.Error("layer fc7 accepted")
+	}
+}
+
+// realData returns the prepared data directory and a shipped weights
+// file, or skips.
+func realData(t *testing.T, weights string) (string, *metrics.Weights) {
+	t.Helper()
+	dir := os.Getenv("OMNIAR_DATA")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".cache", "omniar", "data")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "moving", "test.u8")); err != nil {
+		t.Skipf("no prepared data in %s (omniar data prepare)", dir)
+	}
+	w, err := metrics.LoadWeights(filepath.Join("..", "..", "assets", "metrics", weights))
+	if err != nil {
+		t.Skipf("no shipped weights: %v", err)
+	}
+	return dir, w
+}
+
+func TestJudgeRealClips(t *testing.T) {
+	dir, w := realData(t, "digits.safetensors")
+	rep, err := JudgeSplit(dir, "test", 80, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", rep)
+	if rep.Clips != 80 || rep.OneMatch < 0.95 || rep.OneDir < 0.98 || rep.Match < 0.85 {
+		t.Errorf("judge on the first 80 test clips: %+v", rep)
+	}
+	acc, err := DigitAccuracyOf(dir, "test", w)
+	if err != nil || acc.Accuracy < 0.98 || acc.Digits != 500 {
+		t.Errorf("digit classifier on the digits test split: %+v, %v", acc, err)
+	}
+}
+
+func TestAsset(t *testing.T) {
+	t.Setenv("OMNIAR_ROOT", filepath.Join("..", ".."))
+	if got := Asset("go.mod"); got != filepath.Join("..", "..", "go.mod") {
+		t.Errorf("Asset(go.mod) = %q", got)
+	}
+	if got := Asset("no/such/file"); got != "no/such/file" {
+		t.Errorf("missing: %q", got)
+	}
+	if got := Asset("/abs/path"); got != "/abs/path" {
+		t.Errorf("absolute: %q", got)
+	}
+}
+
+func TestVideoFeaturesRealClips(t *testing.T) {
+	dir, _ := realData(t, "video.safetensors")
+	ex, err := NewExtractor("omniar", filepath.Join("..", "..", DefaultVideoWeights), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ex.Close()
+	cs, err := LoadClips("test", dir, 300, ex.Frames, ex.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := func(lo, hi int, c corruption) *ClipSet {
+		out := &ClipSet{Source: cs.Source}
+		rng := rand.New(rand.NewPCG(1, 1))
+		for i := lo; i < hi; i++ {
+			out.Names, out.Clips = append(out.Names, cs.Names[i]), append(out.Clips, c.fn(cs.Clips[i], rng))
+		}
+		return out
+	}
+	clean := corruption{"clean", func(c [][]uint8, _ *rand.Rand) [][]uint8 { return c }}
+	a, err := ex.Features(half(0, 150, clean))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prev float64
+	for i, c := range []corruption{clean, noise(32), freeze} {
+		b, err := ex.Features(half(150, 300, c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fd, err := metrics.Frechet(a, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: FVD-style %.1f", c.name, fd)
+		if i > 0 && fd < 1.5*prev {
+			t.Errorf("%s: %.1f, not well above real vs real %.1f", c.name, fd, prev)
+		}
+		if i == 0 {
+			prev = fd
+		}
+	}
+}

@@ -1,0 +1,160 @@
+// Package eval runs the evaluation jobs of OmniAR: training and measuring
+// the frozen metric networks (the digit classifier of the attribute judge,
+// the video classifier of FVD-style scores), scoring real clips with the
+// judge, FVD-style / KVD between two sets of clips with bootstrap
+// intervals, and the sanity curve of the metric under corruptions.
+// `omniar eval …` calls into it.
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/omniar/omniar/metrics"
+	"github.com/omniar/omniar/nn/optim"
+	"github.com/omniar/omniar/nn/train"
+)
+
+// TrainOptions control the training of a metric network.
+type TrainOptions struct {
+	Data      string  // prepared data directory
+	Out       string  // weights file to write (safetensors)
+	Ckpt      string  // training checkpoint ("" = Out + ".train")
+	Steps     int     // optimizer steps
+	Batch     int     // samples per step
+	LR        float64 // peak learning rate
+	Warmup    int     // warm-up steps
+	CkptEvery int     // steps between checkpoints
+	Resume    bool    // continue from Ckpt if it exists
+	Seed      uint64
+	// Noise > 0 adds Gaussian pixel noise of σ drawn from U(0, Noise) grey
+	// levels to half of the training clips (video classifier), so that
+	// its features change smoothly, not wildly, with noise.
+	Noise float64
+}
+
+func (o TrainOptions) withDefaults(steps, batch int, lr float64) (TrainOptions, error) {
+	if o.Steps == 0 {
+		o.Steps = steps
+	}
+	if o.Batch == 0 {
+		o.Batch = batch
+	}
+	if o.LR == 0 {
+		o.LR = lr
+	}
+	if o.Warmup == 0 {
+		o.Warmup = max(o.Steps/20, 1)
+	}
+	if o.CkptEvery == 0 {
+		o.CkptEvery = 100
+	}
+	if o.Ckpt == "" && o.Out != "" {
+		o.Ckpt = o.Out + ".train"
+	}
+	switch {
+	case o.Out == "":
+		return o, errors.New("no output weights file")
+	case o.Steps < 0 || o.Batch < 0 || o.LR < 0:
+		return o, fmt.Errorf("steps %d, batch %d and lr %g must be positive", o.Steps, o.Batch, o.LR)
+	}
+	return o, nil
+}
+
+// sampler fills one training batch: x [Batch·SampleSize] and targets
+// (Trainer.NumTargets: the main ones, then the auxiliary ones).
+type sampler func(batch int64, x []float32, targets []int) error
+
+// netTask adapts a metrics.Trainer and a sampler to train.Task.
+type netTask struct {
+	tr   *metrics.Trainer
+	next sampler
+	x    []float32
+	tg   []int
+}
+
+func newNetTask(tr *metrics.Trainer, next sampler) *netTask {
+	c := tr.Net.Cfg
+	return &netTask{tr: tr, next: next, x: make([]float32, tr.Net.Batch*c.SampleSize()), tg: make([]int, tr.NumTargets())}
+}
+
+func (t *netTask) Params() []optim.Param { return t.tr.OptimParams() }
+
+func (t *netTask) Run(_ context.Context, batch int64) (float64, error) {
+	if err := t.next(batch, t.x, t.tg); err != nil {
+		return 0, err
+	}
+	return t.tr.Step(t.x, t.tg)
+}
+
+// trainNet trains cfg with the sampler and returns the trained trainer
+// (whose Net holds the weights) and the training result.
+func trainNet(ctx context.Context, cfg metrics.NetConfig, opt TrainOptions, next sampler) (*metrics.Trainer, train.Result, error) {
+	tr, err := metrics.NewTrainer(cfg, opt.Batch, opt.Seed)
+	if err != nil {
+		return nil, train.Result{}, err
+	}
+	if err := os.MkdirAll(filepath.Dir(opt.Out), 0o755); err != nil {
+		return nil, train.Result{}, fmt.Errorf("weights directory: %w", err)
+	}
+	slog.Info("eval: training", "net", cfg.Name, "params", tr.Net.NumParams(), "steps", opt.Steps, "batch", opt.Batch, "ckpt", opt.Ckpt)
+	t0 := time.Now()
+	res, err := train.Run(ctx, train.Config{
+		Steps:          opt.Steps,
+		ClipNorm:       1,
+		Schedule:       optim.WarmupCosine{Peak: opt.LR, Min: opt.LR / 20, Warmup: opt.Warmup, Total: opt.Steps},
+		AdamW:          optim.AdamWConfig{Beta1: 0.9, Beta2: 0.99, Eps: 1e-8, WeightDecay: 1e-4},
+		CkptPath:       opt.Ckpt,
+		CkptEvery:      opt.CkptEvery,
+		TokensPerBatch: opt.Batch,
+		ModelConfig:    mustJSON(cfg),
+	}, newNetTask(tr, next), opt.Resume)
+	if err != nil {
+		tr.Close()
+		return nil, res, err
+	}
+	slog.Info("eval: trained", "net", cfg.Name, "steps", res.Steps, "seconds", time.Since(t0).Seconds())
+	return tr, res, nil
+}
+
+// frozen copies a trainer's weights into a forward-only runner of batch.
+func frozen(tr *metrics.Trainer, batch int) (*metrics.Runner, error) {
+	n, err := metrics.NewNet(tr.Net.Cfg, batch, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.CopyFrom(tr.Net); err != nil {
+		return nil, err
+	}
+	return metrics.NewRunner(n), nil
+}
+
+// Asset finds a shipped file given by its path in the repository
+// ("assets/metrics/video.safetensors"): as given (relative to the working
+// directory), under $OMNIAR_ROOT, or next to the executable's directory
+// (bin/omniar → ../assets/…). Unfound, it returns rel unchanged so the
+// error names the expected path.
+func Asset(rel string) string {
+	if filepath.IsAbs(rel) {
+		return rel
+	}
+	cands := []string{rel}
+	if root := os.Getenv("OMNIAR_ROOT"); root != "" {
+		cands = append(cands, filepath.Join(root, rel))
+	}
+	if exe, err := os.Executable(); err == nil {
+		d := filepath.Dir(exe)
+		cands = append(cands, filepath.Join(d, "..", rel), filepath.Join(d, rel))
+	}
+	for _, c := range cands {
+		if _, err := os.Stat(c); err == nil {
+			return c
+		}
+	}
+	return rel
+}
