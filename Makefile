@@ -32,7 +32,7 @@ endef
 .DEFAULT_GOAL := help
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help deps deps-build deps-py data-deps data data-report build lint test fuzz fixtures bench
+.PHONY: help deps deps-build deps-py data-deps data data-report eval-metrics build lint test fuzz fixtures bench
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -61,6 +61,11 @@ data: data-deps build ## build and verify the data sets in DATA_DIR
 
 data-report: data ## docs/DATA.md and its pictures, drawn from DATA_DIR
 	./bin/omniar data report --dir "$(DATA_DIR)" --out docs
+
+eval-metrics: data ## FVD-style sanity curve and the judge/classifier scores, into docs/eval
+	./bin/omniar eval sanity --data "$(DATA_DIR)" --out docs/eval
+	./bin/omniar eval judge --data "$(DATA_DIR)"
+	./bin/omniar eval video --data "$(DATA_DIR)"
 
 build: deps-build ## build bin/omniar
 	$(GO) build -o bin/omniar ./cmd/omniar
