@@ -456,14 +456,20 @@ func (k *convK) backward(in G.Nodes, _, dy *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !k.bias {
-		return G.Nodes{dx, dw}, nil
+	return k.g.withBiasGrad(G.Nodes{dx, dw}, k.bias, dy)
+}
+
+// withBiasGrad appends the bias gradient — dOut summed over all but the
+// channel dim — to the data and weight gradients when the op has a bias.
+func (g *convGeom) withBiasGrad(grads G.Nodes, bias bool, dOut *G.Node) (G.Nodes, error) {
+	if !bias {
+		return grads, nil
 	}
-	db, err := apply(convBiasK{nd: k.g.sd + 2}, dy)
+	db, err := apply(convBiasK{nd: g.sd + 2}, dOut)
 	if err != nil {
 		return nil, err
 	}
-	return G.Nodes{dx, dw, db}, nil
+	return append(grads, db), nil
 }
 
 // convDataK is x [N, C, vd] = col2vol(Wᵀ · y) (+ b [C]) for y [N, O, cd] and
@@ -573,14 +579,7 @@ func (k *convDataK) backward(in G.Nodes, _, dx *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !k.bias {
-		return G.Nodes{dy, dw}, nil
-	}
-	db, err := apply(convBiasK{nd: k.g.sd + 2}, dx)
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{dy, dw, db}, nil
+	return k.g.withBiasGrad(G.Nodes{dy, dw}, k.bias, dx)
 }
 
 // convWeightK is dW [O, C, k] = Σₙ yₙ [O, cd] · vol2col(xₙ)ᵀ for y [N, O, cd]

@@ -7,6 +7,10 @@ import (
 	"gorgonia.org/tensor"
 )
 
+// Ints is integer data a graph reads each run (token ids, targets, row
+// indices): gorgonia graphs are static, so the data changes, never the node.
+type Ints struct{ V []int }
+
 // NewInts makes integer data of a fixed length n (the graph's shapes depend on it).
 func NewInts(n int) *Ints { return &Ints{V: make([]int, n)} }
 

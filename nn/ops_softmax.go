@@ -8,10 +8,6 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Ints is integer data a graph reads each run (token ids, targets, row
-// indices): gorgonia graphs are static, so the data changes, never the node.
-type Ints struct{ V []int }
-
 // softmaxRow writes softmax(x) into y and returns log Σ exp(x).
 func softmaxRow(y, x []float32) float32 {
 	m := float32(math.Inf(-1))

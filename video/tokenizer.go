@@ -68,7 +68,6 @@ func (c Config) JSON() string {
 
 // layers are the encoder and decoder weights.
 type layers struct {
-	cfg    Config
 	encIn  *nn.Conv3d
 	encDn  []*nn.Conv3d
 	encT   *nn.CausalConv3d
@@ -85,7 +84,7 @@ func pad(p int) [3]int     { return [3]int{0, p, p} }
 
 func newLayers(b *nn.Builder, cfg Config) *layers {
 	w, c, lat := cfg.Width, cfg.Channels, cfg.Quant.Dim
-	l := &layers{cfg: cfg}
+	l := &layers{}
 	e, d := b.Sub("enc"), b.Sub("dec")
 	// The encoder has no biases: with black = 0 and SiLU(0) = 0, an empty
 	// region encodes to exactly zero and takes the frozen zero code at every
