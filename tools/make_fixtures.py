@@ -17,6 +17,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import st  # noqa: E402
 import fixtures_nn  # noqa: E402
+import fixtures_stft  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -48,7 +49,7 @@ def write_case(pkg, name, inputs, fn, params=None, no_grad=()):
 
 def main():
     torch.manual_seed(0)
-    modules = [fixtures_nn]
+    modules = [fixtures_nn, fixtures_stft]
     try:
         import fixtures_conv  # noqa: F401
         modules.append(fixtures_conv)
