@@ -22,10 +22,10 @@ const STFTEps = 1e-8
 // spectral loss would otherwise cost more than the codec.
 type stftK struct{ n, hop int }
 
-func (k stftK) String() string     { return fmt.Sprintf("STFTMag{n=%d hop=%d}", k.n, k.hop) }
-func (stftK) dims() ([]int, int)   { return []int{2}, 3 }
-func (k stftK) frames(l int) int   { return 1 + (l-k.n)/k.hop }
-func (k stftK) bins() int          { return k.n/2 + 1 }
+func (k stftK) String() string    { return fmt.Sprintf("STFTMag{n=%d hop=%d}", k.n, k.hop) }
+func (stftK) dims() ([]int, int)  { return []int{2}, 3 }
+func (k stftK) frames(l int) int  { return 1 + (l-k.n)/k.hop }
+func (k stftK) bins() int         { return k.n/2 + 1 }
 func (k stftK) window() []float64 { return periodicHann(k.n) }
 
 func (k stftK) shape(in []tensor.Shape) (tensor.Shape, error) {
