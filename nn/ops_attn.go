@@ -10,14 +10,27 @@ import (
 )
 
 // Mask says which keys each query may attend to: Allow[i*T+j] lets query i
-// see key j. One mask serves every sequence of a batch; it must not change
-// once a graph uses it.
+// see key j. One mask serves every sequence of a batch. Change it between
+// runs only through Set (training with random frame masks does).
 type Mask struct {
 	T     int
 	Allow []bool
 
-	once sync.Once
-	plan maskPlan
+	mu      sync.Mutex
+	planned bool
+	plan    maskPlan
+}
+
+// Set replaces the mask's pattern; the next run of a graph uses it.
+func (m *Mask) Set(allow []bool) error {
+	if len(allow) != m.T*m.T {
+		return fmt.Errorf("mask: %d entries for %d×%d", len(allow), m.T, m.T)
+	}
+	m.mu.Lock()
+	copy(m.Allow, allow)
+	m.planned = false
+	m.mu.Unlock()
+	return nil
 }
 
 // FullMask lets every query see every key.
@@ -67,7 +80,10 @@ type maskPlan struct {
 }
 
 func (m *Mask) getPlan() *maskPlan {
-	m.once.Do(func() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.planned {
+		m.planned = true
 		t := m.T
 		nb := (t + attnBlock - 1) / attnBlock
 		p := maskPlan{end: make([]int, t), prefix: make([]bool, t), qEnd: make([]int, nb), kBeg: make([]int, nb)}
@@ -88,7 +104,7 @@ func (m *Mask) getPlan() *maskPlan {
 			p.qEnd[i/attnBlock] = max(p.qEnd[i/attnBlock], p.end[i])
 		}
 		m.plan = p
-	})
+	}
 	return &m.plan
 }
 

@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -205,5 +206,52 @@ func TestRopeRelative(t *testing.T) {
 		if got := scores(shift); math.Abs(got-base) > 1e-4*math.Max(1, math.Abs(base)) {
 			t.Errorf("shift %g: score %g, unshifted %g", shift, got, base)
 		}
+	}
+}
+
+// TestMaskSet: a mask changed between runs changes the attention output,
+// and setting it back restores the first output exactly.
+func TestMaskSet(t *testing.T) {
+	const tt, d = 5, 4
+	rng := rand.New(rand.NewPCG(3, 3))
+	qkv := make([]float32, tt*3*d)
+	for i := range qkv {
+		qkv[i] = float32(rng.NormFloat64())
+	}
+	g := G.NewGraph()
+	x := G.NewMatrix(g, G.Float32, G.WithShape(tt, 3*d), G.WithValue(tensor.New(tensor.WithShape(tt, 3*d), tensor.WithBacking(qkv))))
+	m := CausalMask(tt)
+	y, err := Attention(x, 1, tt, 1, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	run := func() []float32 {
+		t.Helper()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		defer vm.Reset()
+		return append([]float32(nil), y.Value().Data().([]float32)...)
+	}
+	causal := run()
+	allow := append([]bool(nil), m.Allow...)
+	allow[4*tt+0] = false // the last query no longer sees the first key
+	if err := m.Set(allow); err != nil {
+		t.Fatal(err)
+	}
+	masked := run()
+	if slices.Equal(causal[4*d:], masked[4*d:]) || !slices.Equal(causal[:4*d], masked[:4*d]) {
+		t.Fatalf("Set changed the wrong rows: %v vs %v", causal, masked)
+	}
+	if err := m.Set(CausalMask(tt).Allow); err != nil {
+		t.Fatal(err)
+	}
+	if again := run(); !slices.Equal(again, causal) {
+		t.Fatal("restoring the mask did not restore the output")
+	}
+	if err := m.Set(allow[:3]); err == nil {
+		t.Fatal("Set accepted a mask of the wrong size")
 	}
 }

@@ -14,16 +14,19 @@ var OpStats *Stats
 
 // Stats is wall time and call count per op name.
 type Stats struct {
-	mu    sync.Mutex
-	time  map[string]time.Duration
-	calls map[string]int
+	// Detail keeps each op's full description (its shapes) instead of
+	// pooling ops of one kind.
+	Detail bool
+	mu     sync.Mutex
+	time   map[string]time.Duration
+	calls  map[string]int
 }
 
 // NewStats makes an empty table.
 func NewStats() *Stats { return &Stats{time: map[string]time.Duration{}, calls: map[string]int{}} }
 
 func (s *Stats) add(name string, d time.Duration) {
-	if i := strings.IndexByte(name, '{'); i >= 0 {
+	if i := strings.IndexByte(name, '{'); i >= 0 && !s.Detail {
 		name = name[:i]
 	}
 	s.mu.Lock()

@@ -22,6 +22,7 @@ func TestProfileSmall(t *testing.T) {
 	clip := squares(rng, 2, 17, cfg.Size)
 	tr.Step(clip)
 	nn.OpStats = nn.NewStats()
+	nn.OpStats.Detail = os.Getenv("OMNIAR_PROFILE") == "detail"
 	t0 := time.Now()
 	tr.Step(clip)
 	t.Logf("step %.2fs\n%s", time.Since(t0).Seconds(), nn.OpStats.Table(1))

@@ -20,22 +20,25 @@ import (
 type Config struct {
 	Size       int         `json:"size"`        // frame side (64)
 	Channels   int         `json:"channels"`    // 1: grey
-	Width      int         `json:"width"`       // hidden channels
+	Widths     []int       `json:"widths"`      // hidden channels per resolution, full first; len = Down+1
 	Down       int         `json:"down"`        // spatial downsampling steps (3: f = 8)
+	Res        int         `json:"res"`         // residual blocks at the latent resolution, each side
 	TimeStride int         `json:"time_stride"` // 4: 1 + 4k frames → 1 + k latent frames
 	Quant      msvq.Config `json:"quant"`
 }
 
 // Small is the default tokenizer: 64×64 grey, f = 8, 4× in time, 32 latent
-// channels, 256 codes over scales 1, 2, 3, 4, 6, 8.
+// channels, 256 codes over scales 1, 2, 3, 4, 6, 8. The full-resolution
+// layers are narrow (they cost the most per channel) and the depth sits at
+// 8×8, where a residual block costs 1/64 of one at 64×64.
 func Small() Config {
-	return Config{Size: 64, Channels: 1, Width: 64, Down: 3, TimeStride: 4, Quant: msvq.Default(32)}
+	return Config{Size: 64, Channels: 1, Widths: []int{32, 64, 96, 96}, Down: 3, Res: 2, TimeStride: 4, Quant: msvq.Default(32)}
 }
 
 // Tiny is a test configuration.
 func Tiny() Config {
 	q := msvq.Config{Codes: 16, Dim: 8, Scales: []int{1, 2, 4}, Beta: 0.25, Decay: 0.9, PhiRatio: 0.5}
-	return Config{Size: 16, Channels: 1, Width: 8, Down: 2, TimeStride: 4, Quant: q}
+	return Config{Size: 16, Channels: 1, Widths: []int{8, 8, 8}, Down: 2, Res: 1, TimeStride: 4, Quant: q}
 }
 
 // Validate checks that the sizes fit together.
@@ -46,8 +49,13 @@ func (c Config) Validate() error {
 	if c.Size>>c.Down != c.Quant.Side() || c.Size%(1<<c.Down) != 0 {
 		return fmt.Errorf("video tokenizer: %d px / 2^%d is not the quantizer side %d", c.Size, c.Down, c.Quant.Side())
 	}
-	if c.Channels <= 0 || c.Width <= 0 || c.TimeStride <= 0 {
-		return fmt.Errorf("video tokenizer config %+v: sizes must be positive", c)
+	if c.Channels <= 0 || c.TimeStride <= 0 || c.Res < 0 || len(c.Widths) != c.Down+1 {
+		return fmt.Errorf("video tokenizer config %+v: sizes must be positive, one width per resolution", c)
+	}
+	for _, w := range c.Widths {
+		if w <= 0 {
+			return fmt.Errorf("video tokenizer config: widths %v must be positive", c.Widths)
+		}
 	}
 	return nil
 }
@@ -70,9 +78,11 @@ func (c Config) JSON() string {
 type layers struct {
 	encIn  *nn.Conv3d
 	encDn  []*nn.Conv3d
+	encRes []*resBlock
 	encT   *nn.CausalConv3d
 	encOut *nn.Conv3d
 	decIn  *nn.Conv3d
+	decRes []*resBlock
 	decT   *nn.ConvTranspose3d
 	decUp  []*nn.ConvTranspose3d
 	decOut *nn.Conv3d
@@ -83,26 +93,51 @@ func spatial(k int) [3]int { return [3]int{1, k, k} }
 func pad(p int) [3]int     { return [3]int{0, p, p} }
 
 func newLayers(b *nn.Builder, cfg Config) *layers {
-	w, c, lat := cfg.Width, cfg.Channels, cfg.Quant.Dim
+	ws, c, lat := cfg.Widths, cfg.Channels, cfg.Quant.Dim
+	top := ws[cfg.Down]
 	l := &layers{}
 	e, d := b.Sub("enc"), b.Sub("dec")
 	// The encoder has no biases: with black = 0 and SiLU(0) = 0, an empty
 	// region encodes to exactly zero and takes the frozen zero code at every
 	// scale, so background tokens are cheap to model (DESIGN.md).
-	l.encIn = nn.NewConv3d(e, "conv_in", nn.Conv3dConfig{In: c, Out: w, Kernel: spatial(3), Padding: pad(1)})
+	l.encIn = nn.NewConv3d(e, "conv_in", nn.Conv3dConfig{In: c, Out: ws[0], Kernel: spatial(3), Padding: pad(1)})
 	for i := 0; i < cfg.Down; i++ {
-		l.encDn = append(l.encDn, nn.NewConv3d(e, fmt.Sprintf("down.%d", i), nn.Conv3dConfig{In: w, Out: w, Kernel: spatial(4), Stride: spatial(2), Padding: pad(1)}))
+		l.encDn = append(l.encDn, nn.NewConv3d(e, fmt.Sprintf("down.%d", i), nn.Conv3dConfig{In: ws[i], Out: ws[i+1], Kernel: spatial(4), Stride: spatial(2), Padding: pad(1)}))
 	}
-	l.encT = nn.NewCausalTemporalConv(e, "time", nn.CausalTemporalConfig{In: w, Out: w, Kernel: cfg.TimeStride, Stride: cfg.TimeStride})
-	l.encOut = nn.NewConv3d(e, "conv_out", nn.Conv3dConfig{In: w, Out: lat, Kernel: spatial(3), Padding: pad(1)})
-	l.decIn = nn.NewConv3d(d, "conv_in", nn.Conv3dConfig{In: lat, Out: w, Kernel: spatial(3), Padding: pad(1), Bias: true})
+	for i := 0; i < cfg.Res; i++ {
+		l.encRes = append(l.encRes, newResBlock(e.Sub(fmt.Sprintf("res.%d", i)), top, false))
+	}
+	l.encT = nn.NewCausalTemporalConv(e, "time", nn.CausalTemporalConfig{In: top, Out: top, Kernel: cfg.TimeStride, Stride: cfg.TimeStride})
+	l.encOut = nn.NewConv3d(e, "conv_out", nn.Conv3dConfig{In: top, Out: lat, Kernel: spatial(3), Padding: pad(1)})
+	l.decIn = nn.NewConv3d(d, "conv_in", nn.Conv3dConfig{In: lat, Out: top, Kernel: spatial(3), Padding: pad(1), Bias: true})
+	for i := 0; i < cfg.Res; i++ {
+		l.decRes = append(l.decRes, newResBlock(d.Sub(fmt.Sprintf("res.%d", i)), top, true))
+	}
 	ts := cfg.TimeStride
-	l.decT = nn.NewConvTranspose3d(d, "time", nn.ConvTranspose3dConfig{In: w, Out: w, Kernel: [3]int{ts, 1, 1}, Stride: [3]int{ts, 1, 1}, PadBefore: [3]int{ts - 1, 0, 0}, Bias: true})
+	l.decT = nn.NewConvTranspose3d(d, "time", nn.ConvTranspose3dConfig{In: top, Out: top, Kernel: [3]int{ts, 1, 1}, Stride: [3]int{ts, 1, 1}, PadBefore: [3]int{ts - 1, 0, 0}, Bias: true})
 	for i := 0; i < cfg.Down; i++ {
-		l.decUp = append(l.decUp, nn.NewConvTranspose3d(d, fmt.Sprintf("up.%d", i), nn.ConvTranspose3dConfig{In: w, Out: w, Kernel: spatial(4), Stride: spatial(2), PadBefore: pad(1), PadAfter: pad(1), Bias: true}))
+		in, out := ws[cfg.Down-i], ws[cfg.Down-i-1]
+		l.decUp = append(l.decUp, nn.NewConvTranspose3d(d, fmt.Sprintf("up.%d", i), nn.ConvTranspose3dConfig{In: in, Out: out, Kernel: spatial(4), Stride: spatial(2), PadBefore: pad(1), PadAfter: pad(1), Bias: true}))
 	}
-	l.decOut = nn.NewConv3d(d, "conv_out", nn.Conv3dConfig{In: w, Out: c, Kernel: spatial(3), Padding: pad(1), Bias: true})
+	l.decOut = nn.NewConv3d(d, "conv_out", nn.Conv3dConfig{In: ws[0], Out: c, Kernel: spatial(3), Padding: pad(1), Bias: true})
 	return l
+}
+
+// resBlock is x + conv(SiLU(conv(x))) with per-frame 3×3 convs: depth at
+// the latent resolution, where it is cheap.
+type resBlock struct{ c1, c2 *nn.Conv3d }
+
+func newResBlock(b *nn.Builder, w int, bias bool) *resBlock {
+	cfg := nn.Conv3dConfig{In: w, Out: w, Kernel: spatial(3), Padding: pad(1), Bias: bias}
+	return &resBlock{c1: nn.NewConv3d(b, "conv1", cfg), c2: nn.NewConv3d(b, "conv2", cfg)}
+}
+
+func (r *resBlock) Forward(x *G.Node) (*G.Node, error) {
+	h, err := chain(x, r.c1, r.c2)
+	if err != nil {
+		return nil, err
+	}
+	return G.Add(x, h)
 }
 
 type forwarder interface {
@@ -131,6 +166,9 @@ func (l *layers) encode(x *G.Node) (*G.Node, error) {
 	for _, d := range l.encDn {
 		ls = append(ls, d)
 	}
+	for _, r := range l.encRes {
+		ls = append(ls, r)
+	}
 	ls = append(ls, l.encT, l.encOut)
 	z, err := chain(x, ls...) // [B, D, T', s, s]
 	if err != nil {
@@ -146,7 +184,11 @@ func (l *layers) decode(z *G.Node, b int) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	ls := []forwarder{l.decIn, l.decT}
+	ls := []forwarder{l.decIn}
+	for _, r := range l.decRes {
+		ls = append(ls, r)
+	}
+	ls = append(ls, l.decT)
 	for _, u := range l.decUp {
 		ls = append(ls, u)
 	}

@@ -256,5 +256,28 @@ func decodeState(b []byte, ncb, ncount int) (state, error) {
 	return st, nil
 }
 
+// Init starts from trained weights (the image stage's, for the video
+// stage): parameters and codebook; the codebook's EMA restarts from it.
+func (t *Trainer) Init(w Weights) error {
+	if err := load(t.params, w); err != nil {
+		return err
+	}
+	cb := t.Q.CodebookData()
+	if len(w.Codebook) != len(cb) {
+		return fmt.Errorf("tokenizer init: codebook of %d values, want %d", len(w.Codebook), len(cb))
+	}
+	copy(cb, w.Codebook)
+	count, _ := t.Q.EMAState()
+	ones, sum := make([]float64, len(count)), make([]float64, len(cb))
+	for i := range ones {
+		ones[i] = 1
+	}
+	for i, v := range cb {
+		sum[i] = float64(v)
+	}
+	t.Q.SetEMAState(ones, sum)
+	return nil
+}
+
 // Close releases the graph.
 func (t *Trainer) Close() error { return t.prog.Close() }

@@ -30,6 +30,7 @@ type Options struct {
 	CkptEvery int
 	RealShare float64 // share of real clips in a batch (the rest Moving-digits)
 	Resume    bool
+	Init      string // start from this tokenizer checkpoint's weights (not with Resume)
 	Seed      uint64
 }
 
@@ -61,6 +62,18 @@ func NewTask(cfg video.Config, opt Options) (*Task, error) {
 	tr, err := video.NewTrainer(cfg, video.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, PartialWeight: 0.5, Seed: opt.Seed})
 	if err != nil {
 		return nil, err
+	}
+	if opt.Init != "" && !opt.Resume {
+		icfg, w, err := video.LoadCheckpoint(opt.Init)
+		if err != nil {
+			return nil, err
+		}
+		if icfg.JSON() != cfg.JSON() {
+			return nil, fmt.Errorf("--init %s: tokenizer config %s, want %s", opt.Init, icfg.JSON(), cfg.JSON())
+		}
+		if err := tr.Init(w); err != nil {
+			return nil, fmt.Errorf("--init %s: %w", opt.Init, err)
+		}
 	}
 	return &Task{Trainer: tr, opt: opt,
 		moving: source{n: mv.Store.Len(), clip: mv.Store.Clip},
