@@ -1,0 +1,315 @@
+package codec
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/omniar/omniar/nn"
+	"github.com/omniar/omniar/nn/ckpt"
+	"github.com/omniar/omniar/tokenizers/tokfile"
+)
+
+// Weights are a codec's tensors by name plus its codebooks [D, Codes, Latent].
+type Weights struct {
+	Params    map[string][]float32
+	Codebooks []float32
+}
+
+// ChunkFrames bounds the frames one encoder or decoder pass handles, so
+// the memory of a pass does not grow with the length of a recording;
+// longer audio is cut into chunks of 10 s.
+const ChunkFrames = 500
+
+// Codec encodes and decodes audio with trained weights.
+type Codec struct {
+	Cfg Config
+	W   Weights
+	id  string
+}
+
+// New checks the weights against the configuration.
+func New(cfg Config, w Weights) (*Codec, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if n := cfg.Depths * cfg.Codes * cfg.Latent; len(w.Codebooks) != n {
+		return nil, fmt.Errorf("codec weights: %d codebook values, want %d", len(w.Codebooks), n)
+	}
+	b := nn.NewBuilder(0)
+	newLayers(b, cfg)
+	if err := load(b.Params(), w); err != nil {
+		return nil, err
+	}
+	return &Codec{Cfg: cfg, W: w, id: tokfile.CodebookID(w.Codebooks)}, nil
+}
+
+// CodebookID identifies the codebooks in .tok files.
+func (c *Codec) CodebookID() string { return c.id }
+
+// load copies weights into params by name; every param must be there.
+func load(ps []*nn.Param, w Weights) error {
+	for _, p := range ps {
+		v, ok := w.Params[p.Name()]
+		if !ok || len(v) != len(p.Data()) {
+			return fmt.Errorf("codec weights: %s missing or of size %d, want %d", p.Name(), len(v), len(p.Data()))
+		}
+		copy(p.Data(), v)
+	}
+	return nil
+}
+
+// Frames is the number of latent frames of n samples (the last one padded
+// with silence).
+func (c *Codec) Frames(n int) int { return max(1, (n+c.Cfg.Hop()-1)/c.Cfg.Hop()) }
+
+// Encode tokenizes a 16 kHz mono waveform: codes[frame][depth], depth 0
+// the coarsest.
+func (c *Codec) Encode(wave []float32) ([][]int, error) {
+	hop, nf := c.Cfg.Hop(), c.Frames(len(wave))
+	cf := min(nf, ChunkFrames)
+	b := nn.NewBuilder(0)
+	x := b.Input("x", 1, 1, cf*hop)
+	l := newLayers(b, c.Cfg)
+	q := newRVQ(b, c.Cfg, 0)
+	z, err := l.encode(x.Node)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := q.forward(z); err != nil {
+		return nil, err
+	}
+	if err := load(b.Params(), c.W); err != nil {
+		return nil, err
+	}
+	cs := c.Cfg.Codes * c.Cfg.Latent
+	for d := range q.books {
+		copy(q.codebook(d), c.W.Codebooks[d*cs:(d+1)*cs])
+	}
+	vm := nn.CompileForward(b.G)
+	defer vm.Close()
+	out := make([][]int, 0, nf)
+	buf := make([]float32, cf*hop)
+	for f0 := 0; f0 < nf; f0 += cf {
+		clear(buf)
+		if f0*hop < len(wave) {
+			copy(buf, wave[f0*hop:])
+		}
+		if err := x.Set(buf); err != nil {
+			return nil, err
+		}
+		if err := vm.RunAll(); err != nil {
+			return nil, fmt.Errorf("encode: %w", err)
+		}
+		vm.Reset()
+		out = append(out, q.codes()[:min(cf, nf-f0)]...)
+	}
+	return out, nil
+}
+
+// Latent is the quantized latent [Latent, T] of codes using the first
+// depths depths: the sum of their code vectors.
+func (c *Codec) Latent(codes [][]int, depths int) ([]float32, error) {
+	cfg := c.Cfg
+	if depths < 1 || depths > cfg.Depths {
+		return nil, fmt.Errorf("decode: %d depths, the codec has 1…%d", depths, cfg.Depths)
+	}
+	t, cs := len(codes), cfg.Codes*cfg.Latent
+	z := make([]float32, cfg.Latent*t)
+	for f, fr := range codes {
+		if len(fr) < depths {
+			return nil, fmt.Errorf("decode: frame %d has %d depths, want ≥ %d", f, len(fr), depths)
+		}
+		for d := 0; d < depths; d++ {
+			k := fr[d]
+			if k < 0 || k >= cfg.Codes {
+				return nil, fmt.Errorf("decode: frame %d depth %d: code %d outside [0, %d)", f, d, k, cfg.Codes)
+			}
+			e := c.W.Codebooks[d*cs+k*cfg.Latent:]
+			for j := 0; j < cfg.Latent; j++ {
+				z[j*t+f] += e[j]
+			}
+		}
+	}
+	return z, nil
+}
+
+// Decode turns codes[frame][depth] back into a waveform of len(codes)·Hop
+// samples, using the first depths depths.
+func (c *Codec) Decode(codes [][]int, depths int) ([]float32, error) {
+	if len(codes) == 0 {
+		return nil, fmt.Errorf("decode: no frames")
+	}
+	z, err := c.Latent(codes, depths)
+	if err != nil {
+		return nil, err
+	}
+	hop, nf, lat := c.Cfg.Hop(), len(codes), c.Cfg.Latent
+	cf := min(nf, ChunkFrames)
+	b := nn.NewBuilder(0)
+	zin := b.Input("z", 1, lat, cf)
+	l := newLayers(b, c.Cfg)
+	y, err := l.decode(zin.Node)
+	if err != nil {
+		return nil, err
+	}
+	var yv G.Value
+	G.Read(y, &yv)
+	if err := load(b.Params(), c.W); err != nil {
+		return nil, err
+	}
+	vm := nn.CompileForward(b.G)
+	defer vm.Close()
+	out := make([]float32, 0, nf*hop)
+	buf := make([]float32, lat*cf)
+	for f0 := 0; f0 < nf; f0 += cf {
+		n := min(cf, nf-f0)
+		clear(buf)
+		for j := 0; j < lat; j++ {
+			copy(buf[j*cf:j*cf+n], z[j*nf+f0:j*nf+f0+n])
+		}
+		if err := zin.Set(buf); err != nil {
+			return nil, err
+		}
+		if err := vm.RunAll(); err != nil {
+			return nil, fmt.Errorf("decode: %w", err)
+		}
+		out = append(out, yv.Data().([]float32)[:n*hop]...)
+		vm.Reset()
+	}
+	return out, nil
+}
+
+// Weights-only files (the shipped codec) hold the params by name, the
+// codebooks as one [D, Codes, Latent] tensor and the configuration.
+const (
+	weightsFormat  = "omniar-audio-codec-v1"
+	codebooksName  = "rvq.codebooks"
+	metaConfig     = "config"
+	metaFormat     = "format"
+	metaTrainState = "task_state"
+)
+
+// SaveWeights writes a weights-only checkpoint (no optimizer state).
+func SaveWeights(path string, cfg Config, w Weights) error {
+	names := make([]string, 0, len(w.Params))
+	for n := range w.Params {
+		names = append(names, n)
+	}
+	slices.Sort(names) // so the file is a function of the weights
+	ts := make([]ckpt.Tensor, 0, len(names)+1)
+	for _, n := range names {
+		ts = append(ts, ckpt.Tensor{Name: n, Shape: []int{len(w.Params[n])}, Data: w.Params[n]})
+	}
+	ts = append(ts, ckpt.Tensor{Name: codebooksName, Shape: []int{cfg.Depths, cfg.Codes, cfg.Latent}, Data: w.Codebooks})
+	return ckpt.Save(path, map[string]string{metaFormat: weightsFormat, metaConfig: cfg.JSON()}, ts, ckpt.F32)
+}
+
+// Load reads a codec from a weights-only file or a training checkpoint.
+func Load(path string) (*Codec, error) {
+	f, err := ckpt.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	var cfg Config
+	if err := json.Unmarshal([]byte(f.Meta[metaConfig]), &cfg); err != nil {
+		return nil, fmt.Errorf("audio codec %s: config: %w", path, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("audio codec %s: %w", path, err)
+	}
+	w := Weights{Params: map[string][]float32{}}
+	for _, n := range f.Names() {
+		if strings.HasPrefix(n, "optim.") || n == codebooksName {
+			continue
+		}
+		if w.Params[n], err = f.Get(n); err != nil {
+			return nil, err
+		}
+	}
+	if f.Has(codebooksName) {
+		if w.Codebooks, err = f.Get(codebooksName); err != nil {
+			return nil, err
+		}
+	} else {
+		raw, err := base64.StdEncoding.DecodeString(f.Meta[metaTrainState])
+		if err != nil {
+			return nil, fmt.Errorf("audio codec %s: state: %w", path, err)
+		}
+		st, err := decodeState(raw, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("audio codec %s: %w", path, err)
+		}
+		w.Codebooks = st.codebooks
+	}
+	c, err := New(cfg, w)
+	if err != nil {
+		return nil, fmt.Errorf("audio codec %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Token file dims: the indices are depth-major (all frames of depth 0,
+// then depth 1, …), so a reader can take the coarse depths alone.
+const (
+	DimDepths     = "depths"
+	DimFrames     = "frames"
+	DimSampleRate = "sample_rate"
+	DimFrameSize  = "frame_size"
+	DimSamples    = "samples"
+)
+
+// ToFile packs codes[frame][depth] of a clip of samples samples into a
+// .tok file.
+func (c *Codec) ToFile(codes [][]int, samples int) *tokfile.File {
+	t, d := len(codes), c.Cfg.Depths
+	idx := make([]uint16, t*d)
+	for f, fr := range codes {
+		for k, v := range fr {
+			idx[k*t+f] = uint16(v)
+		}
+	}
+	scales := make([]int, d)
+	for i := range scales {
+		scales[i] = i + 1
+	}
+	return &tokfile.File{Header: tokfile.Header{Modality: "audio",
+		Dims: []tokfile.Dim{{Name: DimDepths, Size: d}, {Name: DimFrames, Size: t},
+			{Name: DimSampleRate, Size: c.Cfg.Rate}, {Name: DimFrameSize, Size: c.Cfg.Hop()}, {Name: DimSamples, Size: samples}},
+		Scales: scales, CodebookID: c.id, CodebookSize: c.Cfg.Codes, Count: len(idx)}, Indices: idx}
+}
+
+// FromFile unpacks a .tok file made by this codec: codes[frame][depth]
+// (the file may hold fewer depths than the codec) and the sample count.
+func (c *Codec) FromFile(f *tokfile.File) (codes [][]int, samples int, err error) {
+	if err := f.Check("audio", c.id); err != nil {
+		return nil, 0, err
+	}
+	v, err := f.MustDims(DimDepths, DimFrames, DimSampleRate, DimFrameSize, DimSamples)
+	if err != nil {
+		return nil, 0, err
+	}
+	d, t := v[0], v[1]
+	switch {
+	case f.CodebookSize != c.Cfg.Codes:
+		return nil, 0, fmt.Errorf("tokens of a %d-code codebook, the codec has %d", f.CodebookSize, c.Cfg.Codes)
+	case v[2] != c.Cfg.Rate || v[3] != c.Cfg.Hop():
+		return nil, 0, fmt.Errorf("tokens of %d Hz audio in %d-sample frames, the codec has %d Hz and %d", v[2], v[3], c.Cfg.Rate, c.Cfg.Hop())
+	case d < 1 || d > c.Cfg.Depths || t < 1 || d*t != f.Count:
+		return nil, 0, fmt.Errorf("%d depths × %d frames do not fit %d indices (codec: up to %d depths)", d, t, f.Count, c.Cfg.Depths)
+	case v[4] < 0 || v[4] > t*c.Cfg.Hop():
+		return nil, 0, fmt.Errorf("%d samples do not fit %d frames", v[4], t)
+	}
+	codes = make([][]int, t)
+	for fr := range codes {
+		codes[fr] = make([]int, d)
+		for k := range codes[fr] {
+			codes[fr][k] = int(f.Indices[k*t+fr])
+		}
+	}
+	return codes, v[4], nil
+}

@@ -1,0 +1,277 @@
+// Package codec is the audio tokenizer (DESIGN.md, "Tokens"): a 1-D conv
+// encoder from 16 kHz mono to one latent vector every Hop() samples (50 a
+// second with strides 2·4·5·8), residual vector quantization over Depths
+// codebooks of Codes codes (L2 nearest code, EMA codebooks with dead-code
+// restarts, code 0 frozen at zero), and a transposed-conv decoder back to
+// the waveform. Training minimises L1 on the waveform plus a
+// multi-resolution STFT loss (spectral convergence + log-magnitude L1) and
+// a commitment loss, with quantizer dropout: the decoder is trained on a
+// random prefix of the depths, so any prefix decodes to sensible audio
+// and the coarse depth carries the most. Tokens are ordered depth by
+// depth, coarse first.
+package codec
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/omniar/omniar/audio"
+	"github.com/omniar/omniar/nn"
+)
+
+// Config sizes the codec and its training loss.
+type Config struct {
+	Rate      int     `json:"rate"`       // sample rate (audio.ModelRate)
+	Strides   []int   `json:"strides"`    // encoder downsampling per stage; Hop is their product
+	Channels  []int   `json:"channels"`   // widths: after conv_in, then after each stage
+	ResStages int     `json:"res_stages"` // residual units after the coarsest this many stages
+	Latent    int     `json:"latent"`     // latent (and code) width
+	Depths    int     `json:"depths"`     // residual VQ depths
+	Codes     int     `json:"codes"`      // codes per depth; code 0 is frozen at zero
+	Beta      float64 `json:"beta"`       // commitment weight
+	Decay     float64 `json:"decay"`      // EMA decay of the codebooks
+	// Training loss: WaveWeight·L1(wave) + mean over FFTs of (spectral
+	// convergence + log-magnitude L1), hop FFT/4; with probability
+	// QDropout a step decodes from a random prefix of the depths.
+	FFTs       []int   `json:"ffts"`
+	WaveWeight float64 `json:"wave_weight"`
+	QDropout   float64 `json:"q_dropout"`
+}
+
+// Small is the shipped codec: 50 frames/s, 8 depths of 256 codes
+// (3.2 kbit/s), trainable on one CPU core in minutes.
+func Small() Config {
+	return Config{Rate: audio.ModelRate, Strides: []int{2, 4, 5, 8}, Channels: []int{16, 32, 64, 96, 128},
+		ResStages: 2, Latent: 32, Depths: 8, Codes: 256, Beta: 0.25, Decay: 0.99,
+		FFTs: []int{256, 512, 1024}, WaveWeight: 5, QDropout: 0.5}
+}
+
+// Tiny is a test configuration: 40 samples a frame.
+func Tiny() Config {
+	return Config{Rate: audio.ModelRate, Strides: []int{2, 4, 5}, Channels: []int{4, 8, 8, 16},
+		ResStages: 1, Latent: 8, Depths: 3, Codes: 16, Beta: 0.25, Decay: 0.9,
+		FFTs: []int{64, 128}, WaveWeight: 5, QDropout: 0.5}
+}
+
+// Hop is the number of samples per latent frame.
+func (c Config) Hop() int {
+	h := 1
+	for _, s := range c.Strides {
+		h *= s
+	}
+	return h
+}
+
+// Bitrate is the token bitrate in bit/s with depths depths.
+func (c Config) Bitrate(depths int) float64 {
+	return float64(c.Rate) / float64(c.Hop()) * float64(depths) * math.Log2(float64(c.Codes))
+}
+
+// Validate reports sizes that do not fit together.
+func (c Config) Validate() error {
+	switch {
+	case c.Rate <= 0 || len(c.Strides) == 0 || len(c.Channels) != len(c.Strides)+1:
+		return fmt.Errorf("codec config: need a rate, strides and one more channel width than strides (%d strides, %d widths)", len(c.Strides), len(c.Channels))
+	case c.ResStages < 0 || c.ResStages > len(c.Strides):
+		return fmt.Errorf("codec config: res_stages %d not in [0, %d]", c.ResStages, len(c.Strides))
+	case c.Latent <= 0 || c.Depths <= 0 || c.Codes < 2 || c.Codes > 1<<16:
+		return fmt.Errorf("codec config: latent %d, depths %d, codes %d: need positive sizes and 2..65536 codes", c.Latent, c.Depths, c.Codes)
+	case !(c.Decay > 0 && c.Decay < 1) || c.Beta < 0 || c.WaveWeight < 0 || c.QDropout < 0 || c.QDropout > 1:
+		return fmt.Errorf("codec config: decay %g, beta %g, wave weight %g, q dropout %g out of range", c.Decay, c.Beta, c.WaveWeight, c.QDropout)
+	}
+	for _, s := range c.Strides {
+		if s < 1 {
+			return fmt.Errorf("codec config: stride %d", s)
+		}
+	}
+	for _, w := range c.Channels {
+		if w < 1 {
+			return fmt.Errorf("codec config: width %d", w)
+		}
+	}
+	for _, n := range c.FFTs {
+		if n < 8 {
+			return fmt.Errorf("codec config: FFT size %d, want ≥ 8", n)
+		}
+	}
+	return nil
+}
+
+// JSON is the configuration as checkpoint metadata.
+func (c Config) JSON() string {
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+// conv is a 1-D convolution or transposed convolution with PyTorch's
+// layout and init (U(±1/√fan_in) for weight and bias).
+type conv struct {
+	w, b       *nn.Param
+	spec       nn.ConvSpec
+	transposed bool
+}
+
+// convCfg is a conv's geometry: kernel k, stride s, dilation d and the
+// padding before and after (for a transposed conv, PyTorch's padding,
+// trimmed from the output).
+type convCfg struct {
+	in, out, k, s, d, p0, p1 int
+	bias, transposed         bool
+}
+
+func newConv(b *nn.Builder, name string, c convCfg) *conv {
+	shape, fanIn := []int{c.out, c.in, c.k}, c.in*c.k
+	if c.transposed {
+		shape, fanIn = []int{c.in, c.out, c.k}, c.out*c.k
+	}
+	bound := 1 / math.Sqrt(float64(fanIn))
+	cv := &conv{w: b.Param(name+".weight", true, nn.Uniform(bound), shape...), transposed: c.transposed,
+		spec: nn.ConvSpec{Stride: []int{max(c.s, 1)}, Dilation: []int{max(c.d, 1)}, PadBefore: []int{c.p0}, PadAfter: []int{c.p1}}}
+	if c.bias {
+		cv.b = b.Param(name+".bias", false, nn.Uniform(bound), c.out)
+	}
+	return cv
+}
+
+// Forward: x [N, in, L] → [N, out, L'].
+func (c *conv) Forward(x *G.Node) (*G.Node, error) {
+	var b *G.Node
+	if c.b != nil {
+		b = c.b.Node()
+	}
+	if c.transposed {
+		return nn.ConvTransposeND(x, c.w.Node(), b, c.spec)
+	}
+	return nn.ConvND(x, c.w.Node(), b, c.spec)
+}
+
+// same is a stride-1 conv that keeps the length (odd k).
+func same(in, out, k, d int, bias bool) convCfg {
+	p := d * (k - 1) / 2
+	return convCfg{in: in, out: out, k: k, d: d, p0: p, p1: p, bias: bias}
+}
+
+// strided maps length L to L/s exactly (L a multiple of s): kernel 2s,
+// padding s split before and after; transposed, it maps T to T·s.
+func strided(in, out, s int, bias, transposed bool) convCfg {
+	return convCfg{in: in, out: out, k: 2 * s, s: s, p0: (s + 1) / 2, p1: s / 2, bias: bias, transposed: transposed}
+}
+
+// resUnit is x + conv1×1(SiLU(conv3(SiLU(x)))).
+type resUnit struct{ a, b *conv }
+
+func newResUnit(bld *nn.Builder, name string, w int, bias bool) *resUnit {
+	return &resUnit{a: newConv(bld, name+".conv1", same(w, w, 3, 1, bias)), b: newConv(bld, name+".conv2", same(w, w, 1, 1, bias))}
+}
+
+func (r *resUnit) Forward(x *G.Node) (*G.Node, error) {
+	h, err := nn.SiLU(x)
+	if err != nil {
+		return nil, err
+	}
+	if h, err = r.a.Forward(h); err != nil {
+		return nil, err
+	}
+	if h, err = nn.SiLU(h); err != nil {
+		return nil, err
+	}
+	if h, err = r.b.Forward(h); err != nil {
+		return nil, err
+	}
+	return G.Add(x, h)
+}
+
+// layers are the encoder and decoder weights.
+type layers struct {
+	cfg           Config
+	encIn, encOut *conv
+	encDown       []*conv
+	encRes        []*resUnit // nil where a stage has none
+	decIn, decOut *conv
+	decUp         []*conv // coarse to fine
+	decRes        []*resUnit
+}
+
+func newLayers(b *nn.Builder, cfg Config) *layers {
+	l := &layers{cfg: cfg}
+	e, d := b.Sub("enc"), b.Sub("dec")
+	ch, ns := cfg.Channels, len(cfg.Strides)
+	// The encoder has no biases: silence (all zeros) encodes to an exactly
+	// zero latent, which takes the frozen zero code at every depth, so
+	// silent frames cost a generator nothing (DESIGN.md).
+	l.encIn = newConv(e, "conv_in", same(1, ch[0], 7, 1, false))
+	for i, s := range cfg.Strides {
+		l.encDown = append(l.encDown, newConv(e, fmt.Sprintf("down.%d", i), strided(ch[i], ch[i+1], s, false, false)))
+		var r *resUnit
+		if i >= ns-cfg.ResStages {
+			r = newResUnit(e, fmt.Sprintf("res.%d", i), ch[i+1], false)
+		}
+		l.encRes = append(l.encRes, r)
+	}
+	l.encOut = newConv(e, "conv_out", same(ch[ns], cfg.Latent, 3, 1, false))
+	l.decIn = newConv(d, "conv_in", same(cfg.Latent, ch[ns], 7, 1, true))
+	for j := 0; j < ns; j++ {
+		i := ns - 1 - j // the encoder stage this one mirrors
+		var r *resUnit
+		if j < cfg.ResStages {
+			r = newResUnit(d, fmt.Sprintf("res.%d", j), ch[i+1], true)
+		}
+		l.decRes = append(l.decRes, r)
+		l.decUp = append(l.decUp, newConv(d, fmt.Sprintf("up.%d", j), strided(ch[i+1], ch[i], cfg.Strides[i], true, true)))
+	}
+	l.decOut = newConv(d, "conv_out", same(ch[0], 1, 7, 1, true))
+	return l
+}
+
+// encode: x [N, 1, L] (L a multiple of Hop) → z [N, Latent, L/Hop].
+func (l *layers) encode(x *G.Node) (*G.Node, error) {
+	h, err := l.encIn.Forward(x)
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	for i, dn := range l.encDown {
+		if h, err = nn.SiLU(h); err != nil {
+			return nil, err
+		}
+		if h, err = dn.Forward(h); err != nil {
+			return nil, fmt.Errorf("encode stage %d: %w", i, err)
+		}
+		if l.encRes[i] != nil {
+			if h, err = l.encRes[i].Forward(h); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if h, err = nn.SiLU(h); err != nil {
+		return nil, err
+	}
+	return l.encOut.Forward(h)
+}
+
+// decode: z [N, Latent, T] → waveform [N, 1, T·Hop].
+func (l *layers) decode(z *G.Node) (*G.Node, error) {
+	h, err := l.decIn.Forward(z)
+	if err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	for j, up := range l.decUp {
+		if l.decRes[j] != nil {
+			if h, err = l.decRes[j].Forward(h); err != nil {
+				return nil, err
+			}
+		}
+		if h, err = nn.SiLU(h); err != nil {
+			return nil, err
+		}
+		if h, err = up.Forward(h); err != nil {
+			return nil, fmt.Errorf("decode stage %d: %w", j, err)
+		}
+	}
+	if h, err = nn.SiLU(h); err != nil {
+		return nil, err
+	}
+	return l.decOut.Forward(h)
+}
