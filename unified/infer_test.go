@@ -1,0 +1,119 @@
+package unified
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/omniar/omniar/nn"
+	tk "github.com/omniar/omniar/tokenizers"
+)
+
+// TestDecodeMatchesGraph runs a conditioned, bias-balanced trunk with a
+// 4-axis rope on a text + image layout through the graph, then group by
+// group through Decode with a KV cache, for the full model and for
+// sub-models, and compares every position.
+func TestDecodeMatchesGraph(t *testing.T) {
+	v, err := tk.New(tk.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lay, err := BuildLayout(v, Text(tk.BOS, 40, 41), Segment{Scales: []int{1, 2, 3}, Frames: [][][]int{{nil, nil, nil}}, Image: true}, Text(tk.EOS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Tiny()
+	cfg.Layers, cfg.Heads, cfg.RopeSplit, cfg.CondDim = 3, 2, []int{2, 2, 2, 2}, 4
+	cfg.Capacity, cfg.Balance = 4, BalanceBias // capacity 4 = E/k·… keeps every token
+	const bsz = 2
+	tt := lay.Len()
+	b := nn.NewBuilder(3)
+	x := b.Param("x", false, nn.Normal(1), bsz*tt, cfg.Dim)
+	cond := b.Param("cond", false, nn.Normal(1), bsz, cfg.CondDim)
+	trunk, err := NewTrunk(b, "trunk", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, p := range b.Params() { // non-zero adaptive norms and biases, so they are tested
+		if strings.Contains(p.Name(), ".ada.") {
+			for i := range p.Data() {
+				p.Data()[i] = float32(rng.NormFloat64() * 0.2)
+			}
+		}
+	}
+	for _, blk := range trunk.Blocks {
+		for e := range blk.MoE.Bias {
+			blk.MoE.Bias[e] = float32(rng.NormFloat64() * 0.3)
+		}
+	}
+	rope, err := trunk.NewRope(bsz * tt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := lay.RopePositions(0, tt, NumAxes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rope.SetPositions(append(append([]float64(nil), one...), one...)); err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := trunk.Forward(x.Node(), bsz, tt, rope, lay.Mask(), cond.Node())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hV G.Value
+	G.Read(h, &hV)
+	vm := nn.CompileForward(b.G)
+	defer vm.Close()
+	for _, sub := range []Sub{{}, {Layers: []int{0, 2}}, {Experts: 5, TopK: 1}, {Layers: []int{1}, Experts: 2}} {
+		if err := trunk.SetSub(sub); err != nil {
+			t.Fatal(err)
+		}
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		vm.Reset()
+		for _, l := range trunk.Loads() {
+			if l.Dropped != 0 {
+				t.Fatalf("%v: %d tokens dropped; the test needs none", sub, l.Dropped)
+			}
+		}
+		want := hV.Data().([]float32)
+		c := trunk.NewCache(bsz)
+		d := cfg.Dim
+		for g := 0; g < lay.Groups; g++ {
+			lo, hi := lay.Span(g)
+			n := hi - lo
+			in := make([]float32, 0, bsz*n*d)
+			for s := 0; s < bsz; s++ {
+				in = append(in, x.Data()[(s*tt+lo)*d:(s*tt+hi)*d]...)
+			}
+			pos, err := lay.RopePositions(lo, hi, NumAxes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := trunk.Decode(c, in, n, pos, cond.Data())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s := 0; s < bsz; s++ {
+				if e := relErr(got[s*n*d:(s+1)*n*d], want[(s*tt+lo)*d:(s*tt+hi)*d]); e > 1e-4 {
+					t.Errorf("%v: group %d of sequence %d: rel err %.3g", sub, g, s, e)
+				}
+			}
+		}
+	}
+	c := trunk.NewCache(bsz)
+	if _, err := trunk.Decode(c, make([]float32, 3), 1, []float64{0, 0, 0, 0}, cond.Data()); err == nil {
+		t.Error("wrong input size accepted")
+	}
+	if err := trunk.SetSub(Sub{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := trunk.Decode(c, make([]float32, bsz*cfg.Dim), 1, []float64{0, 0, 0, 0}, cond.Data()); err == nil {
+		t.Error("cache of another sub-model accepted")
+	}
+}
