@@ -1,6 +1,7 @@
 package unified
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/omniar/omniar/nn/optim"
@@ -48,5 +49,46 @@ func TestLMOverfits(t *testing.T) {
 	ids[0] = 256
 	if _, err := m.Step(ids, targets); err == nil {
 		t.Error("out-of-vocabulary token accepted")
+	}
+}
+
+// TestLMSubModelStep trains a sub-model with the full model's program:
+// the skipped layer and the masked experts get no gradient.
+func TestLMSubModelStep(t *testing.T) {
+	cfg := LMConfig{Trunk: Tiny(), Vocab: 64, Batch: 2, Seq: 8, Seed: 2}
+	m, err := NewLM(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ids := make([]int, 16)
+	for i := range ids {
+		ids[i] = (i * 7) % 64
+	}
+	if err := m.Trunk.SetSub(Sub{Layers: []int{0}, Experts: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Step(ids, ids); err != nil {
+		t.Fatal(err)
+	}
+	nonzero := func(g []float32) bool {
+		for _, v := range g {
+			if v != 0 {
+				return true
+			}
+		}
+		return false
+	}
+	for _, p := range m.Params() {
+		name := p.Name()
+		skipped := strings.HasPrefix(name, "trunk.layers.1.")
+		if nonzero(p.Grad()) == skipped {
+			t.Errorf("%s: gradient nonzero = %v in a step of layers=[0]", name, !skipped)
+		}
+	}
+	g := m.Trunk.Blocks[0].MoE.GateUp.Grad()
+	per := len(g) / cfg.Trunk.Experts
+	if nonzero(g[4*per:]) || !nonzero(g[:4*per]) {
+		t.Error("masked experts got a gradient or usable ones none")
 	}
 }
