@@ -2,6 +2,7 @@ package video
 
 import (
 	"fmt"
+	"strings"
 
 	G "gorgonia.org/gorgonia"
 
@@ -101,3 +102,70 @@ func (e *Encoder) Encode(clip []uint8) ([]msvq.Maps, error) {
 
 // Close releases the graph.
 func (e *Encoder) Close() error { return e.vm.Close() }
+
+// QuantDecoder is the graph-free quantizer decoder over these weights: it
+// turns token maps into latents (generation's inputs and outputs).
+func (w Weights) QuantDecoder(cfg Config) (*msvq.Decoder, error) {
+	phi, ok := w.Params["quant.phi.weight"]
+	q := cfg.Quant
+	if !ok || len(phi) != q.Dim*q.Dim*9 || len(w.Codebook) != q.Codes*q.Dim {
+		return nil, fmt.Errorf("tokenizer weights: no quantizer of %d codes × %d", q.Codes, q.Dim)
+	}
+	return &msvq.Decoder{Cfg: q, Codebook: w.Codebook, PhiW: phi}, nil
+}
+
+// PixelDecoder turns the latents of one clip back into frames.
+type PixelDecoder struct {
+	cfg     Config
+	latents int
+	z       *nn.Input
+	y       G.Value
+	vm      G.VM
+}
+
+// NewPixelDecoder builds the decoding graph for clips of latents latent frames.
+func NewPixelDecoder(cfg Config, latents int, w Weights) (*PixelDecoder, error) {
+	if latents < 1 {
+		return nil, fmt.Errorf("pixel decoder: %d latent frames", latents)
+	}
+	b := nn.NewBuilder(0)
+	h := cfg.Quant.Side()
+	d := &PixelDecoder{cfg: cfg, latents: latents, z: b.Input("z", latents, cfg.Quant.Dim, h, h)}
+	l := newLayers(b, cfg)
+	y, err := l.decode(d.z.Node, 1)
+	if err != nil {
+		return nil, err
+	}
+	G.Read(y, &d.y)
+	// The encoder and quantizer weights are built but unused here; load
+	// only what the decoding graph has.
+	var ps []*nn.Param
+	for _, p := range b.Params() {
+		if strings.HasPrefix(p.Name(), "dec.") {
+			ps = append(ps, p)
+		}
+	}
+	if err := load(ps, w); err != nil {
+		return nil, err
+	}
+	d.vm = nn.CompileForward(b.G)
+	return d, nil
+}
+
+// Frames is the number of video frames a decode returns.
+func (d *PixelDecoder) Frames() int { return 1 + (d.latents-1)*d.cfg.TimeStride }
+
+// Decode maps latents [latents, Dim, side, side] to frames [Frames, Size, Size] (grey).
+func (d *PixelDecoder) Decode(latents []float32) ([]uint8, error) {
+	if err := d.z.Set(latents); err != nil {
+		return nil, fmt.Errorf("pixel decoder: %w", err)
+	}
+	defer d.vm.Reset()
+	if err := d.vm.RunAll(); err != nil {
+		return nil, fmt.Errorf("pixel decoder: %w", err)
+	}
+	return toU8(d.y.Data().([]float32)), nil
+}
+
+// Close releases the graph.
+func (d *PixelDecoder) Close() error { return d.vm.Close() }

@@ -139,3 +139,63 @@ func TestBlackIsCodeZero(t *testing.T) {
 		}
 	}
 }
+
+// TestCodesDecodeLikeTheAutoencoder: codes → QuantDecoder latents →
+// PixelDecoder (generation's path) gives the autoencoder's reconstruction.
+func TestCodesDecodeLikeTheAutoencoder(t *testing.T) {
+	cfg := Tiny()
+	tr, err := NewTrainer(cfg, TrainConfig{Batch: 1, Frames: 5, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := tr.Weights()
+	tr.Close()
+	clip := squares(rand.New(rand.NewPCG(6, 6)), 1, 5, cfg.Size)
+	ae, err := NewAutoencoder(cfg, 1, 5, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ae.Close()
+	want, err := ae.Run(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := NewEncoder(cfg, 5, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	maps, err := enc.Encode(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qd, err := w.QuantDecoder(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z []float32
+	for _, m := range maps {
+		lat, err := qd.Latent(m, len(m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		z = append(z, lat...)
+	}
+	pd, err := NewPixelDecoder(cfg, len(maps), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pd.Close()
+	got, err := pd.Decode(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pd.Frames() != 5 || len(got) != len(want.Full) {
+		t.Fatalf("decoded %d pixels (%d frames), want %d", len(got), pd.Frames(), len(want.Full))
+	}
+	for i := range got {
+		if d := int(got[i]) - int(want.Full[i]); d > 1 || d < -1 {
+			t.Fatalf("pixel %d: %d, autoencoder %d", i, got[i], want.Full[i])
+		}
+	}
+}

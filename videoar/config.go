@@ -1,0 +1,88 @@
+// Package videoar is VideoAR: prompt-to-video generation on the unified
+// decoder (package unified). A clip's tokens — the video tokenizer's codes,
+// latent frames × scales — are generated next frame × next scale: every
+// scale of a latent frame is one group, predicted in parallel from the
+// upsampled running sum of the frame's earlier scales (VAR), the prompt and
+// all earlier frames.
+//
+// What VideoAR adds to the decoder (DESIGN.md, "VideoAR"):
+//   - multi-scale temporal RoPE: rotary pairs split among time, scale and
+//     the two spatial axes, coarse cells placed on the finest grid;
+//   - the prompt in every layer (adaptive RMSNorm from a pooled prompt
+//     embedding) besides the prompt tokens at the start of the sequence;
+//   - a local copy path: each position sees the previous latent frame
+//     around its own cell, so a moving object is drawn once and then moved;
+//   - cross-frame error correction (training inputs of later frames carry
+//     random code flips, targets stay clean) and random frame masks.
+package videoar
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/omniar/omniar/msvq"
+	"github.com/omniar/omniar/unified"
+)
+
+// Config sizes the generator.
+type Config struct {
+	Trunk  unified.Config `json:"trunk"`
+	Quant  msvq.Config    `json:"quant"`  // the video tokenizer's quantizer
+	Frames int            `json:"frames"` // latent frames of a clip (5 = 17 video frames)
+	Prompt int            `json:"prompt"` // prompt tokens, <bos> included (cut or padded)
+	Vocab  int            `json:"vocab"`  // text vocabulary
+	Local  int            `json:"local"`  // side of the previous frame's neighbourhood a position sees (odd)
+}
+
+// Small is the shipped generator: the unified Small trunk with rotary
+// pairs split time 8, scale 4, y 10, x 10 and prompt-conditioned norms.
+func Small(q msvq.Config, vocab int) Config {
+	t := unified.Small()
+	t.RopeSplit = []int{8, 4, 10, 10}
+	t.CondDim = t.Dim
+	return Config{Trunk: t, Quant: q, Frames: 5, Prompt: 24, Vocab: vocab, Local: 5}
+}
+
+// Tiny is a test configuration.
+func Tiny(q msvq.Config, vocab int) Config {
+	t := unified.Tiny()
+	t.RopeSplit = []int{2, 2, 2, 2}
+	t.CondDim = t.Dim
+	return Config{Trunk: t, Quant: q, Frames: 2, Prompt: 6, Vocab: vocab, Local: 3}
+}
+
+// Validate reports a configuration that cannot be built.
+func (c Config) Validate() error {
+	if err := c.Trunk.Validate(); err != nil {
+		return err
+	}
+	if err := c.Quant.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case len(c.Trunk.RopeSplit) != 4:
+		return fmt.Errorf("videoar config: rope split %v, want 4 axes (time, scale, y, x)", c.Trunk.RopeSplit)
+	case c.Trunk.CondDim != c.Trunk.Dim:
+		return fmt.Errorf("videoar config: cond dim %d, want the model dim %d", c.Trunk.CondDim, c.Trunk.Dim)
+	case c.Frames < 1 || c.Prompt < 1 || c.Vocab < 1:
+		return fmt.Errorf("videoar config: frames %d, prompt %d, vocab %d must be positive", c.Frames, c.Prompt, c.Vocab)
+	case c.Local < 1 || c.Local%2 == 0:
+		return fmt.Errorf("videoar config: local %d must be odd", c.Local)
+	}
+	return nil
+}
+
+// JSON is the configuration as checkpoint metadata.
+func (c Config) JSON() string {
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+// ParseConfig reads JSON metadata back.
+func ParseConfig(s string) (Config, error) {
+	var c Config
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		return c, fmt.Errorf("videoar config: %w", err)
+	}
+	return c, c.Validate()
+}

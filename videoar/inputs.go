@@ -1,0 +1,158 @@
+package videoar
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/omniar/omniar/msvq"
+	"github.com/omniar/omniar/tokenizers"
+)
+
+// Inputs are one sample's graph inputs, built on the CPU from its codes.
+type Inputs struct {
+	Text    []int     // ids of the token positions: <bos>, the prompt, <pad>…, <video>, </video>
+	NText   int       // real prompt tokens after <bos> (0 = unconditional)
+	Vis     []float32 // [Visual, Dim] running sum of the frame's earlier scales at each cell
+	Ctx     []float32 // [Visual, Local²·Dim] the previous frame's latent around each cell
+	Targets []int     // [Visual] the clean codes
+}
+
+// PromptIDs lays out a tokenized prompt: <bos>, up to Prompt−1 ids, <pad>s.
+func PromptIDs(prompt []int, n int) (ids []int, real int) {
+	ids = make([]int, n)
+	for i := range ids {
+		ids[i] = tokenizers.Pad
+	}
+	ids[0] = tokenizers.BOS
+	real = min(len(prompt), n-1)
+	copy(ids[1:], prompt[:real])
+	return ids, real
+}
+
+// Builder turns codes into inputs with the tokenizer's quantizer.
+type Builder struct {
+	Cfg Config
+	L   Layout
+	Dec *msvq.Decoder
+}
+
+// NewBuilder checks that the decoder is the configuration's quantizer.
+func NewBuilder(cfg Config, frames int, dec *msvq.Decoder) (*Builder, error) {
+	if dec.Cfg.Codes != cfg.Quant.Codes || dec.Cfg.Dim != cfg.Quant.Dim || fmt.Sprint(dec.Cfg.Scales) != fmt.Sprint(cfg.Quant.Scales) {
+		return nil, fmt.Errorf("videoar: tokenizer quantizer %+v does not match the generator's %+v", dec.Cfg, cfg.Quant)
+	}
+	if frames < 1 || frames > cfg.Frames {
+		return nil, fmt.Errorf("videoar: %d latent frames, the generator has %d", frames, cfg.Frames)
+	}
+	l, err := NewLayout(cfg.Prompt, frames, cfg.Quant.Scales)
+	if err != nil {
+		return nil, err
+	}
+	return &Builder{Cfg: cfg, L: l, Dec: dec}, nil
+}
+
+// Flip replaces each code of frame f by a random one with probability
+// maxRate·f/(frames−1): cross-frame error correction corrupts the inputs
+// of later frames more, the targets stay clean.
+func Flip(codes [][]int, ncodes int, maxRate float64, rng *rand.Rand) [][]int {
+	out := make([][]int, len(codes))
+	for f, c := range codes {
+		out[f] = append([]int(nil), c...)
+		if len(codes) < 2 || maxRate <= 0 {
+			continue
+		}
+		rate := maxRate * float64(f) / float64(len(codes)-1)
+		for i := range out[f] {
+			if rng.Float64() < rate {
+				out[f][i] = rng.IntN(ncodes)
+			}
+		}
+	}
+	return out
+}
+
+// Build makes the inputs of a sample whose conditioning codes are in
+// (perhaps corrupted) and whose targets are clean; both [frames][PerFrame].
+func (b *Builder) Build(prompt []int, in, clean [][]int) (Inputs, error) {
+	l, d := b.L, b.Cfg.Quant.Dim
+	if len(in) != l.Frames || len(clean) != l.Frames {
+		return Inputs{}, fmt.Errorf("videoar: %d/%d frames of codes, want %d", len(in), len(clean), l.Frames)
+	}
+	x := Inputs{Vis: make([]float32, l.Visual()*d), Ctx: make([]float32, l.Visual()*b.ctxWidth()), Targets: make([]int, 0, l.Visual())}
+	ids, n := PromptIDs(prompt, b.Cfg.Prompt)
+	x.Text, x.NText = b.L.TextIDs(ids), n
+	side := b.Cfg.Quant.Side()
+	var prev []float32 // the previous frame's full latent [Dim, side, side]
+	for f := range l.Frames {
+		if len(in[f]) != l.PerFrame || len(clean[f]) != l.PerFrame {
+			return Inputs{}, fmt.Errorf("videoar: frame %d has %d codes, want %d", f, len(in[f]), l.PerFrame)
+		}
+		maps := b.maps(in[f])
+		fhat := make([]float32, d*side*side)
+		for s := range l.Scales {
+			v0 := l.Start(f, s)
+			if s > 0 {
+				b.scatter(x.Vis[v0*d:], b.Dec.NextInput(fhat, s), s)
+			}
+			if prev != nil {
+				b.neighbourhoods(x.Ctx[v0*b.ctxWidth():], b.Dec.NextInput(prev, s), s)
+			}
+			z, err := b.Dec.Contribution(s, maps[s])
+			if err != nil {
+				return Inputs{}, fmt.Errorf("videoar: frame %d: %w", f, err)
+			}
+			for i, v := range z {
+				fhat[i] += v
+			}
+		}
+		x.Targets = append(x.Targets, clean[f]...)
+		prev = fhat
+	}
+	return x, nil
+}
+
+// maps splits a frame's codes into per-scale maps.
+func (b *Builder) maps(codes []int) msvq.Maps {
+	m := make(msvq.Maps, len(b.L.Scales))
+	for s, k := range b.L.Scales {
+		o := b.L.Start(0, s)
+		m[s] = codes[o : o+k*k]
+	}
+	return m
+}
+
+func (b *Builder) ctxWidth() int { return b.Cfg.Local * b.Cfg.Local * b.Cfg.Quant.Dim }
+
+// scatter writes planes [Dim, k, k] as rows [k·k, Dim].
+func (b *Builder) scatter(dst, planes []float32, s int) {
+	k, d := b.L.Scales[s], b.Cfg.Quant.Dim
+	for p := range k * k {
+		for c := range d {
+			dst[p*d+c] = planes[c*k*k+p]
+		}
+	}
+}
+
+// neighbourhoods writes, for every cell of scale s, the Local×Local cells
+// of planes [Dim, k, k] around it (zeros outside), rows (dy, dx, channel).
+func (b *Builder) neighbourhoods(dst, planes []float32, s int) {
+	k, d, r := b.L.Scales[s], b.Cfg.Quant.Dim, b.Cfg.Local/2
+	w := b.ctxWidth()
+	for y := range k {
+		for x := range k {
+			row := dst[(y*k+x)*w : (y*k+x+1)*w]
+			i := 0
+			for dy := -r; dy <= r; dy++ {
+				for dx := -r; dx <= r; dx++ {
+					yy, xx := y+dy, x+dx
+					if yy >= 0 && yy < k && xx >= 0 && xx < k {
+						for c := range d {
+							row[i+c] = planes[c*k*k+yy*k+xx]
+						}
+					}
+					i += d
+				}
+			}
+		}
+	}
+}

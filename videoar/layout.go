@@ -1,0 +1,89 @@
+package videoar
+
+import (
+	"fmt"
+
+	"github.com/omniar/omniar/tokenizers"
+	"github.com/omniar/omniar/unified"
+)
+
+// Layout is the token sequence of one sample, laid out by the unified
+// grammar (unified.BuildLayout): Prompt text positions (<bos>, the prompt,
+// <pad>s), <video>, the cells of every scale of every latent frame, and
+// </video>. A text token is a group of its own; a scale of a frame is one
+// group (next-group-of-tokens).
+type Layout struct {
+	*unified.Layout
+	Prompt, Frames int
+	Scales         []int
+	PerFrame       int   // visual positions per frame
+	Text           []int // sequence rows of the token positions, in order
+	Vis            []int // sequence rows of the visual positions, in order
+	scaleStart     []int // offset of each scale within a frame
+}
+
+// NewLayout lays out a prompt of prompt tokens and frames latent frames.
+func NewLayout(prompt, frames int, scales []int) (Layout, error) {
+	l := Layout{Prompt: prompt, Frames: frames, Scales: scales}
+	for _, k := range scales {
+		l.scaleStart = append(l.scaleStart, l.PerFrame)
+		l.PerFrame += k * k
+	}
+	text := make([]int, prompt) // the ids are per sample; the layout needs only their count
+	vid := unified.Segment{Scales: scales, Frames: make([][][]int, frames)}
+	for f := range vid.Frames {
+		vid.Frames[f] = make([][]int, len(scales))
+	}
+	v, err := tokenizers.New(tokenizers.DefaultConfig()) // only the grammar's special ids are looked up
+	if err != nil {
+		return l, err
+	}
+	if l.Layout, err = unified.BuildLayout(v, unified.Text(text...), vid); err != nil {
+		return l, fmt.Errorf("videoar layout: %w", err)
+	}
+	for i, p := range l.Pos {
+		if p.Kind == unified.KindToken {
+			l.Text = append(l.Text, i)
+		} else {
+			l.Vis = append(l.Vis, i)
+		}
+	}
+	return l, nil
+}
+
+// TextIDs is the id of every token position: the prompt ids (PromptIDs)
+// and the grammar's own tokens (<video>, </video>).
+func (l Layout) TextIDs(prompt []int) []int {
+	ids := make([]int, len(l.Text))
+	copy(ids, prompt)
+	for i := len(prompt); i < len(ids); i++ {
+		ids[i] = l.Pos[l.Text[i]].Token
+	}
+	return ids
+}
+
+// Visual is the number of visual positions.
+func (l Layout) Visual() int { return len(l.Vis) }
+
+// Start is the visual index of the first cell of (frame, scale).
+func (l Layout) Start(frame, scale int) int { return frame*l.PerFrame + l.scaleStart[scale] }
+
+// Cell is the position of visual index v.
+func (l Layout) Cell(v int) unified.Position { return l.Pos[l.Vis[v]] }
+
+// FrameMask is the block-causal mask with attention from later frames to
+// the hidden frames removed (the prompt and a frame's own positions stay
+// visible): training's random frame mask.
+func (l Layout) FrameMask(hidden []bool) []bool {
+	t := l.Len()
+	allow := append([]bool(nil), l.Mask().Allow...)
+	for _, i := range l.Vis {
+		fi := l.Pos[i].Frame
+		for _, j := range l.Vis {
+			if fj := l.Pos[j].Frame; j < i && fj < fi && hidden[fj] {
+				allow[i*t+j] = false
+			}
+		}
+	}
+	return allow
+}

@@ -1,0 +1,233 @@
+package videoar
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/omniar/omniar/internal/blas"
+	"github.com/omniar/omniar/msvq"
+	"github.com/omniar/omniar/nn"
+	"github.com/omniar/omniar/nn/optim"
+	"github.com/omniar/omniar/tokenizers"
+	"github.com/omniar/omniar/unified"
+)
+
+func TestMain(m *testing.M) {
+	blas.Install()
+	os.Exit(m.Run())
+}
+
+func tinyQuant() msvq.Config {
+	return msvq.Config{Codes: 16, Dim: 8, Scales: []int{1, 2, 4}, Beta: 0.25, Decay: 0.9, PhiRatio: 0.5}
+}
+
+// randomDecoder is a quantizer decoder with random codes (code 0 zero) and phi.
+func randomDecoder(q msvq.Config, seed uint64) *msvq.Decoder {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	d := &msvq.Decoder{Cfg: q, Codebook: make([]float32, q.Codes*q.Dim), PhiW: make([]float32, q.Dim*q.Dim*9)}
+	for i := q.Dim; i < len(d.Codebook); i++ {
+		d.Codebook[i] = float32(rng.NormFloat64())
+	}
+	for i := range d.PhiW {
+		d.PhiW[i] = float32(rng.NormFloat64() * 0.1)
+	}
+	return d
+}
+
+func randomExample(rng *rand.Rand, l Layout, codes int) Example {
+	ex := Example{Prompt: []int{300 + rng.IntN(50), 400 + rng.IntN(50)}}
+	for range l.Frames {
+		c := make([]int, l.PerFrame)
+		for i := range c {
+			c[i] = rng.IntN(codes)
+		}
+		ex.Codes = append(ex.Codes, c)
+	}
+	return ex
+}
+
+func TestLayout(t *testing.T) {
+	l, err := NewLayout(4, 3, []int{1, 2, 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.PerFrame != 21 || l.Visual() != 63 || len(l.Text) != 6 || l.Len() != 69 {
+		t.Fatalf("per frame %d, visual %d, text %d, len %d; want 21, 63, 6 (prompt + <video> + </video>), 69", l.PerFrame, l.Visual(), len(l.Text), l.Len())
+	}
+	if c := l.Cell(l.Start(2, 1) + 3); c.Frame != 2 || c.Scale != 1 || c.Y != 1 || c.X != 1 {
+		t.Fatalf("cell of frame 2, scale 1, index 3: %+v", c)
+	}
+	ids := l.TextIDs([]int{tokenizers.BOS, 500, tokenizers.Pad, tokenizers.Pad})
+	if ids[4] != tokenizers.VideoOpen || ids[5] != tokenizers.VideoClose {
+		t.Fatalf("grammar tokens %v", ids)
+	}
+	// Frame 0 hidden: frame 2 no longer sees it, but sees the prompt,
+	// frame 1 and its own earlier scales; frame 0 still sees itself.
+	allow := l.FrameMask([]bool{true, false, false})
+	tt := l.Len()
+	at := func(f, s, i int) int { return l.Vis[l.Start(f, s)+i] }
+	cases := []struct {
+		q, k int
+		want bool
+	}{
+		{at(2, 2, 0), at(0, 0, 0), false},
+		{at(2, 2, 0), at(1, 2, 5), true},
+		{at(2, 2, 0), at(2, 1, 0), true},
+		{at(2, 2, 0), 1, true},
+		{at(0, 2, 0), at(0, 1, 2), true},
+		{at(1, 0, 0), at(0, 2, 3), false},
+		{at(1, 0, 0), at(1, 1, 0), false}, // a later scale stays invisible
+	}
+	for _, c := range cases {
+		if allow[c.q*tt+c.k] != c.want {
+			t.Errorf("query %d key %d: allowed %v, want %v", c.q, c.k, allow[c.q*tt+c.k], c.want)
+		}
+	}
+}
+
+// TestRopeRelative: shifting every time position by a constant leaves
+// the attention scores of the video layout's rotary positions unchanged.
+func TestRopeRelative(t *testing.T) {
+	l, err := NewLayout(3, 2, []int{1, 2, 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const hd = 16
+	split := []int{2, 2, 2, 2}
+	pos, err := l.RopePositions(0, l.Len(), unified.NumAxes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shifted := append([]float64(nil), pos...)
+	for i := 0; i < len(shifted); i += unified.NumAxes {
+		shifted[i] += 7
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	qkv := make([]float32, l.Len()*3*hd)
+	for i := range qkv {
+		qkv[i] = float32(rng.NormFloat64())
+	}
+	scores := func(p []float64) []float64 {
+		r, err := nn.NewRope(hd, split, 100, l.Len())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.SetPositions(p); err != nil {
+			t.Fatal(err)
+		}
+		g := G.NewGraph()
+		x := G.NewMatrix(g, G.Float32, G.WithShape(l.Len(), 3*hd), G.WithValue(tensor.New(tensor.WithShape(l.Len(), 3*hd), tensor.WithBacking(append([]float32(nil), qkv...)))))
+		y, err := nn.ApplyRopeQK(x, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g)
+		defer vm.Close()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		v := y.Value().Data().([]float32)
+		var s []float64
+		for i := range l.Len() {
+			for j := range l.Len() {
+				var dot float64
+				for c := range hd {
+					dot += float64(v[i*3*hd+c]) * float64(v[j*3*hd+hd+c])
+				}
+				s = append(s, dot)
+			}
+		}
+		return s
+	}
+	a, b := scores(pos), scores(shifted)
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > 1e-4*(1+math.Abs(a[i])) {
+			t.Fatalf("score %d: %g before the shift, %g after", i, a[i], b[i])
+		}
+	}
+}
+
+// TestTrainAndGenerate: the generator overfits two clips and then, greedy
+// and guided by the prompt, reproduces the prompted clip's codes.
+func TestTrainAndGenerate(t *testing.T) {
+	q := tinyQuant()
+	cfg := Tiny(q, 512)
+	dec := randomDecoder(q, 1)
+	tr, err := NewTrainer(cfg, TrainConfig{Batch: 2, Frames: cfg.Frames, Seed: 1}, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	rng := rand.New(rand.NewPCG(2, 2))
+	batch := []Example{randomExample(rng, tr.inputs.L, q.Codes), randomExample(rng, tr.inputs.L, q.Codes)}
+	opt := optim.NewAdamW(optim.DefaultAdamW(), tr.Params())
+	var first, last float64
+	for step := range 150 {
+		if last, err = tr.Step(batch, rng); err != nil {
+			t.Fatal(err)
+		}
+		if step == 0 {
+			first = last
+		}
+		opt.Step(3e-3, nil)
+	}
+	t.Logf("cross-entropy %.3f → %.3f", first, last)
+	if last > 0.1*first {
+		t.Fatalf("cross-entropy %.3f → %.3f in 150 steps", first, last)
+	}
+	gen, err := NewGenerator(cfg, tr.Weights(), dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gen.Close()
+	greedy := Options{Sampling: unified.Sampling{Temperature: 0}, CFG: 1}
+	codes, err := gen.Codes(context.Background(), batch[1].Prompt, greedy, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, n := 0, 0
+	for f := range codes {
+		for i, c := range codes[f] {
+			n++
+			if c == batch[1].Codes[f][i] {
+				same++
+			}
+		}
+	}
+	t.Logf("greedy generation reproduced %d of %d codes", same, n)
+	if same < n*9/10 {
+		t.Fatalf("greedy generation reproduced %d of %d codes", same, n)
+	}
+	if _, err := gen.Latents(codes); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFlipRamps(t *testing.T) {
+	codes := make([][]int, 5)
+	for f := range codes {
+		codes[f] = make([]int, 4000)
+	}
+	out := Flip(codes, 256, 0.4, rand.New(rand.NewPCG(1, 1)))
+	for f, c := range out {
+		changed := 0
+		for _, v := range c {
+			if v != 0 {
+				changed++
+			}
+		}
+		want := 0.4 * float64(f) / 4 * 255 / 256
+		if got := float64(changed) / 4000; math.Abs(got-want) > 0.03 {
+			t.Errorf("frame %d: %.3f of codes flipped, want %.3f", f, got, want)
+		}
+	}
+	if codes[4][0] != 0 {
+		t.Fatal("Flip changed its input")
+	}
+}
