@@ -87,7 +87,11 @@ func (t *Trunk) Forward(x *G.Node, b, tt int, rope *nn.Rope, mask *nn.Mask, cond
 	if s := x.Shape(); len(s) != 2 || s[0] != b*tt || s[1] != t.Cfg.Dim {
 		return nil, nil, fmt.Errorf("trunk: input %v, want [%d, %d]", s, b*tt, t.Cfg.Dim)
 	}
-	var rowCond *G.Node // [B·T, CondDim]
+	// The adaptive norms project the conditioning per sample, [B, CondDim]
+	// → [B, Dim], and only then broadcast the result to the rows: projecting
+	// per row would cost T times more.
+	var rowCond *G.Node // [B, CondDim] after SiLU
+	var rows *nn.Ints   // [B·T] sample of each row
 	switch {
 	case t.Cfg.CondDim > 0 && cond == nil:
 		return nil, nil, fmt.Errorf("trunk: config has cond dim %d but no conditioning was given", t.Cfg.CondDim)
@@ -100,18 +104,15 @@ func (t *Trunk) Forward(x *G.Node, b, tt int, rope *nn.Rope, mask *nn.Mask, cond
 		if rowCond, err = nn.SiLU(cond); err != nil {
 			return nil, nil, err
 		}
-		rows := nn.NewInts(b * tt)
+		rows = nn.NewInts(b * tt)
 		for i := range rows.V {
 			rows.V[i] = i / tt
-		}
-		if rowCond, err = nn.Gather(rowCond, rows); err != nil {
-			return nil, nil, err
 		}
 	}
 	h = x
 	for i, blk := range t.Blocks {
 		var loss *G.Node
-		if h, loss, err = blk.Forward(h, b, tt, rope, mask, rowCond); err != nil {
+		if h, loss, err = blk.Forward(h, b, tt, rope, mask, rowCond, rows); err != nil {
 			return nil, nil, fmt.Errorf("trunk layer %d: %w", i, err)
 		}
 		if loss != nil {
@@ -129,13 +130,22 @@ func (t *Trunk) Forward(x *G.Node, b, tt int, rope *nn.Rope, mask *nn.Mask, cond
 	return h, aux, nil
 }
 
-// modulate is h·(1 + scale) + shift with scale and shift linear in c.
-func modulate(h, c *G.Node, shift, scale *nn.Linear) (*G.Node, error) {
-	sh, err := shift.Forward(c)
+// perRow is l(c) for per-sample c [B, CondDim], repeated to the rows.
+func perRow(l *nn.Linear, c *G.Node, rows *nn.Ints) (*G.Node, error) {
+	v, err := l.Forward(c)
 	if err != nil {
 		return nil, err
 	}
-	sc, err := scale.Forward(c)
+	return nn.Gather(v, rows)
+}
+
+// modulate is h·(1 + scale) + shift with scale and shift linear in c.
+func modulate(h, c *G.Node, rows *nn.Ints, shift, scale *nn.Linear) (*G.Node, error) {
+	sh, err := perRow(shift, c, rows)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := perRow(scale, c, rows)
 	if err != nil {
 		return nil, err
 	}
@@ -150,8 +160,8 @@ func modulate(h, c *G.Node, shift, scale *nn.Linear) (*G.Node, error) {
 }
 
 // gated is f·(1 + gate) with gate linear in c.
-func gated(f, c *G.Node, gate *nn.Linear) (*G.Node, error) {
-	g, err := gate.Forward(c)
+func gated(f, c *G.Node, rows *nn.Ints, gate *nn.Linear) (*G.Node, error) {
+	g, err := perRow(gate, c, rows)
 	if err != nil {
 		return nil, err
 	}
@@ -163,15 +173,16 @@ func gated(f, c *G.Node, gate *nn.Linear) (*G.Node, error) {
 }
 
 // Forward: x [B·T, Dim] → [B·T, Dim] and the MoE balancing loss (or nil);
-// c is the per-row conditioning [B·T, CondDim] after SiLU, or nil.
-func (blk *Block) Forward(x *G.Node, b, t int, rope *nn.Rope, mask *nn.Mask, c *G.Node) (y, loss *G.Node, err error) {
+// c is the per-sample conditioning [B, CondDim] after SiLU, or nil, and
+// rows the sample of each row.
+func (blk *Block) Forward(x *G.Node, b, t int, rope *nn.Rope, mask *nn.Mask, c *G.Node, rows *nn.Ints) (y, loss *G.Node, err error) {
 	branch := func(x *G.Node, norm *nn.RMSNorm, k int, f func(*G.Node) (*G.Node, error)) (*G.Node, error) {
 		h, err := norm.Forward(x)
 		if err != nil {
 			return nil, err
 		}
 		if c != nil {
-			if h, err = modulate(h, c, blk.Ada.Proj[k], blk.Ada.Proj[k+1]); err != nil {
+			if h, err = modulate(h, c, rows, blk.Ada.Proj[k], blk.Ada.Proj[k+1]); err != nil {
 				return nil, err
 			}
 		}
@@ -179,7 +190,7 @@ func (blk *Block) Forward(x *G.Node, b, t int, rope *nn.Rope, mask *nn.Mask, c *
 			return nil, err
 		}
 		if c != nil {
-			if h, err = gated(h, c, blk.Ada.Proj[k+2]); err != nil {
+			if h, err = gated(h, c, rows, blk.Ada.Proj[k+2]); err != nil {
 				return nil, err
 			}
 		}
