@@ -43,6 +43,7 @@ and scores generated video.`,
 		newDataCmd(),
 		newTokenizerCmd(),
 		newEvalCmd(),
+		newGenerateCmd(),
 	)
 
 	root.InitDefaultCompletionCmd()

@@ -18,7 +18,7 @@ func newTrainCmd() *cobra.Command {
 		Use:   "train",
 		Short: "Train models",
 	}
-	cmd.AddCommand(newTrainLMCmd(), newTrainTokenizerCmd())
+	cmd.AddCommand(newTrainLMCmd(), newTrainTokenizerCmd(), newTrainVideoARCmd())
 	return cmd
 }
 
@@ -79,16 +79,21 @@ func oneGoThread() {
 func newTrainTokenizerCmd() *cobra.Command {
 	opt := vtok.Options{}
 	var modality string
+	var frames int
 	cmd := &cobra.Command{
 		Use:   "tokenizer --modality image|video --ckpt FILE",
 		Short: "Train the video tokenizer (an image is a one-frame video) on Moving-digits and real clips",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch modality {
-			case "image":
+			switch {
+			case modality == "image":
 				opt.Frames = 1
-			case "video":
+			case modality == "video" && frames == 0:
 				opt.Frames = 17
+			case modality == "video" && (frames < 5 || frames > 17 || (frames-1)%4 != 0):
+				return usageErrorf("--frames %d: want 5, 9, 13 or 17 (1 + 4k)", frames)
+			case modality == "video":
+				opt.Frames = frames
 			default:
 				return usageErrorf("--modality %q: want image or video", modality)
 			}
@@ -108,6 +113,7 @@ func newTrainTokenizerCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&modality, "modality", "video", "image (one frame) or video (17 frames)")
+	f.IntVar(&frames, "frames", 0, "video: frames per training clip (1 + 4k; default 17); the tokenizer is causal and convolutional in time, so shorter clips train the same weights faster")
 	f.StringVar(&opt.Data, "data", defaultCache("data"), "prepared data directory (make data)")
 	f.StringVar(&opt.Ckpt, "ckpt", "", "training checkpoint")
 	f.IntVar(&opt.Batch, "batch", 4, "clips per step")

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/omniar/omniar/internal/atomicfile"
+	"github.com/omniar/omniar/metrics"
+	"github.com/omniar/omniar/pipelines/eval"
+	"github.com/omniar/omniar/pipelines/vgen"
+	"github.com/omniar/omniar/video/vio"
+	"github.com/omniar/omniar/videoar"
+)
+
+// Shipped assets, relative to the assets directory (assetDir).
+const (
+	assetGenerator = "videoar.safetensors"
+	assetVideoTok  = "video_tokenizer.safetensors"
+	assetText      = "tokenizer.json"
+)
+
+// assetDir is where the shipped checkpoints are: $OMNIAR_HOME, else
+// ./assets, else the assets directory next to the binary's bin/.
+func assetDir() string {
+	if h := os.Getenv("OMNIAR_HOME"); h != "" {
+		return h
+	}
+	if _, err := os.Stat("assets"); err == nil {
+		return "assets"
+	}
+	if exe, err := os.Executable(); err == nil {
+		d := filepath.Join(filepath.Dir(filepath.Dir(exe)), "assets")
+		if _, err := os.Stat(d); err == nil {
+			return d
+		}
+	}
+	return "assets"
+}
+
+func assetPath(name string) string { return filepath.Join(assetDir(), name) }
+
+// checkAsset gives a clear message for a missing default file.
+func checkAsset(path, what string) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("%s %s: %w (set OMNIAR_HOME to the assets directory, or pass the flag)", what, path, err)
+	}
+	return nil
+}
+
+type genFlags struct {
+	ckpt, tokenizer, text string
+	opt                   videoar.Options
+}
+
+func (g *genFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	d := videoar.DefaultOptions()
+	f.StringVar(&g.ckpt, "ckpt", "", "generator checkpoint (default: "+assetGenerator+" in the assets directory)")
+	f.StringVar(&g.tokenizer, "tokenizer", "", "video tokenizer (default: "+assetVideoTok+" in the assets directory)")
+	f.StringVar(&g.text, "text", "", "text tokenizer (default: "+assetText+" in the assets directory)")
+	f.Float64Var(&g.opt.CFG, "cfg", d.CFG, "classifier-free guidance scale (1 = prompt only)")
+	f.Float64Var(&g.opt.Sampling.Temperature, "temperature", d.Sampling.Temperature, "sampling temperature (0 = greedy)")
+	f.IntVar(&g.opt.Sampling.TopK, "top-k", d.Sampling.TopK, "sample among the k most likely codes (0 = all)")
+	f.Float64Var(&g.opt.Sampling.TopP, "top-p", d.Sampling.TopP, "nucleus sampling mass (0 or 1 = all)")
+	f.Uint64Var(&g.opt.Seed, "seed", d.Seed, "sampling seed")
+}
+
+func (g *genFlags) load() (*vgen.Pipeline, error) {
+	for _, a := range []struct {
+		p    *string
+		name string
+		what string
+	}{{&g.ckpt, assetGenerator, "generator"}, {&g.tokenizer, assetVideoTok, "video tokenizer"}, {&g.text, assetText, "text tokenizer"}} {
+		if *a.p == "" {
+			*a.p = assetPath(a.name)
+		}
+		if err := checkAsset(*a.p, a.what); err != nil {
+			return nil, err
+		}
+	}
+	return vgen.Load(g.ckpt, g.tokenizer, g.text)
+}
+
+func newGenerateCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "generate", Short: "Generate media from a prompt"}
+	cmd.AddCommand(newGenerateVideoCmd())
+	return cmd
+}
+
+func newGenerateVideoCmd() *cobra.Command {
+	var g genFlags
+	var prompt, out string
+	cmd := &cobra.Command{
+		Use:   "video --prompt TEXT --out FILE",
+		Short: "Generate a 17-frame 64×64 clip from a prompt with VideoAR",
+		Long: `video samples a clip next frame × next scale with the shipped VideoAR model
+(prompt tokens and prompt-conditioned norms, classifier-free guidance) and
+decodes it with the video tokenizer. The output format follows the
+extension: .gif, .avi, .mp4, or .png (the first frame).`,
+		Example: `  omniar generate video --prompt "a 7 moves to the left" --out seven.gif
+  omniar generate video --prompt "the digits 2 and 5 bounce around" --out two.gif --seed 3`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usageErrorf("--out is required")
+			}
+			p, err := g.load()
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			t0 := time.Now()
+			frames, err := p.Generate(cmd.Context(), prompt, g.opt, func(done, total int) {
+				if done%len(p.Cfg.Quant.Scales) == 0 {
+					slog.Info("generate", "latent_frame", done/len(p.Cfg.Quant.Scales), "of", total/len(p.Cfg.Quant.Scales))
+				}
+			})
+			if errors.Is(err, vgen.ErrPrompt) {
+				return usageErrorf("--prompt: %v", err)
+			}
+			if err != nil {
+				return err
+			}
+			s := p.Video.Size
+			v := &vio.Video{W: s, H: s, FPS: 8}
+			for f := range p.Frames() {
+				v.Frames = append(v.Frames, frames[f*s*s:(f+1)*s*s])
+			}
+			if strings.EqualFold(filepath.Ext(out), ".png") {
+				v.Frames = v.Frames[:1]
+			}
+			if err := vio.Write(out, v); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d frames of %d×%d for %q in %.1f s\n", out, len(v.Frames), s, s, prompt, time.Since(t0).Seconds())
+			return nil
+		},
+	}
+	g.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&prompt, "prompt", "", "what the clip shows, e.g. \"a 3 moves up\"")
+	f.StringVar(&out, "out", "", "output file (.gif, .avi, .mp4, .png)")
+	return cmd
+}
+
+func newTrainVideoARCmd() *cobra.Command {
+	opt := vgen.TrainOptions{}
+	var data string
+	var clips int
+	cmd := &cobra.Command{
+		Use:   "videoar --tokenizer FILE --tokens FILE --ckpt FILE",
+		Short: "Train a VideoAR curriculum stage on tokenized Moving-digits clips",
+		Long: `videoar trains one curriculum stage of the generator: --frames 1 trains
+images (the first latent frame of each clip), --frames 5 full 17-frame
+clips; --init starts a stage from the previous stage's checkpoint. If the
+token file is missing, the first --clips training clips are tokenized with
+--tokenizer first. Checkpoints are written every --ckpt-every steps and on
+Ctrl-C; --resume continues a stage exactly.`,
+		Example: `  omniar train videoar --tokenizer assets/video_tokenizer.safetensors --tokens runs/tokens.u8 \
+    --ckpt runs/videoar_img.safetensors --frames 1 --steps 600
+  omniar train videoar --tokenizer assets/video_tokenizer.safetensors --tokens runs/tokens.u8 \
+    --ckpt runs/videoar_vid.safetensors --init runs/videoar_img.safetensors --frames 5 --steps 800`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opt.Tokenizer == "" || opt.Tokens == "" || opt.Ckpt == "" {
+				return usageErrorf("--tokenizer, --tokens and --ckpt are required")
+			}
+			if opt.Text == "" {
+				opt.Text = assetPath(assetText)
+			}
+			oneGoThread()
+			if _, err := os.Stat(opt.Tokens); errors.Is(err, os.ErrNotExist) {
+				slog.Info("tokenizing training clips", "clips", clips, "out", opt.Tokens)
+				if err := vgen.Tokenize(cmd.Context(), data, "train", opt.Tokenizer, opt.Tokens, clips); err != nil {
+					return err
+				}
+			}
+			res, err := vgen.Train(cmd.Context(), opt)
+			if err != nil {
+				return err
+			}
+			if n := len(res.Losses); n > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "step %d: loss %.4f; checkpoint %s\n", res.Steps, res.Losses[n-1], opt.Ckpt)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&data, "data", defaultCache("data"), "prepared data directory (make data)")
+	f.IntVar(&clips, "clips", 8000, "training clips to tokenize when --tokens does not exist")
+	f.StringVar(&opt.Tokenizer, "tokenizer", "", "video tokenizer checkpoint")
+	f.StringVar(&opt.Tokens, "tokens", "", "token file (written from --tokenizer if missing)")
+	f.StringVar(&opt.Text, "text", "", "text tokenizer (default: the shipped one)")
+	f.StringVar(&opt.Ckpt, "ckpt", "", "training checkpoint of this stage")
+	f.StringVar(&opt.Init, "init", "", "start from this generator checkpoint (the previous stage)")
+	f.IntVar(&opt.Frames, "frames", 5, "latent frames trained: 1 = images (stage 1), 5 = 17-frame clips")
+	f.IntVar(&opt.Batch, "batch", 8, "clips per step")
+	f.IntVar(&opt.Steps, "steps", 1000, "optimizer steps")
+	f.Float64Var(&opt.LR, "lr", 1e-3, "peak learning rate")
+	f.IntVar(&opt.Warmup, "warmup", 50, "warm-up steps")
+	f.IntVar(&opt.CkptEvery, "ckpt-every", 25, "steps between checkpoints")
+	f.Float64Var(&opt.MaxFlip, "max-flip", 0.2, "error correction: code flip rate of the last frame's inputs")
+	f.Float64Var(&opt.FrameMask, "frame-mask", 0.1, "probability that an earlier frame is hidden from later frames")
+	f.Float64Var(&opt.CondDrop, "cond-drop", 0.1, "probability of dropping the prompt (for classifier-free guidance)")
+	f.BoolVar(&opt.Resume, "resume", false, "continue from --ckpt")
+	f.Uint64Var(&opt.Seed, "seed", 1, "seed")
+	return cmd
+}
+
+func newEvalVideoARCmd() *cobra.Command {
+	var g genFlags
+	var data, split, out, judge string
+	var n int
+	cmd := &cobra.Command{
+		Use:   "videoar",
+		Short: "Prompt fidelity of generated clips (attribute judge) beside the tokenizer's ceiling",
+		Example: `  omniar eval videoar --n 100 --out docs/eval/videoar.json`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := g.load()
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			w, err := metrics.LoadWeights(judge)
+			if err != nil {
+				return err
+			}
+			oneGoThread()
+			rep, err := vgen.Eval(cmd.Context(), p, g.tokenizer, data, split, n, g.opt, w)
+			if err != nil {
+				return err
+			}
+			rep.Command = "omniar " + strings.Join(os.Args[1:], " ")
+			rep.Print(cmd.OutOrStdout())
+			if out == "" {
+				return nil
+			}
+			b, err := json.MarshalIndent(rep, "", "  ")
+			if err != nil {
+				return err
+			}
+			return atomicfile.WriteBytes(out, append(b, '\n'))
+		},
+	}
+	g.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&data, "data", defaultCache("data"), "prepared data directory")
+	f.StringVar(&split, "split", "test", "Moving-digits split whose captions are the prompts")
+	f.IntVar(&n, "n", 100, "prompts")
+	f.StringVar(&judge, "judge", eval.DefaultDigitWeights, "digit classifier of the attribute judge")
+	f.StringVar(&out, "out", "", "JSON report")
+	return cmd
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/omniar/omniar/tokenizers"
+	"github.com/omniar/omniar/video"
+	"github.com/omniar/omniar/video/vio"
+	"github.com/omniar/omniar/videoar"
+)
+
+// tinyAssets writes an untrained tiny tokenizer and generator (the
+// shipped text tokenizer's vocabulary) to dir.
+func tinyAssets(t *testing.T, dir string) (gen, tok, text string) {
+	t.Helper()
+	text = filepath.Join("..", "..", "assets", assetText)
+	tt, err := tokenizers.LoadText(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vcfg := video.Tiny()
+	tr, err := video.NewTrainer(vcfg, video.TrainConfig{Batch: 1, Frames: 1, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vw := tr.Weights()
+	tr.Close()
+	tok = filepath.Join(dir, "tok.safetensors")
+	if err := video.SaveWeights(tok, vcfg, vw); err != nil {
+		t.Fatal(err)
+	}
+	dec, err := vw.QuantDecoder(vcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gcfg := videoar.Tiny(vcfg.Quant, tt.VocabSize())
+	gt, err := videoar.NewTrainer(gcfg, videoar.TrainConfig{Batch: 1, Frames: 1, Seed: 1}, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := gt.Weights()
+	gt.Close()
+	gen = filepath.Join(dir, "gen.safetensors")
+	if err := videoar.SaveWeights(gen, gcfg, gw); err != nil {
+		t.Fatal(err)
+	}
+	return gen, tok, text
+}
+
+func TestGenerateVideo(t *testing.T) {
+	dir := t.TempDir()
+	gen, tok, text := tinyAssets(t, dir)
+	corrupt := filepath.Join(dir, "corrupt.safetensors")
+	if err := os.WriteFile(corrupt, []byte("not a checkpoint"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "clip.gif")
+	assets := []string{"--ckpt", gen, "--tokenizer", tok, "--text", text}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"generates", append([]string{"generate", "video", "--prompt", "a 7 left", "--out", out}, assets...), 0, ""},
+		{"no out", append([]string{"generate", "video", "--prompt", "a 7"}, assets...), 2, "--out is required"},
+		{"empty prompt", append([]string{"generate", "video", "--prompt", " ", "--out", out}, assets...), 2, "empty"},
+		{"long prompt", append([]string{"generate", "video", "--prompt", strings.Repeat("seven ", 40), "--out", out}, assets...), 2, "at most"},
+		{"missing generator", []string{"generate", "video", "--prompt", "a 7", "--out", out, "--ckpt", filepath.Join(dir, "none"), "--tokenizer", tok, "--text", text}, 1, "generator"},
+		{"corrupt generator", []string{"generate", "video", "--prompt", "a 7", "--out", out, "--ckpt", corrupt, "--tokenizer", tok, "--text", text}, 1, "corrupt.safetensors"},
+		{"tokenizer as generator", []string{"generate", "video", "--prompt", "a 7", "--out", out, "--ckpt", tok, "--tokenizer", tok, "--text", text}, 1, "tok.safetensors"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(context.Background(), tc.args, &stdout, &stderr); code != tc.code {
+				t.Fatalf("exit code %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, &stdout, &stderr)
+			}
+			if !strings.Contains(stderr.String(), tc.stderr) {
+				t.Fatalf("stderr %q does not contain %q", &stderr, tc.stderr)
+			}
+		})
+	}
+	v, err := vio.Read(out, vio.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := video.Tiny().Size; len(v.Frames) != 5 || v.W != s || v.H != s {
+		t.Fatalf("generated %d frames of %d×%d, want 5 of %d×%d", len(v.Frames), v.W, v.H, s, s)
+	}
+}

@@ -1,0 +1,39 @@
+package nn
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// BenchmarkAttention is one forward pass of a VideoAR-sized attention:
+// B 4, T 676 in groups of up to 64 (block-causal), 4 heads of 64.
+func BenchmarkAttention(b *testing.B) {
+	const bs, t, h, d = 4, 676, 4, 256
+	group := make([]int, t)
+	for i := range group {
+		group[i] = i / 64
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	x := make([]float32, bs*t*3*d)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	g := G.NewGraph()
+	in := G.NewMatrix(g, G.Float32, G.WithShape(bs*t, 3*d), G.WithValue(tensor.New(tensor.WithShape(bs*t, 3*d), tensor.WithBacking(x))))
+	if _, err := Attention(in, bs, t, h, BlockCausalMask(group)); err != nil {
+		b.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	b.ResetTimer()
+	for range b.N {
+		if err := vm.RunAll(); err != nil {
+			b.Fatal(err)
+		}
+		vm.Reset()
+	}
+	b.ReportMetric(float64(2*2*bs*h*t*t*(d/h))/2/1e9*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
+}

@@ -1,0 +1,152 @@
+package vgen
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/omniar/omniar/datasets/digits"
+	"github.com/omniar/omniar/metrics"
+	"github.com/omniar/omniar/video"
+	"github.com/omniar/omniar/videoar"
+)
+
+// Fidelity is the judge's verdict over a set of clips against their prompts' metadata.
+type Fidelity struct {
+	Clips     int     `json:"clips"`
+	Match     float64 `json:"match"` // digit(s) and direction(s) both right
+	Digit     float64 `json:"digit"`
+	Direction float64 `json:"direction"`
+	OneClips  int     `json:"one_clips"`
+	OneMatch  float64 `json:"one_match"`
+	TwoClips  int     `json:"two_clips"`
+	TwoMatch  float64 `json:"two_match"`
+}
+
+// EvalReport is `omniar eval videoar`: prompt fidelity of generated clips
+// beside the ceiling (the judge on tokenizer reconstructions of the real
+// clips whose captions were the prompts).
+type EvalReport struct {
+	Split        string   `json:"split"`
+	Generated    Fidelity `json:"generated"`
+	Ceiling      Fidelity `json:"ceiling"`
+	SecPerClip   float64  `json:"seconds_per_clip"`
+	CFG          float64  `json:"cfg"`
+	Temperature  float64  `json:"temperature"`
+	TopK         int      `json:"top_k"`
+	TopP         float64  `json:"top_p"`
+	JudgeWeights string   `json:"judge_weights_sha256"`
+	Command      string   `json:"command"`
+}
+
+type tally struct {
+	n, match, digit, dir [2]int
+}
+
+func (t *tally) add(v metrics.Verdict, digits int) {
+	k := digits - 1
+	t.n[k]++
+	t.match[k] += b2i(v.Match)
+	t.digit[k] += b2i(v.Digit)
+	t.dir[k] += b2i(v.Direction)
+}
+
+func (t *tally) fidelity() Fidelity {
+	n := t.n[0] + t.n[1]
+	r := func(a, b int) float64 {
+		if b == 0 {
+			return 0
+		}
+		return float64(a) / float64(b)
+	}
+	return Fidelity{Clips: n, Match: r(t.match[0]+t.match[1], n), Digit: r(t.digit[0]+t.digit[1], n), Direction: r(t.dir[0]+t.dir[1], n),
+		OneClips: t.n[0], OneMatch: r(t.match[0], t.n[0]), TwoClips: t.n[1], TwoMatch: r(t.match[1], t.n[1])}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Eval generates a clip for the first caption of each of the first n clips
+// of a Moving-digits split and judges it against that clip's metadata;
+// the same clips' tokenizer reconstructions give the ceiling.
+func Eval(ctx context.Context, p *Pipeline, tokPath, dataDir, split string, n int, opt videoar.Options, judge *metrics.Weights) (EvalReport, error) {
+	mv, err := digits.LoadMoving(dataDir, split)
+	if err != nil {
+		return EvalReport{}, err
+	}
+	n = min(n, mv.Store.Len())
+	j, err := metrics.NewJudge(judge)
+	if err != nil {
+		return EvalReport{}, err
+	}
+	defer j.Close()
+	tcfg, tw, err := video.LoadCheckpoint(tokPath)
+	if err != nil {
+		return EvalReport{}, err
+	}
+	ae, err := video.NewAutoencoder(tcfg, 1, digits.Frames, tw)
+	if err != nil {
+		return EvalReport{}, err
+	}
+	defer ae.Close()
+	rep := EvalReport{Split: split, CFG: opt.CFG, Temperature: opt.Sampling.Temperature, TopK: opt.Sampling.TopK, TopP: opt.Sampling.TopP, JudgeWeights: judge.SHA256}
+	var gen, ceil tally
+	var genTime time.Duration
+	read := func(frames []uint8, c digits.Clip) (metrics.Verdict, error) {
+		rs, err := j.Read([]metrics.Clip{{Frames: metrics.SplitFrames(frames, digits.Canvas, digits.Canvas), W: digits.Canvas, H: digits.Canvas, Digits: len(c.Movers)}})
+		if err != nil {
+			return metrics.Verdict{}, err
+		}
+		return metrics.Score(rs[0], metrics.Targets(c))
+	}
+	for i := range n {
+		c := mv.Clips[i]
+		o := opt
+		o.Seed = opt.Seed + uint64(i)
+		t0 := time.Now()
+		frames, err := p.Generate(ctx, c.Captions[0], o, nil)
+		if err != nil {
+			return rep, fmt.Errorf("clip %d %q: %w", i, c.Captions[0], err)
+		}
+		genTime += time.Since(t0)
+		v, err := read(frames[:digits.Frames*digits.Canvas*digits.Canvas], c)
+		if err != nil {
+			return rep, err
+		}
+		gen.add(v, len(c.Movers))
+		rec, err := ae.Run(mv.Store.Clip(i))
+		if err != nil {
+			return rep, err
+		}
+		if v, err = read(rec.Full, c); err != nil {
+			return rep, err
+		}
+		ceil.add(v, len(c.Movers))
+		if (i+1)%10 == 0 || i == n-1 {
+			g := gen.fidelity()
+			slog.Info("eval videoar", "clips", i+1, "of", n, "match", g.Match, "digit", g.Digit, "direction", g.Direction,
+				"s_per_clip", fmt.Sprintf("%.1f", genTime.Seconds()/float64(i+1)))
+		}
+	}
+	rep.Generated, rep.Ceiling = gen.fidelity(), ceil.fidelity()
+	rep.SecPerClip = genTime.Seconds() / float64(max(n, 1))
+	return rep, nil
+}
+
+// Print writes the report as a table.
+func (r EvalReport) Print(w io.Writer) {
+	fmt.Fprintf(w, "prompt fidelity on %d %s prompts (judge %.12s…; CFG %.1f, T %.2f, top-k %d, top-p %.2f), %.1f s per clip\n",
+		r.Generated.Clips, r.Split, r.JudgeWeights, r.CFG, r.Temperature, r.TopK, r.TopP, r.SecPerClip)
+	fmt.Fprintf(w, "  %-26s %8s %8s %10s %10s %10s\n", "", "match", "digit", "direction", "one-digit", "two-digit")
+	row := func(name string, f Fidelity) {
+		fmt.Fprintf(w, "  %-26s %7.1f%% %7.1f%% %9.1f%% %9.1f%% %9.1f%%\n", name, 100*f.Match, 100*f.Digit, 100*f.Direction, 100*f.OneMatch, 100*f.TwoMatch)
+	}
+	row("generated", r.Generated)
+	row("ceiling (reconstructions)", r.Ceiling)
+}

@@ -1,0 +1,121 @@
+package vgen
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+
+	"github.com/omniar/omniar/nn/optim"
+	"github.com/omniar/omniar/nn/train"
+	"github.com/omniar/omniar/tokenizers"
+	"github.com/omniar/omniar/tokenizers/bpe"
+	"github.com/omniar/omniar/video"
+	"github.com/omniar/omniar/videoar"
+)
+
+// TrainOptions describe one curriculum stage.
+type TrainOptions struct {
+	Tokens    string // token file (Tokenize)
+	Tokenizer string // the video tokenizer that made it
+	Text      string // text tokenizer (tokenizer.json)
+	Ckpt      string // this stage's training checkpoint
+	Init      string // start from this generator checkpoint (the previous stage)
+	Frames    int    // latent frames trained: 1 = images, up to the config's
+	Batch     int
+	Steps     int
+	LR        float64
+	Warmup    int
+	CkptEvery int
+	MaxFlip   float64
+	FrameMask float64
+	CondDrop  float64
+	Resume    bool
+	Seed      uint64
+}
+
+// task feeds the trainer batches of tokenized clips with one of their captions.
+type task struct {
+	*videoar.Trainer
+	toks *Tokens
+	text *bpe.Tokenizer
+	opt  TrainOptions
+}
+
+func (t *task) Run(_ context.Context, batch int64) (float64, error) {
+	rng := rand.New(rand.NewPCG(t.opt.Seed, uint64(batch)))
+	exs := make([]videoar.Example, t.opt.Batch)
+	for i := range exs {
+		k := rng.IntN(t.toks.Store.Len())
+		caps := t.toks.Index.Captions[k]
+		ids, err := t.text.EncodeString(caps[rng.IntN(len(caps))])
+		if err != nil {
+			return 0, err
+		}
+		exs[i] = videoar.Example{Prompt: ids, Codes: t.toks.Codes(k, t.opt.Frames)}
+	}
+	loss, err := t.Step(exs, rng)
+	if err == nil && batch%50 == 0 {
+		slog.Info("videoar", "batch", batch, "frames", t.opt.Frames, "ce_nats", loss)
+	}
+	return loss, err
+}
+
+// Train runs a stage and returns the loop's result.
+func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
+	toks, err := OpenTokens(opt.Tokens)
+	if err != nil {
+		return train.Result{}, err
+	}
+	tcfg, tw, err := video.LoadCheckpoint(opt.Tokenizer)
+	if err != nil {
+		return train.Result{}, err
+	}
+	if id := TokenizerID(tw); id != toks.Index.Tokenizer {
+		return train.Result{}, fmt.Errorf("%s was made by tokenizer %s, not %s (%s)", opt.Tokens, toks.Index.Tokenizer, id, opt.Tokenizer)
+	}
+	dec, err := tw.QuantDecoder(tcfg)
+	if err != nil {
+		return train.Result{}, err
+	}
+	text, err := tokenizers.LoadText(opt.Text)
+	if err != nil {
+		return train.Result{}, err
+	}
+	cfg := videoar.Small(tcfg.Quant, text.VocabSize())
+	if opt.Frames < 1 || opt.Frames > min(cfg.Frames, toks.Store.Shape().T) {
+		return train.Result{}, fmt.Errorf("--frames %d: want 1 … %d", opt.Frames, min(cfg.Frames, toks.Store.Shape().T))
+	}
+	tr, err := videoar.NewTrainer(cfg, videoar.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, MaxFlip: opt.MaxFlip,
+		FrameMask: opt.FrameMask, CondDrop: opt.CondDrop, Seed: opt.Seed}, dec)
+	if err != nil {
+		return train.Result{}, err
+	}
+	defer tr.Close()
+	if opt.Init != "" && !opt.Resume {
+		icfg, w, err := videoar.LoadWeights(opt.Init)
+		if err != nil {
+			return train.Result{}, err
+		}
+		if icfg.JSON() != cfg.JSON() {
+			return train.Result{}, fmt.Errorf("--init %s: generator config differs from this stage's", opt.Init)
+		}
+		if err := tr.Init(w); err != nil {
+			return train.Result{}, fmt.Errorf("--init %s: %w", opt.Init, err)
+		}
+	}
+	l, err := videoar.NewLayout(cfg.Prompt, opt.Frames, cfg.Quant.Scales)
+	if err != nil {
+		return train.Result{}, err
+	}
+	return train.Run(ctx, train.Config{
+		Steps:          opt.Steps,
+		ClipNorm:       1,
+		Schedule:       optim.WarmupCosine{Peak: opt.LR, Min: opt.LR / 10, Warmup: opt.Warmup, Total: opt.Steps},
+		AdamW:          optim.AdamWConfig{Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.05},
+		CkptPath:       opt.Ckpt,
+		CkptEvery:      opt.CkptEvery,
+		TokensPerBatch: opt.Batch * l.Len(),
+		ModelConfig:    cfg.JSON(),
+	}, &task{Trainer: tr, toks: toks, text: text, opt: opt}, opt.Resume)
+}
