@@ -220,8 +220,8 @@ func newEvalVideoARCmd() *cobra.Command {
 	var data, split, out, judge string
 	var n int
 	cmd := &cobra.Command{
-		Use:   "videoar",
-		Short: "Prompt fidelity of generated clips (attribute judge) beside the tokenizer's ceiling",
+		Use:     "videoar",
+		Short:   "Prompt fidelity of generated clips (attribute judge) beside the tokenizer's ceiling",
 		Example: `  omniar eval videoar --n 100 --out docs/eval/videoar.json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
