@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 
@@ -25,11 +26,33 @@ type Weights struct {
 // longer audio is cut into chunks of 10 s.
 const ChunkFrames = 500
 
-// Codec encodes and decodes audio with trained weights.
+// BucketFrames is the granularity of pass lengths: a clip is padded with
+// silence to a multiple of it (0.5 s), so clips of similar length share a
+// compiled pass.
+const BucketFrames = 25
+
+// Codec encodes and decodes audio with trained weights. Its compiled
+// passes are cached by length; it is safe for one goroutine at a time
+// (a mutex serialises calls).
 type Codec struct {
 	Cfg Config
 	W   Weights
 	id  string
+	mu  sync.Mutex
+	enc map[int]*encPass
+	dec map[int]*decPass
+}
+
+type encPass struct {
+	x  *nn.Input
+	q  *rvq
+	vm G.VM
+}
+
+type decPass struct {
+	z  *nn.Input
+	y  *G.Value
+	vm G.VM
 }
 
 // New checks the weights against the configuration.
@@ -41,15 +64,30 @@ func New(cfg Config, w Weights) (*Codec, error) {
 		return nil, fmt.Errorf("codec weights: %d codebook values, want %d", len(w.Codebooks), n)
 	}
 	b := nn.NewBuilder(0)
-	newLayers(b, cfg)
+	newLayers(b, cfg, false)
 	if err := load(b.Params(), w); err != nil {
 		return nil, err
 	}
-	return &Codec{Cfg: cfg, W: w, id: tokfile.CodebookID(w.Codebooks)}, nil
+	return &Codec{Cfg: cfg, W: w, id: tokfile.CodebookID(w.Codebooks), enc: map[int]*encPass{}, dec: map[int]*decPass{}}, nil
 }
 
 // CodebookID identifies the codebooks in .tok files.
 func (c *Codec) CodebookID() string { return c.id }
+
+// Close releases the compiled passes.
+func (c *Codec) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, p := range c.enc {
+		p.vm.Close()
+		delete(c.enc, k)
+	}
+	for k, p := range c.dec {
+		p.vm.Close()
+		delete(c.dec, k)
+	}
+	return nil
+}
 
 // load copies weights into params by name; every param must be there.
 func load(ps []*nn.Param, w Weights) error {
@@ -67,31 +105,71 @@ func load(ps []*nn.Param, w Weights) error {
 // with silence).
 func (c *Codec) Frames(n int) int { return max(1, (n+c.Cfg.Hop()-1)/c.Cfg.Hop()) }
 
-// Encode tokenizes a 16 kHz mono waveform: codes[frame][depth], depth 0
-// the coarsest.
-func (c *Codec) Encode(wave []float32) ([][]int, error) {
-	hop, nf := c.Cfg.Hop(), c.Frames(len(wave))
-	cf := min(nf, ChunkFrames)
+// passFrames is the length of the passes for nf frames.
+func passFrames(nf int) int {
+	return min((nf+BucketFrames-1)/BucketFrames*BucketFrames, ChunkFrames)
+}
+
+// encoder returns the compiled encoding pass of cf frames.
+func (c *Codec) encoder(cf int) (*encPass, error) {
+	if p := c.enc[cf]; p != nil {
+		return p, nil
+	}
 	b := nn.NewBuilder(0)
-	x := b.Input("x", 1, 1, cf*hop)
-	l := newLayers(b, c.Cfg)
-	q := newRVQ(b, c.Cfg, 0)
-	z, err := l.encode(x.Node)
+	p := &encPass{x: b.Input("x", 1, 1, cf*c.Cfg.Hop())}
+	l := newLayers(b, c.Cfg, false)
+	p.q = newRVQ(b, c.Cfg, 0)
+	z, err := l.encode(p.x.Node)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := q.forward(z); err != nil {
+	if _, err := p.q.forward(z); err != nil {
 		return nil, err
 	}
 	if err := load(b.Params(), c.W); err != nil {
 		return nil, err
 	}
 	cs := c.Cfg.Codes * c.Cfg.Latent
-	for d := range q.books {
-		copy(q.codebook(d), c.W.Codebooks[d*cs:(d+1)*cs])
+	for d := range p.q.books {
+		copy(p.q.codebook(d), c.W.Codebooks[d*cs:(d+1)*cs])
 	}
-	vm := nn.CompileForward(b.G)
-	defer vm.Close()
+	p.vm = nn.CompileForward(b.G)
+	c.enc[cf] = p
+	return p, nil
+}
+
+// decoder returns the compiled decoding pass of cf frames.
+func (c *Codec) decoder(cf int) (*decPass, error) {
+	if p := c.dec[cf]; p != nil {
+		return p, nil
+	}
+	b := nn.NewBuilder(0)
+	p := &decPass{z: b.Input("z", 1, c.Cfg.Latent, cf), y: new(G.Value)}
+	l := newLayers(b, c.Cfg, false)
+	y, err := l.decode(p.z.Node)
+	if err != nil {
+		return nil, err
+	}
+	G.Read(y, p.y)
+	if err := load(b.Params(), c.W); err != nil {
+		return nil, err
+	}
+	p.vm = nn.CompileForward(b.G)
+	c.dec[cf] = p
+	return p, nil
+}
+
+// Encode tokenizes a 16 kHz mono waveform: codes[frame][depth], depth 0
+// the coarsest.
+func (c *Codec) Encode(wave []float32) ([][]int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	hop, nf := c.Cfg.Hop(), c.Frames(len(wave))
+	cf := passFrames(nf)
+	p, err := c.encoder(cf)
+	if err != nil {
+		return nil, err
+	}
 	out := make([][]int, 0, nf)
 	buf := make([]float32, cf*hop)
 	for f0 := 0; f0 < nf; f0 += cf {
@@ -99,14 +177,15 @@ func (c *Codec) Encode(wave []float32) ([][]int, error) {
 		if f0*hop < len(wave) {
 			copy(buf, wave[f0*hop:])
 		}
-		if err := x.Set(buf); err != nil {
+		if err := p.x.Set(buf); err != nil {
 			return nil, err
 		}
-		if err := vm.RunAll(); err != nil {
+		err := p.vm.RunAll()
+		p.vm.Reset()
+		if err != nil {
 			return nil, fmt.Errorf("encode: %w", err)
 		}
-		vm.Reset()
-		out = append(out, q.codes()[:min(cf, nf-f0)]...)
+		out = append(out, p.q.codes()[:min(cf, nf-f0)]...)
 	}
 	return out, nil
 }
@@ -148,22 +227,14 @@ func (c *Codec) Decode(codes [][]int, depths int) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	hop, nf, lat := c.Cfg.Hop(), len(codes), c.Cfg.Latent
-	cf := min(nf, ChunkFrames)
-	b := nn.NewBuilder(0)
-	zin := b.Input("z", 1, lat, cf)
-	l := newLayers(b, c.Cfg)
-	y, err := l.decode(zin.Node)
+	cf := passFrames(nf)
+	p, err := c.decoder(cf)
 	if err != nil {
 		return nil, err
 	}
-	var yv G.Value
-	G.Read(y, &yv)
-	if err := load(b.Params(), c.W); err != nil {
-		return nil, err
-	}
-	vm := nn.CompileForward(b.G)
-	defer vm.Close()
 	out := make([]float32, 0, nf*hop)
 	buf := make([]float32, lat*cf)
 	for f0 := 0; f0 < nf; f0 += cf {
@@ -172,14 +243,17 @@ func (c *Codec) Decode(codes [][]int, depths int) ([]float32, error) {
 		for j := 0; j < lat; j++ {
 			copy(buf[j*cf:j*cf+n], z[j*nf+f0:j*nf+f0+n])
 		}
-		if err := zin.Set(buf); err != nil {
+		if err := p.z.Set(buf); err != nil {
 			return nil, err
 		}
-		if err := vm.RunAll(); err != nil {
+		err := p.vm.RunAll()
+		if err == nil {
+			out = append(out, (*p.y).Data().([]float32)[:n*hop]...)
+		}
+		p.vm.Reset()
+		if err != nil {
 			return nil, fmt.Errorf("decode: %w", err)
 		}
-		out = append(out, yv.Data().([]float32)[:n*hop]...)
-		vm.Reset()
 	}
 	return out, nil
 }

@@ -122,16 +122,19 @@ type convCfg struct {
 	bias, transposed         bool
 }
 
-func newConv(b *nn.Builder, name string, c convCfg) *conv {
+func newConv(b *nn.Builder, name string, c convCfg, random bool) *conv {
 	shape, fanIn := []int{c.out, c.in, c.k}, c.in*c.k
 	if c.transposed {
 		shape, fanIn = []int{c.in, c.out, c.k}, c.out*c.k
 	}
-	bound := 1 / math.Sqrt(float64(fanIn))
-	cv := &conv{w: b.Param(name+".weight", true, nn.Uniform(bound), shape...), transposed: c.transposed,
+	init := nn.Const(0) // weights to be loaded: skip drawing random ones
+	if random {
+		init = nn.Uniform(1 / math.Sqrt(float64(fanIn)))
+	}
+	cv := &conv{w: b.Param(name+".weight", true, init, shape...), transposed: c.transposed,
 		spec: nn.ConvSpec{Stride: []int{max(c.s, 1)}, Dilation: []int{max(c.d, 1)}, PadBefore: []int{c.p0}, PadAfter: []int{c.p1}}}
 	if c.bias {
-		cv.b = b.Param(name+".bias", false, nn.Uniform(bound), c.out)
+		cv.b = b.Param(name+".bias", false, init, c.out)
 	}
 	return cv
 }
@@ -163,8 +166,8 @@ func strided(in, out, s int, bias, transposed bool) convCfg {
 // resUnit is x + conv1×1(SiLU(conv3(SiLU(x)))).
 type resUnit struct{ a, b *conv }
 
-func newResUnit(bld *nn.Builder, name string, w int, bias bool) *resUnit {
-	return &resUnit{a: newConv(bld, name+".conv1", same(w, w, 3, 1, bias)), b: newConv(bld, name+".conv2", same(w, w, 1, 1, bias))}
+func newResUnit(bld *nn.Builder, name string, w int, bias, random bool) *resUnit {
+	return &resUnit{a: newConv(bld, name+".conv1", same(w, w, 3, 1, bias), random), b: newConv(bld, name+".conv2", same(w, w, 1, 1, bias), random)}
 }
 
 func (r *resUnit) Forward(x *G.Node) (*G.Node, error) {
@@ -195,34 +198,36 @@ type layers struct {
 	decRes        []*resUnit
 }
 
-func newLayers(b *nn.Builder, cfg Config) *layers {
+// newLayers creates the weights, initialised as PyTorch does if random,
+// else zero (inference graphs, whose weights are loaded next).
+func newLayers(b *nn.Builder, cfg Config, random bool) *layers {
 	l := &layers{cfg: cfg}
 	e, d := b.Sub("enc"), b.Sub("dec")
 	ch, ns := cfg.Channels, len(cfg.Strides)
 	// The encoder has no biases: silence (all zeros) encodes to an exactly
 	// zero latent, which takes the frozen zero code at every depth, so
 	// silent frames cost a generator nothing (DESIGN.md).
-	l.encIn = newConv(e, "conv_in", same(1, ch[0], 7, 1, false))
+	l.encIn = newConv(e, "conv_in", same(1, ch[0], 7, 1, false), random)
 	for i, s := range cfg.Strides {
-		l.encDown = append(l.encDown, newConv(e, fmt.Sprintf("down.%d", i), strided(ch[i], ch[i+1], s, false, false)))
+		l.encDown = append(l.encDown, newConv(e, fmt.Sprintf("down.%d", i), strided(ch[i], ch[i+1], s, false, false), random))
 		var r *resUnit
 		if i >= ns-cfg.ResStages {
-			r = newResUnit(e, fmt.Sprintf("res.%d", i), ch[i+1], false)
+			r = newResUnit(e, fmt.Sprintf("res.%d", i), ch[i+1], false, random)
 		}
 		l.encRes = append(l.encRes, r)
 	}
-	l.encOut = newConv(e, "conv_out", same(ch[ns], cfg.Latent, 3, 1, false))
-	l.decIn = newConv(d, "conv_in", same(cfg.Latent, ch[ns], 7, 1, true))
+	l.encOut = newConv(e, "conv_out", same(ch[ns], cfg.Latent, 3, 1, false), random)
+	l.decIn = newConv(d, "conv_in", same(cfg.Latent, ch[ns], 7, 1, true), random)
 	for j := 0; j < ns; j++ {
 		i := ns - 1 - j // the encoder stage this one mirrors
 		var r *resUnit
 		if j < cfg.ResStages {
-			r = newResUnit(d, fmt.Sprintf("res.%d", j), ch[i+1], true)
+			r = newResUnit(d, fmt.Sprintf("res.%d", j), ch[i+1], true, random)
 		}
 		l.decRes = append(l.decRes, r)
-		l.decUp = append(l.decUp, newConv(d, fmt.Sprintf("up.%d", j), strided(ch[i+1], ch[i], cfg.Strides[i], true, true)))
+		l.decUp = append(l.decUp, newConv(d, fmt.Sprintf("up.%d", j), strided(ch[i+1], ch[i], cfg.Strides[i], true, true), random))
 	}
-	l.decOut = newConv(d, "conv_out", same(ch[0], 1, 7, 1, true))
+	l.decOut = newConv(d, "conv_out", same(ch[0], 1, 7, 1, true), random)
 	return l
 }
 

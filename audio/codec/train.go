@@ -56,7 +56,7 @@ func NewTrainer(cfg Config, tc TrainConfig) (*Trainer, error) {
 	b := nn.NewBuilder(tc.Seed)
 	t := &Trainer{Cfg: cfg, TC: tc, rng: rand.NewPCG(tc.Seed, 5)}
 	t.x = b.Input("x", tc.Batch, tc.Samples)
-	l := newLayers(b, cfg)
+	l := newLayers(b, cfg, true)
 	t.q = newRVQ(b, cfg, tc.Seed)
 	loss, err := t.build(l)
 	if err != nil {

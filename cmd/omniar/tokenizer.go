@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/omniar/omniar/tokenizers"
 	"github.com/omniar/omniar/tokenizers/bpe"
@@ -26,6 +27,8 @@ type tokenizerFlags struct {
 	in        string // encode: input file
 	tokenizer string // encode: trained tokenizer file
 	stats     bool   // encode: print compression and speed to stderr
+	ckpt      string // encode, decode: tokenizer checkpoint (default: the shipped one)
+	audio     audioFlags
 }
 
 // tokenizerModality is what one --modality value plugs into `omniar
@@ -33,6 +36,17 @@ type tokenizerFlags struct {
 type tokenizerModality struct {
 	train  func(cmd *cobra.Command, f *tokenizerFlags) error
 	encode func(cmd *cobra.Command, f *tokenizerFlags) error
+	decode func(cmd *cobra.Command, f *tokenizerFlags) error
+}
+
+// tokenizerFlagHooks let a modality add its own flags to a subcommand
+// (verb is train, encode or decode).
+var tokenizerFlagHooks []func(verb string, fl *pflag.FlagSet, f *tokenizerFlags)
+
+func addModalityFlags(verb string, fl *pflag.FlagSet, f *tokenizerFlags) {
+	for _, add := range tokenizerFlagHooks {
+		add(verb, fl, f)
+	}
 }
 
 // run returns the function of subcommand verb, nil if there is none.
@@ -42,6 +56,8 @@ func (m tokenizerModality) run(verb string) func(*cobra.Command, *tokenizerFlags
 		return m.train
 	case "encode":
 		return m.encode
+	case "decode":
+		return m.decode
 	}
 	return nil
 }
@@ -57,7 +73,7 @@ func newTokenizerCmd() *cobra.Command {
 		Use:   "tokenizer",
 		Short: "Train tokenizers and encode files with them",
 	}
-	cmd.AddCommand(newTokenizerTrainCmd(), newTokenizerEncodeCmd())
+	cmd.AddCommand(newTokenizerTrainCmd(), newTokenizerEncodeCmd(), newTokenizerDecodeCmd())
 	return cmd
 }
 
@@ -110,6 +126,7 @@ encoding throughput.`,
 	fl.StringVar(&f.data, "data", defaultCache("data"), "prepared data directory (make data)")
 	fl.StringVar(&f.out, "out", tokenizers.DefaultTextPath, "tokenizer file to write")
 	fl.IntVar(&f.vocab, "vocab", bpe.DefaultVocabSize, "text: vocabulary size, special and byte tokens included")
+	addModalityFlags("train", fl, f)
 	return cmd
 }
 
@@ -131,6 +148,32 @@ line separated by spaces; --stats adds bytes, tokens and speed on stderr.`,
 	fl.StringVar(&f.in, "in", "", "input file")
 	fl.StringVar(&f.tokenizer, "tokenizer", tokenizers.DefaultTextPath, "text: tokenizer.json to use")
 	fl.BoolVar(&f.stats, "stats", false, "print bytes, tokens and encoding speed to stderr")
+	fl.StringVar(&f.out, "out", "", "token file to write (.tok; media modalities)")
+	fl.StringVar(&f.ckpt, "ckpt", "", "tokenizer checkpoint (media modalities; default: the shipped one)")
+	addModalityFlags("encode", fl, f)
+	return cmd
+}
+
+func newTokenizerDecodeCmd() *cobra.Command {
+	f := &tokenizerFlags{}
+	cmd := &cobra.Command{
+		Use:   "decode --modality MODALITY --in FILE.tok --out FILE",
+		Short: "Decode a .tok file back into media",
+		Long: `decode turns the tokens of a .tok file (written by encode) back into media
+with the tokenizer that made them; a file made by another tokenizer (another
+codebook) is refused.
+
+audio: writes a 16 kHz mono 16-bit WAV.`,
+		Example: `  omniar tokenizer decode --modality audio --in speech.tok --out speech.wav`,
+		Args:    cobra.NoArgs,
+		RunE:    modalityRunner("decode", f),
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.modality, "modality", "", "what the tokens are: "+strings.Join(modalityNames(), ", "))
+	fl.StringVar(&f.in, "in", "", "token file (.tok)")
+	fl.StringVar(&f.out, "out", "", "media file to write")
+	fl.StringVar(&f.ckpt, "ckpt", "", "tokenizer checkpoint (default: the shipped one)")
+	addModalityFlags("decode", fl, f)
 	return cmd
 }
 

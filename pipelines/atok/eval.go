@@ -1,0 +1,332 @@
+package atok
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/omniar/omniar/audio"
+	"github.com/omniar/omniar/audio/codec"
+	"github.com/omniar/omniar/datasets/speech"
+	"github.com/omniar/omniar/internal/atomicfile"
+	"github.com/omniar/omniar/metrics"
+)
+
+// DepthScore is the reconstruction quality with the first Depths depths.
+type DepthScore struct {
+	Depths     int     `json:"depths"`
+	BitrateBPS float64 `json:"bitrate_bps"`
+	SISNR      float64 `json:"si_snr_db"`        // mean over clips
+	LogMel     float64 `json:"log_mel_distance"` // mean |Δ ln mel| over clips
+}
+
+// SetReport scores one set of clips.
+type SetReport struct {
+	Name    string       `json:"name"`
+	Clips   int          `json:"clips"`
+	Seconds float64      `json:"seconds"`
+	Depths  []DepthScore `json:"per_depths"`
+}
+
+// CodeUsage describes one depth's codes over the held-out clips.
+type CodeUsage struct {
+	Depth      int     `json:"depth"`
+	Used       int     `json:"codes_used"`
+	Perplexity float64 `json:"perplexity"`
+	EntropyNat float64 `json:"entropy_nats"`
+}
+
+// Intelligibility is the spoken-digit proxy: a classifier trained on real
+// training audio, tested on held-out voices, original and resynthesised.
+type Intelligibility struct {
+	Classifier string    `json:"classifier"`
+	TrainClips int       `json:"train_clips"`
+	TestClips  int       `json:"test_clips"`
+	Original   float64   `json:"accuracy_original"`
+	Resynth    float64   `json:"accuracy_resynthesised"`
+	Kept       float64   `json:"kept"` // Resynth / Original; the goal is ≥ 0.9
+	Depths     int       `json:"depths"`
+	ResynthBy  []float64 `json:"accuracy_by_depths"` // with 1…D depths
+}
+
+// Report is the evaluation of a codec.
+type Report struct {
+	Ckpt            string           `json:"ckpt"`
+	CodebookID      string           `json:"codebook_id"`
+	FrameRate       float64          `json:"frames_per_s"`
+	Depths          int              `json:"depths"`
+	Codes           int              `json:"codes"`
+	Sets            []SetReport      `json:"sets"`
+	Usage           []CodeUsage      `json:"code_usage_test"`
+	RTF             float64          `json:"encode_decode_rtf"` // audio seconds per second of encode+decode, all depths
+	RTFThreads      int              `json:"rtf_go_threads"`
+	Intelligibility *Intelligibility `json:"intelligibility,omitempty"`
+	Examples        []string         `json:"examples"`
+}
+
+// EvalOptions choose what Eval measures.
+type EvalOptions struct {
+	Data     string
+	Ckpt     string
+	Clips    int    // held-out espeak clips (0: all)
+	Out      string // directory for listen-able WAVs and spectrogram PNGs ("" for none)
+	Digits   bool   // run the intelligibility proxy
+	Progress func(string)
+}
+
+// Eval measures the codec on the held-out voices of the speech test split
+// and on the real ALSA recordings: SI-SNR and log-mel distance with 1…D
+// depths, bitrate, code usage, the encode+decode real-time factor and,
+// with opt.Digits, the spoken-digit intelligibility proxy.
+func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
+	cdc, err := codec.Load(opt.Ckpt)
+	if err != nil {
+		return nil, err
+	}
+	defer cdc.Close()
+	items, err := speech.Load(opt.Data, "test")
+	if err != nil {
+		return nil, err
+	}
+	var held, alsa []speech.Item
+	for _, it := range items {
+		switch {
+		case it.Kind != speech.KindWAV:
+		case it.Labels["source"] == "alsa":
+			alsa = append(alsa, it)
+		default:
+			held = append(held, it)
+		}
+	}
+	held = spread(held, opt.Clips)
+	cfg := cdc.Cfg
+	r := &Report{Ckpt: opt.Ckpt, CodebookID: cdc.CodebookID(), FrameRate: float64(cfg.Rate) / float64(cfg.Hop()),
+		Depths: cfg.Depths, Codes: cfg.Codes, RTFThreads: runtime.GOMAXPROCS(0)}
+	counts := make([][]float64, cfg.Depths)
+	for d := range counts {
+		counts[d] = make([]float64, cfg.Codes)
+	}
+	var audioSec, took float64
+	for _, set := range []struct {
+		name  string
+		items []speech.Item
+	}{{"held-out espeak-ng voices (speech test split)", held}, {"real ALSA recordings (/usr/share/sounds/alsa)", alsa}} {
+		sr := SetReport{Name: set.name, Depths: make([]DepthScore, cfg.Depths)}
+		n := 0
+		for _, it := range set.items {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			clip, err := it.Audio()
+			if err != nil {
+				return nil, err
+			}
+			t0 := time.Now()
+			codes, err := cdc.Encode(clip.Samples)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", it.Path, err)
+			}
+			recs := make([][]float32, cfg.Depths)
+			for d := cfg.Depths; d >= 1; d-- {
+				if recs[d-1], err = cdc.Decode(codes, d); err != nil {
+					return nil, fmt.Errorf("%s: %w", it.Path, err)
+				}
+				if d == cfg.Depths {
+					took += time.Since(t0).Seconds()
+					audioSec += clip.Duration().Seconds()
+				}
+				recs[d-1] = recs[d-1][:len(clip.Samples)]
+			}
+			skip := false
+			scores := make([][2]float64, cfg.Depths)
+			for d, y := range recs {
+				s, err := metrics.SISNR(y, clip.Samples)
+				if err != nil { // a silent reference (the noise file is not silent; guard anyway)
+					skip = true
+					break
+				}
+				lm, _, err := metrics.LogMelDistance(&audio.Clip{Rate: clip.Rate, Samples: y}, clip, audio.DefaultMelConfig())
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", it.Path, err)
+				}
+				scores[d] = [2]float64{s, lm}
+			}
+			if skip {
+				continue
+			}
+			for d := range scores {
+				sr.Depths[d].SISNR += scores[d][0]
+				sr.Depths[d].LogMel += scores[d][1]
+			}
+			if set.items[0].Labels["source"] != "alsa" {
+				for _, fr := range codes {
+					for d, k := range fr {
+						counts[d][k]++
+					}
+				}
+			}
+			if opt.Out != "" && (n == 0 || (n == 1 && set.items[0].Labels["source"] == "alsa")) {
+				names, err := writeExample(opt.Out, it, clip, recs)
+				if err != nil {
+					return nil, err
+				}
+				r.Examples = append(r.Examples, names...)
+			}
+			n++
+			sr.Seconds += clip.Duration().Seconds()
+		}
+		sr.Clips = n
+		for d := range sr.Depths {
+			sr.Depths[d].Depths = d + 1
+			sr.Depths[d].BitrateBPS = cfg.Bitrate(d + 1)
+			sr.Depths[d].SISNR /= float64(max(n, 1))
+			sr.Depths[d].LogMel /= float64(max(n, 1))
+		}
+		r.Sets = append(r.Sets, sr)
+		if opt.Progress != nil {
+			opt.Progress(fmt.Sprintf("%s: %d clips", set.name, n))
+		}
+	}
+	r.RTF = audioSec / math.Max(took, 1e-9)
+	for d, c := range counts {
+		r.Usage = append(r.Usage, usage(d+1, c))
+	}
+	if opt.Digits {
+		if r.Intelligibility, err = intelligibility(ctx, opt.Data, cdc, opt.Progress); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// spread picks n items evenly over the list (all if n ≤ 0 or n ≥ len).
+func spread(items []speech.Item, n int) []speech.Item {
+	if n <= 0 || n >= len(items) {
+		return items
+	}
+	out := make([]speech.Item, n)
+	for i := range out {
+		out[i] = items[i*len(items)/n]
+	}
+	return out
+}
+
+func usage(depth int, count []float64) CodeUsage {
+	var total float64
+	for _, c := range count {
+		total += c
+	}
+	u := CodeUsage{Depth: depth}
+	for _, c := range count {
+		if c > 0 {
+			u.Used++
+			p := c / total
+			u.EntropyNat -= p * math.Log(p)
+		}
+	}
+	u.Perplexity = math.Exp(u.EntropyNat)
+	return u
+}
+
+// writeExample writes the original, the full-depth and the one-depth
+// resynthesis as WAVs and their log-mel spectrograms as one PNG.
+func writeExample(dir string, it speech.Item, clip *audio.Clip, recs [][]float32) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	base := strings.TrimSuffix(filepath.Base(it.Path), filepath.Ext(it.Path))
+	if v := it.Labels["voice"]; v != "" && v != "alsa" {
+		base = strings.NewReplacer("+", "_", "/", "_").Replace(v) + "_" + base
+	}
+	d := len(recs)
+	versions := []struct {
+		suffix, title string
+		wave          []float32
+	}{
+		{"original", "original", clip.Samples},
+		{fmt.Sprintf("depths%d", d), fmt.Sprintf("codec, %d depths", d), recs[d-1]},
+		{"depths1", "codec, 1 depth", recs[0]},
+	}
+	var names []string
+	mels := make([][][]float32, len(versions))
+	titles := make([]string, len(versions))
+	for i, v := range versions {
+		w := make([]float32, len(v.wave))
+		for j, s := range v.wave {
+			w[j] = max(-1, min(1, s))
+		}
+		c := &audio.Clip{Rate: clip.Rate, Samples: w}
+		name := filepath.Join(dir, base+"_"+v.suffix+".wav")
+		if err := audio.WriteFile(name, c); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+		mels[i], titles[i] = audio.MelSpectrogram(c, audio.DefaultMelConfig()), fmt.Sprintf("“%s” — %s", it.Labels["text"], v.title)
+	}
+	png := filepath.Join(dir, base+"_spectrograms.png")
+	if err := plotMels(png, mels, titles); err != nil {
+		return nil, err
+	}
+	return append(names, png), nil
+}
+
+// melGrid adapts a [frames][mels] spectrogram to plotter.GridXYZ.
+type melGrid [][]float32
+
+func (g melGrid) Dims() (c, r int)   { return len(g), len(g[0]) }
+func (g melGrid) Z(c, r int) float64 { return float64(g[c][r]) }
+func (g melGrid) X(c int) float64    { return float64(c) * 0.01 }
+func (g melGrid) Y(r int) float64    { return float64(r) }
+
+// plotMels stacks spectrograms vertically on one colour scale.
+func plotMels(path string, mels [][][]float32, titles []string) error {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, m := range mels {
+		if len(m) == 0 {
+			return fmt.Errorf("plot %s: empty spectrogram", path)
+		}
+		for _, fr := range m {
+			for _, v := range fr {
+				lo, hi = math.Min(lo, float64(v)), math.Max(hi, float64(v))
+			}
+		}
+	}
+	lo = math.Max(lo, hi-12) // 12 nats ≈ 52 dB of range
+	const w, h = 6 * vg.Inch, 2.2 * vg.Inch
+	img := vgimg.New(w, h*vg.Length(len(mels)))
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: len(mels), Cols: 1}
+	for i, m := range mels {
+		p := plot.New()
+		p.Title.Text = titles[i]
+		p.X.Label.Text = "seconds"
+		p.Y.Label.Text = "mel bin"
+		pal := moreland.SmoothBlueRed().Palette(64)
+		hm := plotter.NewHeatMap(melGrid(m), pal)
+		hm.Min, hm.Max = lo, hi
+		hm.Underflow = pal.Colors()[0]
+		p.Add(hm)
+		p.Draw(tiles.At(dc, 0, i))
+	}
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	return nil
+}
