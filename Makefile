@@ -32,7 +32,15 @@ endef
 .DEFAULT_GOAL := help
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help deps deps-build deps-py data-deps data data-report eval-metrics build lint test fuzz fixtures bench
+.PHONY: help deps deps-build deps-py data-deps data data-report eval-metrics build lint test fuzz fixtures bench \
+        demo assets assets-tokenizer assets-videoar eval-videoar
+
+# The recipe of the shipped checkpoints (make assets). Every stage writes a
+# resumable training checkpoint under RUNS and continues it on a rerun.
+RUNS        ?= runs
+OMNIAR       = GOMAXPROCS=1 ./bin/omniar
+PROMPT      ?= a 7 moves to the left
+DEMO_OUT    ?= demo.gif
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -94,3 +102,28 @@ fixtures: deps-py ## regenerate testdata/ fixtures with PyTorch
 
 bench: deps build ## run the benchmarks (bin/omniar bench)
 	./bin/omniar bench
+
+demo: build ## the main job: a clip from PROMPT with the shipped model, into DEMO_OUT
+	./bin/omniar generate video --prompt "$(PROMPT)" --out "$(DEMO_OUT)"
+	@echo "open $(CURDIR)/$(DEMO_OUT)"
+
+assets: assets-tokenizer assets-videoar eval-videoar ## the whole recipe of the shipped checkpoints (resumable)
+
+assets-tokenizer: data ## video tokenizer: image stage, then the causal temporal stage → assets/video_tokenizer.safetensors
+	$(OMNIAR) train tokenizer --modality image --ckpt $(RUNS)/tok_image.safetensors --resume \
+	  --batch 16 --steps 700 --warmup 100 --lr 5e-4 --ckpt-every 25 --real-share 0.25
+	$(OMNIAR) train tokenizer --modality video --frames 9 --init $(RUNS)/tok_image.safetensors \
+	  --ckpt $(RUNS)/tok_video.safetensors --resume --batch 4 --steps 400 --warmup 20 --lr 3e-4 \
+	  --ckpt-every 25 --real-share 0.25 --export assets/video_tokenizer.safetensors
+
+assets-videoar: data ## VideoAR curriculum: images, 3-frame clips, 5-frame clips → assets/videoar.safetensors
+	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 --clips 6000 \
+	  --ckpt $(RUNS)/videoar_1.safetensors --resume --frames 1 --batch 16 --steps 400 --lr 1e-3
+	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
+	  --ckpt $(RUNS)/videoar_3.safetensors --init $(RUNS)/videoar_1.safetensors --resume --frames 3 --batch 8 --steps 300 --lr 6e-4 --warmup 20
+	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
+	  --ckpt $(RUNS)/videoar_5.safetensors --init $(RUNS)/videoar_3.safetensors --resume --frames 5 --batch 8 --steps 300 --lr 4e-4 --warmup 20 \
+	  --export assets/videoar.safetensors
+
+eval-videoar: build ## prompt fidelity of the shipped generator on 100 test prompts → docs/eval/videoar.json
+	$(OMNIAR) eval videoar --n 100 --out docs/eval/videoar.json

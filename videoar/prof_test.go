@@ -1,6 +1,7 @@
 package videoar
 
 import (
+	"context"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -38,4 +39,32 @@ func TestProfileSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("step %.2fs\n%s", time.Since(t0).Seconds(), nn.OpStats.Table(1))
+}
+
+// TestProfileGenerate times sampling one clip with the Small config:
+// OMNIAR_PROFILE=1 go test -run ProfileGenerate ./videoar.
+func TestProfileGenerate(t *testing.T) {
+	if os.Getenv("OMNIAR_PROFILE") == "" {
+		t.Skip("set OMNIAR_PROFILE=1")
+	}
+	q := msvq.Default(32)
+	cfg := Small(q, 4096)
+	dec := randomDecoder(q, 1)
+	tr, err := NewTrainer(cfg, TrainConfig{Batch: 1, Frames: 1, Seed: 1}, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := tr.Weights()
+	tr.Close()
+	g, err := NewGenerator(cfg, w, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	nn.OpStats = nn.NewStats()
+	t0 := time.Now()
+	if _, err := g.Codes(context.Background(), []int{300, 301}, DefaultOptions(), nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("one clip %.2fs\n%s", time.Since(t0).Seconds(), nn.OpStats.Table(1))
 }

@@ -78,7 +78,7 @@ func oneGoThread() {
 
 func newTrainTokenizerCmd() *cobra.Command {
 	opt := vtok.Options{}
-	var modality string
+	var modality, export string
 	var frames int
 	cmd := &cobra.Command{
 		Use:   "tokenizer --modality image|video --ckpt FILE",
@@ -108,6 +108,17 @@ func newTrainTokenizerCmd() *cobra.Command {
 			if n := len(res.Losses); n > 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "step %d: loss %.4f; checkpoint %s\n", res.Steps, res.Losses[n-1], opt.Ckpt)
 			}
+			if export == "" || res.Stopped {
+				return nil
+			}
+			cfg, w, err := video.LoadCheckpoint(opt.Ckpt)
+			if err != nil {
+				return err
+			}
+			if err := video.SaveWeights(export, cfg, w); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "weights %s\n", export)
 			return nil
 		},
 	}
@@ -116,6 +127,7 @@ func newTrainTokenizerCmd() *cobra.Command {
 	f.IntVar(&frames, "frames", 0, "video: frames per training clip (1 + 4k; default 17); the tokenizer is causal and convolutional in time, so shorter clips train the same weights faster")
 	f.StringVar(&opt.Data, "data", defaultCache("data"), "prepared data directory (make data)")
 	f.StringVar(&opt.Ckpt, "ckpt", "", "training checkpoint")
+	f.StringVar(&export, "export", "", "when training completes, write the weights as shipped (no optimizer state) here")
 	f.IntVar(&opt.Batch, "batch", 4, "clips per step")
 	f.IntVar(&opt.Steps, "steps", 2000, "optimizer steps")
 	f.Float64Var(&opt.LR, "lr", 1e-3, "peak learning rate")

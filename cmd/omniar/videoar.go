@@ -153,7 +153,7 @@ extension: .gif, .avi, .mp4, or .png (the first frame).`,
 
 func newTrainVideoARCmd() *cobra.Command {
 	opt := vgen.TrainOptions{}
-	var data string
+	var data, export string
 	var clips int
 	cmd := &cobra.Command{
 		Use:   "videoar --tokenizer FILE --tokens FILE --ckpt FILE",
@@ -190,6 +190,17 @@ Ctrl-C; --resume continues a stage exactly.`,
 			if n := len(res.Losses); n > 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "step %d: loss %.4f; checkpoint %s\n", res.Steps, res.Losses[n-1], opt.Ckpt)
 			}
+			if export == "" || res.Stopped {
+				return nil
+			}
+			cfg, w, err := videoar.LoadWeights(opt.Ckpt)
+			if err != nil {
+				return err
+			}
+			if err := videoar.SaveWeights(export, cfg, w); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "weights %s\n", export)
 			return nil
 		},
 	}
@@ -200,6 +211,7 @@ Ctrl-C; --resume continues a stage exactly.`,
 	f.StringVar(&opt.Tokens, "tokens", "", "token file (written from --tokenizer if missing)")
 	f.StringVar(&opt.Text, "text", "", "text tokenizer (default: the shipped one)")
 	f.StringVar(&opt.Ckpt, "ckpt", "", "training checkpoint of this stage")
+	f.StringVar(&export, "export", "", "when the stage completes, write the weights as shipped (half precision, no optimizer state) here")
 	f.StringVar(&opt.Init, "init", "", "start from this generator checkpoint (the previous stage)")
 	f.IntVar(&opt.Frames, "frames", 5, "latent frames trained: 1 = images (stage 1), 5 = 17-frame clips")
 	f.IntVar(&opt.Batch, "batch", 8, "clips per step")
