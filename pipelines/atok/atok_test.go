@@ -1,0 +1,86 @@
+package atok
+
+import (
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/omniar/omniar/datasets/speech"
+)
+
+func TestDigitFeatures(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{1600, 8000, 13000} {
+		x := make([]float32, n)
+		for i := n / 4; i < n/2; i++ { // a tone burst in silence
+			x[i] = float32(0.5*math.Sin(float64(i)*0.3) + 0.01*rng.NormFloat64())
+		}
+		f := digitFeatures(x, 16000)
+		if len(f) != digitSegments*80 {
+			t.Fatalf("%d samples: %d features, want %d", n, len(f), digitSegments*80)
+		}
+		for _, v := range f {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("%d samples: non-finite feature", n)
+			}
+		}
+	}
+}
+
+// TestMLPLearns: the digit classifier separates Gaussian blobs it was not
+// trained on.
+func TestMLPLearns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const classes, dim = 4, 12
+	centres := make([][]float64, classes)
+	for k := range centres {
+		centres[k] = make([]float64, dim)
+		for j := range centres[k] {
+			centres[k][j] = 3 * rng.NormFloat64()
+		}
+	}
+	sample := func(n int) ([][]float64, []int) {
+		var xs [][]float64
+		var ys []int
+		for i := 0; i < n; i++ {
+			k := i % classes
+			x := make([]float64, dim)
+			for j := range x {
+				x[j] = centres[k][j] + rng.NormFloat64()
+			}
+			xs, ys = append(xs, x), append(ys, k)
+		}
+		return xs, ys
+	}
+	trX, trY := sample(200)
+	teX, teY := sample(100)
+	if acc := accuracy(trainMLP(trX, trY, classes), teX, teY); acc < 0.95 {
+		t.Fatalf("held-out accuracy %.2f on separable blobs", acc)
+	}
+}
+
+func TestUsageAndSpread(t *testing.T) {
+	u := usage(1, []float64{2, 2, 0, 0})
+	if u.Used != 2 || math.Abs(u.Perplexity-2) > 1e-9 {
+		t.Fatalf("usage %+v, want 2 codes at perplexity 2", u)
+	}
+	items := make([]speech.Item, 10)
+	for i := range items {
+		items[i].Path = string(rune('a' + i))
+	}
+	if got := spread(items, 3); len(got) != 3 || got[0].Path != "a" || got[1].Path != "d" || got[2].Path != "g" {
+		t.Fatalf("spread: %v", got)
+	}
+	if len(spread(items, 0)) != 10 {
+		t.Fatal("spread(0) should keep all")
+	}
+}
+
+func TestMissingData(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nodata")
+	if _, err := LoadClips(dir, "train"); err == nil || !strings.Contains(err.Error(), "nodata") {
+		t.Fatalf("LoadClips on a missing directory: %v", err)
+	}
+}
