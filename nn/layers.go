@@ -195,3 +195,32 @@ func (blk *Block) Forward(x *G.Node, b, t int, rope *Rope, mask *Mask) (*G.Node,
 	}
 	return G.Add(x, h)
 }
+
+// Apply is Forward on plain slices for inference paths: x [n, in] → [n, out].
+func (l *Linear) Apply(x []float32, n int) []float32 {
+	w := l.W.Data()
+	s := l.W.Shape()
+	out, in := s[0], s[1]
+	y := make([]float32, n*out)
+	var beta float32
+	if l.B != nil {
+		b := l.B.Data()
+		for i := range n {
+			copy(y[i*out:(i+1)*out], b)
+		}
+		beta = 1
+	}
+	sgemm(false, true, n, out, in, 1, x, in, w, in, beta, y, out)
+	return y
+}
+
+// Rows is Forward on plain slices: the embeddings of ids, [len(ids), dim].
+func (e *Embedding) Rows(ids []int) []float32 {
+	w := e.W.Data()
+	d := e.W.Shape()[1]
+	out := make([]float32, 0, len(ids)*d)
+	for _, id := range ids {
+		out = append(out, w[id*d:(id+1)*d]...)
+	}
+	return out
+}

@@ -91,12 +91,9 @@ func (b *Builder) Build(prompt []int, in, clean [][]int) (Inputs, error) {
 		fhat := make([]float32, d*side*side)
 		for s := range l.Scales {
 			v0 := l.Start(f, s)
-			if s > 0 {
-				b.scatter(x.Vis[v0*d:], b.Dec.NextInput(fhat, s), s)
-			}
-			if prev != nil {
-				b.neighbourhoods(x.Ctx[v0*b.ctxWidth():], b.Dec.NextInput(prev, s), s)
-			}
+			vis, ctx := b.groupInputs(fhat, prev, s)
+			copy(x.Vis[v0*d:], vis)
+			copy(x.Ctx[v0*b.ctxWidth():], ctx)
 			z, err := b.Dec.Contribution(s, maps[s])
 			if err != nil {
 				return Inputs{}, fmt.Errorf("videoar: frame %d: %w", f, err)
@@ -109,6 +106,21 @@ func (b *Builder) Build(prompt []int, in, clean [][]int) (Inputs, error) {
 		prev = fhat
 	}
 	return x, nil
+}
+
+// groupInputs are the inputs of scale s of a frame whose earlier scales
+// sum to fhat, after a frame whose latent is prev (nil for the first):
+// vis [k·k, Dim] and ctx [k·k, Local²·Dim].
+func (b *Builder) groupInputs(fhat, prev []float32, s int) (vis, ctx []float32) {
+	k, d := b.L.Scales[s], b.Cfg.Quant.Dim
+	vis, ctx = make([]float32, k*k*d), make([]float32, k*k*b.ctxWidth())
+	if s > 0 {
+		b.scatter(vis, b.Dec.NextInput(fhat, s), s)
+	}
+	if prev != nil {
+		b.neighbourhoods(ctx, b.Dec.NextInput(prev, s), s)
+	}
+	return vis, ctx
 }
 
 // maps splits a frame's codes into per-scale maps.

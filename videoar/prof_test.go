@@ -60,7 +60,6 @@ func TestProfileGenerate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer g.Close()
 	nn.OpStats = nn.NewStats()
 	t0 := time.Now()
 	if _, err := g.Codes(context.Background(), []int{300, 301}, DefaultOptions(), nil); err != nil {

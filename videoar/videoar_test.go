@@ -185,7 +185,6 @@ func TestTrainAndGenerate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer gen.Close()
 	greedy := Options{Sampling: unified.Sampling{Temperature: 0}, CFG: 1}
 	codes, err := gen.Codes(context.Background(), batch[1].Prompt, greedy, nil)
 	if err != nil {
@@ -230,4 +229,80 @@ func TestFlipRamps(t *testing.T) {
 	if codes[4][0] != 0 {
 		t.Fatal("Flip changed its input")
 	}
+}
+
+// TestDecodeMatchesGraph: the KV-cache sampling path gives the training
+// graph's logits, group by group, for the prompted and unprompted sequence.
+func TestDecodeMatchesGraph(t *testing.T) {
+	q := tinyQuant()
+	cfg := Tiny(q, 512)
+	cfg.Trunk.Capacity = 16 // no token dropped in the graph, as in Decode
+	dec := randomDecoder(q, 3)
+	b := nn.NewBuilder(5)
+	m, err := newModel(b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, p := range b.Params() { // the adaptive norms start at zero: make them matter
+		for i := range p.Data() {
+			p.Data()[i] += float32(rng.NormFloat64() * 0.05)
+		}
+	}
+	ib, err := NewBuilder(cfg, cfg.Frames, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gr, err := m.build(b.G, b, 2, ib.L)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := randomExample(rng, ib.L, q.Codes)
+	xc, err := ib.Build(ex.Prompt, ex.Codes, ex.Codes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xu, err := ib.Build(nil, ex.Codes, ex.Codes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gr.set([]Inputs{xc, xu}); err != nil {
+		t.Fatal(err)
+	}
+	vm := nn.CompileForward(b.G)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	want := gr.logits.Value().Data().([]float32)
+	g := &Generator{Cfg: cfg, m: m, inputs: ib}
+	nc, l := q.Codes, ib.L
+	groups := 0
+	_, err = g.decode(context.Background(), ex.Prompt, func(f, s int, c, u []float32) ([]int, error) {
+		groups++
+		v0, n := l.Start(f, s), l.Scales[s]*l.Scales[s]
+		if e := relErr(c, want[v0*nc:(v0+n)*nc]); e > 1e-4 {
+			t.Errorf("frame %d scale %d prompted: rel err %.2g", f, s, e)
+		}
+		if e := relErr(u, want[(l.Visual()+v0)*nc:(l.Visual()+v0+n)*nc]); e > 1e-4 {
+			t.Errorf("frame %d scale %d unprompted: rel err %.2g", f, s, e)
+		}
+		return ex.Codes[f][v0-f*l.PerFrame : v0-f*l.PerFrame+n], nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if groups != cfg.Frames*len(q.Scales) {
+		t.Fatalf("%d groups decoded", groups)
+	}
+}
+
+func relErr(got, want []float32) float64 {
+	var num, den float64
+	for i := range got {
+		d := float64(got[i] - want[i])
+		num += d * d
+		den += float64(want[i]) * float64(want[i])
+	}
+	return math.Sqrt(num / max(den, 1e-30))
 }

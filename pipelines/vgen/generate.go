@@ -54,7 +54,6 @@ func Load(genPath, tokPath, textPath string) (*Pipeline, error) {
 	}
 	pix, err := video.NewPixelDecoder(tcfg, cfg.Frames, tw)
 	if err != nil {
-		gen.Close()
 		return nil, fmt.Errorf("tokenizer %s: %w", tokPath, err)
 	}
 	return &Pipeline{Cfg: cfg, Video: tcfg, gen: gen, pix: pix, text: text, maxText: cfg.Prompt - 1}, nil
@@ -99,7 +98,5 @@ func (p *Pipeline) Generate(ctx context.Context, prompt string, opt videoar.Opti
 // Frames is the number of frames of a generated clip.
 func (p *Pipeline) Frames() int { return p.pix.Frames() }
 
-// Close releases the graphs.
-func (p *Pipeline) Close() error {
-	return errors.Join(p.gen.Close(), p.pix.Close())
-}
+// Close releases the pixel decoder's graph.
+func (p *Pipeline) Close() error { return p.pix.Close() }
