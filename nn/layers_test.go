@@ -67,3 +67,41 @@ func TestBlockTorch(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyMatchesForward: the slice paths of Linear and Embedding equal
+// their graph forms.
+func TestApplyMatchesForward(t *testing.T) {
+	for _, bias := range []bool{false, true} {
+		b := NewBuilder(3)
+		x := b.Param("x", false, Normal(1), 5, 7)
+		l := NewLinear(b, "lin", 7, 4, bias)
+		e := NewEmbedding(b, "emb", 10, 3)
+		ids := NewInts(3)
+		copy(ids.V, []int{9, 0, 4})
+		y, err := l.Forward(x.Node())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.Forward(ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm := CompileForward(b.G)
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		got, want := l.Apply(x.Data(), 5), y.Value().Data().([]float32)
+		for i := range want {
+			if d := got[i] - want[i]; d > 1e-5 || d < -1e-5 {
+				t.Fatalf("bias %v: Apply[%d] = %g, Forward %g", bias, i, got[i], want[i])
+			}
+		}
+		rows, wantRows := e.Rows(ids.V), r.Value().Data().([]float32)
+		for i := range wantRows {
+			if rows[i] != wantRows[i] {
+				t.Fatalf("Rows[%d] = %g, Forward %g", i, rows[i], wantRows[i])
+			}
+		}
+		vm.Close()
+	}
+}
