@@ -38,7 +38,7 @@ type Config struct {
 	Balance   string  `json:"balance"`    // BalanceAux or BalanceBias
 	AuxWeight float32 `json:"aux_weight"` // weight of the load-balance loss (aux balancing only)
 	ZWeight   float32 `json:"z_weight"`   // weight of the router z-loss
-	BiasRate  float32 `json:"bias_rate"`  // bias balancing: step of the per-expert bias update
+	BiasRate  float32 `json:"bias_rate"`  // bias balancing: step of the per-expert bias update (0.001 was too slow for 600 steps: docs/eval/unified_moe_vs_dense.json)
 
 	RopeSplit []int   `json:"rope_split"` // rotary pairs per position axis (time, scale, y, x); Σ ≤ head dim / 2
 	RopeBase  float64 `json:"rope_base"`
@@ -49,14 +49,14 @@ type Config struct {
 // Tiny is the test configuration (about 50k parameters).
 func Tiny() Config {
 	return Config{Dim: 32, Layers: 2, Heads: 2, Experts: 8, TopK: 2, Shared: 1, ExpertHidden: 16, Capacity: 1.25,
-		Balance: BalanceAux, AuxWeight: 0.01, ZWeight: 0.001, BiasRate: 0.001,
+		Balance: BalanceAux, AuxWeight: 0.01, ZWeight: 0.001, BiasRate: 0.01,
 		RopeSplit: []int{8}, RopeBase: 10000, NormEps: 1e-5}
 }
 
 // Small is the default model size (about 9M parameters, 3.4M active).
 func Small() Config {
 	return Config{Dim: 256, Layers: 6, Heads: 4, Experts: 8, TopK: 2, Shared: 1, ExpertHidden: 256, Capacity: 1.25,
-		Balance: BalanceAux, AuxWeight: 0.01, ZWeight: 0.001, BiasRate: 0.001,
+		Balance: BalanceAux, AuxWeight: 0.01, ZWeight: 0.001, BiasRate: 0.01,
 		RopeSplit: []int{32}, RopeBase: 10000, NormEps: 1e-5}
 }
 
