@@ -139,6 +139,12 @@ func TestOpsGrad(t *testing.T) {
 		{name: "attention", inputs: map[string]*tensor.Dense{"qkv": x(6, 24)}, build: func(n map[string]*G.Node) (*G.Node, error) {
 			return Attention(n["qkv"], 2, 3, 2, CausalMask(3))
 		}},
+		{name: "modulate", inputs: map[string]*tensor.Dense{"h": x(6, 4), "sh": x(2, 4), "sc": x(2, 4)}, build: func(n map[string]*G.Node) (*G.Node, error) {
+			return Modulate(n["h"], n["sh"], n["sc"], 3)
+		}},
+		{name: "gated_add", inputs: map[string]*tensor.Dense{"x": x(6, 4), "f": x(6, 4), "g": x(2, 4)}, build: func(n map[string]*G.Node) (*G.Node, error) {
+			return GatedAdd(n["x"], n["f"], n["g"], 3)
+		}},
 		{name: "rope_qk", inputs: map[string]*tensor.Dense{"qkv": x(6, 24)}, build: func(n map[string]*G.Node) (*G.Node, error) { return ApplyRopeQK(n["qkv"], rope) }},
 		// a fixed mask (reseeded each evaluation) makes dropout a deterministic function
 		{name: "dropout", inputs: map[string]*tensor.Dense{"x": x(4, 5)}, build: func(n map[string]*G.Node) (*G.Node, error) {

@@ -88,10 +88,9 @@ func (t *Trunk) Forward(x *G.Node, b, tt int, rope *nn.Rope, mask *nn.Mask, cond
 		return nil, nil, fmt.Errorf("trunk: input %v, want [%d, %d]", s, b*tt, t.Cfg.Dim)
 	}
 	// The adaptive norms project the conditioning per sample, [B, CondDim]
-	// → [B, Dim], and only then broadcast the result to the rows: projecting
-	// per row would cost T times more.
+	// → [B, Dim], and only then apply it to the rows: projecting per row
+	// would cost T times more.
 	var rowCond *G.Node // [B, CondDim] after SiLU
-	var rows *nn.Ints   // [B·T] sample of each row
 	switch {
 	case t.Cfg.CondDim > 0 && cond == nil:
 		return nil, nil, fmt.Errorf("trunk: config has cond dim %d but no conditioning was given", t.Cfg.CondDim)
@@ -104,15 +103,11 @@ func (t *Trunk) Forward(x *G.Node, b, tt int, rope *nn.Rope, mask *nn.Mask, cond
 		if rowCond, err = nn.SiLU(cond); err != nil {
 			return nil, nil, err
 		}
-		rows = nn.NewInts(b * tt)
-		for i := range rows.V {
-			rows.V[i] = i / tt
-		}
 	}
 	h = x
 	for i, blk := range t.Blocks {
 		var loss *G.Node
-		if h, loss, err = blk.Forward(h, b, tt, rope, mask, rowCond, rows); err != nil {
+		if h, loss, err = blk.Forward(h, b, tt, rope, mask, rowCond); err != nil {
 			return nil, nil, fmt.Errorf("trunk layer %d: %w", i, err)
 		}
 		if loss != nil {
@@ -130,59 +125,39 @@ func (t *Trunk) Forward(x *G.Node, b, tt int, rope *nn.Rope, mask *nn.Mask, cond
 	return h, aux, nil
 }
 
-// perRow is l(c) for per-sample c [B, CondDim], repeated to the rows.
-func perRow(l *nn.Linear, c *G.Node, rows *nn.Ints) (*G.Node, error) {
-	v, err := l.Forward(c)
+// modulate is h·(1 + scale) + shift with scale and shift linear in the
+// per-sample c [B, CondDim], applied to the t rows of each sample.
+func modulate(h, c *G.Node, t int, shift, scale *nn.Linear) (*G.Node, error) {
+	sh, err := shift.Forward(c)
 	if err != nil {
 		return nil, err
 	}
-	return nn.Gather(v, rows)
+	sc, err := scale.Forward(c)
+	if err != nil {
+		return nil, err
+	}
+	return nn.Modulate(h, sh, sc, t)
 }
 
-// modulate is h·(1 + scale) + shift with scale and shift linear in c.
-func modulate(h, c *G.Node, rows *nn.Ints, shift, scale *nn.Linear) (*G.Node, error) {
-	sh, err := perRow(shift, c, rows)
+// gatedAdd is x + f·(1 + gate) with gate linear in c.
+func gatedAdd(x, f, c *G.Node, t int, gate *nn.Linear) (*G.Node, error) {
+	g, err := gate.Forward(c)
 	if err != nil {
 		return nil, err
 	}
-	sc, err := perRow(scale, c, rows)
-	if err != nil {
-		return nil, err
-	}
-	hs, err := G.HadamardProd(h, sc)
-	if err != nil {
-		return nil, err
-	}
-	if h, err = G.Add(h, hs); err != nil {
-		return nil, err
-	}
-	return G.Add(h, sh)
-}
-
-// gated is f·(1 + gate) with gate linear in c.
-func gated(f, c *G.Node, rows *nn.Ints, gate *nn.Linear) (*G.Node, error) {
-	g, err := perRow(gate, c, rows)
-	if err != nil {
-		return nil, err
-	}
-	fg, err := G.HadamardProd(f, g)
-	if err != nil {
-		return nil, err
-	}
-	return G.Add(f, fg)
+	return nn.GatedAdd(x, f, g, t)
 }
 
 // Forward: x [B·T, Dim] → [B·T, Dim] and the MoE balancing loss (or nil);
-// c is the per-sample conditioning [B, CondDim] after SiLU, or nil, and
-// rows the sample of each row.
-func (blk *Block) Forward(x *G.Node, b, t int, rope *nn.Rope, mask *nn.Mask, c *G.Node, rows *nn.Ints) (y, loss *G.Node, err error) {
+// c is the per-sample conditioning [B, CondDim] after SiLU, or nil.
+func (blk *Block) Forward(x *G.Node, b, t int, rope *nn.Rope, mask *nn.Mask, c *G.Node) (y, loss *G.Node, err error) {
 	branch := func(x *G.Node, norm *nn.RMSNorm, k int, f func(*G.Node) (*G.Node, error)) (*G.Node, error) {
 		h, err := norm.Forward(x)
 		if err != nil {
 			return nil, err
 		}
 		if c != nil {
-			if h, err = modulate(h, c, rows, blk.Ada.Proj[k], blk.Ada.Proj[k+1]); err != nil {
+			if h, err = modulate(h, c, t, blk.Ada.Proj[k], blk.Ada.Proj[k+1]); err != nil {
 				return nil, err
 			}
 		}
@@ -190,9 +165,7 @@ func (blk *Block) Forward(x *G.Node, b, t int, rope *nn.Rope, mask *nn.Mask, c *
 			return nil, err
 		}
 		if c != nil {
-			if h, err = gated(h, c, rows, blk.Ada.Proj[k+2]); err != nil {
-				return nil, err
-			}
+			return gatedAdd(x, h, c, t, blk.Ada.Proj[k+2])
 		}
 		return G.Add(x, h)
 	}
