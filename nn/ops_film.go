@@ -39,7 +39,7 @@ func checkFilm(k kernel, rows tensor.Shape, per []tensor.Shape, t int) error {
 // filmK: y = h⊙(1 + scale[r/t]) + shift[r/t].
 type filmK struct{ t int }
 
-func (k filmK) String() string     { return fmt.Sprintf("Modulate{T=%d}", k.t) }
+func (k filmK) String() string   { return fmt.Sprintf("Modulate{T=%d}", k.t) }
 func (filmK) dims() ([]int, int) { return []int{2, 2, 2}, 2 }
 func (k filmK) shape(in []tensor.Shape) (tensor.Shape, error) {
 	if len(in[0]) == 2 && len(in[1]) == 2 && in[0][1] != in[1][1] {
@@ -76,7 +76,7 @@ func (k filmK) backward(in G.Nodes, _, dy *G.Node) (G.Nodes, error) {
 // gatedAddK: y = x + f⊙(1 + gate[r/t]).
 type gatedAddK struct{ t int }
 
-func (k gatedAddK) String() string     { return fmt.Sprintf("GatedAdd{T=%d}", k.t) }
+func (k gatedAddK) String() string   { return fmt.Sprintf("GatedAdd{T=%d}", k.t) }
 func (gatedAddK) dims() ([]int, int) { return []int{2, 2, 2}, 2 }
 func (k gatedAddK) shape(in []tensor.Shape) (tensor.Shape, error) {
 	if !in[0].Eq(in[1]) {
