@@ -8,6 +8,7 @@ import (
 
 	"github.com/omniar/omniar/msvq"
 	"github.com/omniar/omniar/nn"
+	"github.com/omniar/omniar/tokenizers/tokfile"
 )
 
 // Weights are a tokenizer's tensors by name (checkpoint names) plus its codebook.
@@ -23,6 +24,13 @@ func (t *Trainer) Weights() Weights {
 		w.Params[p.Name()] = append([]float32(nil), p.Data()...)
 	}
 	return w
+}
+
+// ID names a tokenizer by its codebook and quantizer refinement weights
+// (what turns codes into latents), so tokens are never decoded by another
+// tokenizer: the codebook id of its .tok files and token stores.
+func (w Weights) ID() string {
+	return tokfile.CodebookID(w.Codebook, w.Params["quant.phi.weight"])
 }
 
 // Encoder tokenizes clips of a fixed frame count, one at a time.

@@ -71,7 +71,7 @@ func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
 	if err != nil {
 		return train.Result{}, err
 	}
-	if id := TokenizerID(tw); id != toks.Index.Tokenizer {
+	if id := tw.ID(); id != toks.Index.Tokenizer {
 		return train.Result{}, fmt.Errorf("%s was made by tokenizer %s, not %s (%s)", opt.Tokens, toks.Index.Tokenizer, id, opt.Tokenizer)
 	}
 	dec, err := tw.QuantDecoder(tcfg)

@@ -7,12 +7,8 @@ package vgen
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"math"
 	"time"
 
 	"github.com/omniar/omniar/datasets/digits"
@@ -24,7 +20,7 @@ import (
 // TokenIndex is the index of a token file: where its clips come from and
 // which tokenizer made them.
 type TokenIndex struct {
-	Tokenizer string      `json:"tokenizer"` // TokenizerID of the tokenizer
+	Tokenizer string      `json:"tokenizer"` // video.Weights.ID of the tokenizer
 	Quant     msvq.Config `json:"quant"`
 	Split     string      `json:"split"`
 	Clips     []int       `json:"clips"`    // Moving-digits clip index of each item
@@ -35,22 +31,6 @@ type TokenIndex struct {
 type Tokens struct {
 	Store *store.Store
 	Index TokenIndex
-}
-
-// TokenizerID names a tokenizer by its codebook and decoder weights, so
-// tokens are never decoded by another tokenizer.
-func TokenizerID(w video.Weights) string {
-	h := sha256.New()
-	var b [4]byte
-	for _, v := range w.Codebook {
-		binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
-		h.Write(b[:])
-	}
-	for _, v := range w.Params["quant.phi.weight"] {
-		binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
-		h.Write(b[:])
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // Tokenize encodes the first n clips of a Moving-digits split (0 = all)
@@ -81,7 +61,7 @@ func Tokenize(ctx context.Context, dataDir, split, tokPath, out string, n int) e
 	if err != nil {
 		return err
 	}
-	idx := TokenIndex{Tokenizer: TokenizerID(w), Quant: cfg.Quant, Split: split}
+	idx := TokenIndex{Tokenizer: w.ID(), Quant: cfg.Quant, Split: split}
 	item := make([]uint8, lf*per)
 	t0, last := time.Now(), time.Now()
 	for i := range n {
