@@ -474,3 +474,67 @@ func BenchmarkConv2d(b *testing.B) {
 		b.ReportMetric(3*flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})
 }
+
+// BenchmarkConvTokenizer: the video tokenizer's costliest layers on a
+// batch of 16 frames: the 4×4 stride-2 downsampling conv 32→64 at 64×64
+// and its transposed twin, as per-frame Conv3d on [N, C, 1, H, W].
+func BenchmarkConvTokenizer(b *testing.B) {
+	const n, cin, cout, hw = 16, 32, 64, 64
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct {
+		name  string
+		flops float64
+		build func(bld *Builder) (*G.Node, error)
+	}{
+		{"down", 2.0 * n * cout * (hw / 2) * (hw / 2) * cin * 16, func(bld *Builder) (*G.Node, error) {
+			c := NewConv3d(bld, "c", Conv3dConfig{In: cin, Out: cout, Kernel: [3]int{1, 4, 4}, Stride: [3]int{1, 2, 2}, Padding: [3]int{0, 1, 1}})
+			x := bld.Param("x", false, Normal(1), n, cin, 1, hw, hw)
+			return c.Forward(x.Node())
+		}},
+		{"up", 2.0 * n * cout * (hw / 2) * (hw / 2) * cin * 16, func(bld *Builder) (*G.Node, error) {
+			c := NewConvTranspose3d(bld, "c", ConvTranspose3dConfig{In: cout, Out: cin, Kernel: [3]int{1, 4, 4}, Stride: [3]int{1, 2, 2}, PadBefore: [3]int{0, 1, 1}, PadAfter: [3]int{0, 1, 1}, Bias: true})
+			x := bld.Param("x", false, Normal(1), n, cout, 1, hw/2, hw/2)
+			return c.Forward(x.Node())
+		}},
+	} {
+		for _, train := range []bool{false, true} {
+			name := tc.name + "/forward"
+			if train {
+				name = tc.name + "/train"
+			}
+			b.Run(name, func(b *testing.B) {
+				bld := NewBuilder(1)
+				_ = rng
+				y, err := tc.build(bld)
+				if err != nil {
+					b.Fatal(err)
+				}
+				flops := tc.flops
+				var run func() error
+				if train {
+					loss, err := G.Sum(y)
+					if err != nil {
+						b.Fatal(err)
+					}
+					p, err := Compile(bld.G, loss, bld.Params())
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer p.Close()
+					run = func() error { _, err := p.Run(); return err }
+					flops *= 3
+				} else {
+					vm := CompileForward(bld.G)
+					defer vm.Close()
+					run = func() error { defer vm.Reset(); return vm.RunAll() }
+				}
+				for b.Loop() {
+					if err := run(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

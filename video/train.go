@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 
 	G "gorgonia.org/gorgonia"
 
@@ -19,7 +21,10 @@ type TrainConfig struct {
 	// PartialWeight weighs the reconstruction from a random prefix of the
 	// scales, so the coarse scales must carry content (DESIGN.md).
 	PartialWeight float64
-	Seed          uint64
+	// NoQuant bypasses the quantizer: the continuous autoencoder, the
+	// ceiling the quantized tokenizer is measured against.
+	NoQuant bool
+	Seed    uint64
 }
 
 // Trainer is the tokenizer compiled for training on [Batch, Frames] clips.
@@ -65,6 +70,9 @@ func NewTrainer(cfg Config, tc TrainConfig) (*Trainer, error) {
 		return nil, fmt.Errorf("video tokenizer graph: %w", err)
 	}
 	t.params = b.Params()
+	if tc.NoQuant { // phi is not in the graph
+		t.params = slices.DeleteFunc(t.params, func(p *nn.Param) bool { return strings.HasPrefix(p.Name(), "quant.") })
+	}
 	if t.prog, err = nn.Compile(b.G, loss, t.params); err != nil {
 		return nil, err
 	}
@@ -76,6 +84,14 @@ func (t *Trainer) build(l *layers) (*G.Node, error) {
 	z, err := l.encode(t.x.Node)
 	if err != nil {
 		return nil, err
+	}
+	if t.TC.NoQuant {
+		y, err := l.decode(z, t.TC.Batch)
+		if err != nil {
+			return nil, err
+		}
+		G.Read(y, &t.recon)
+		return recLoss(y, t.x.Node)
 	}
 	q, err := t.Q.Forward(z)
 	if err != nil {

@@ -31,6 +31,7 @@ type Options struct {
 	RealShare float64 // share of real clips in a batch (the rest Moving-digits)
 	Resume    bool
 	Init      string // start from this tokenizer checkpoint's weights (not with Resume)
+	NoQuant   bool   // the continuous autoencoder (ablation: the quantizer's cost)
 	Seed      uint64
 }
 
@@ -59,7 +60,7 @@ func NewTask(cfg video.Config, opt Options) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr, err := video.NewTrainer(cfg, video.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, PartialWeight: 0.5, Seed: opt.Seed})
+	tr, err := video.NewTrainer(cfg, video.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, PartialWeight: 0.5, NoQuant: opt.NoQuant, Seed: opt.Seed})
 	if err != nil {
 		return nil, err
 	}
