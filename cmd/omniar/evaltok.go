@@ -13,23 +13,41 @@ import (
 )
 
 func newEvalTokenizerCmd() *cobra.Command {
-	var data, ckpt, out, modality string
-	var n int
+	var opt vtok.EvalOptions
+	var out, modality string
 	cmd := &cobra.Command{
-		Use:   "tokenizer --ckpt FILE",
-		Short: "Reconstruction, per-scale PSNR, codebook usage and token entropy of a video tokenizer on the test splits",
-		Args:  cobra.NoArgs,
+		Use:   "tokenizer --ckpt FILE [--judge FILE] [--pictures DIR] [--out FILE.json]",
+		Short: "Reconstruction, per-scale PSNR, coarse-scale layout, digit check, codebook usage and token entropy of a video tokenizer on the test splits",
+		Long: `tokenizer reconstructs test clips of Moving-digits and of the held-out real
+video with a tokenizer and prints a table: PSNR/SSIM (all scales and after
+each added scale), foreground PSNR, the layout check (centre of mass of the
+digit in the decode up to the 4×4 scale within 3 px of the original's),
+codebook usage, entropy per scale, background codes and token counts.
+
+With --judge (the attribute judge's digit classifier) it also reconstructs
+the held-out test digits, each alone in a black frame, and compares the
+classifier's accuracy on originals and reconstructions. With --pictures it
+writes PNG grids (originals above reconstructions; for clips a third row
+decoded from the scales up to 4×4) and a plot of PSNR vs scales decoded.`,
+		Example: `  omniar eval tokenizer --ckpt assets/video_tokenizer.safetensors \
+    --judge assets/metrics/digits.safetensors --pictures docs/img --out docs/eval/tokenizer.json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			frames := 17
-			if modality == "image" {
-				frames = 1
-			} else if modality != "video" {
+			switch modality {
+			case "image":
+				opt.Frames = 1
+			case "video":
+				opt.Frames = 17
+			default:
 				return usageErrorf("--modality %q: want image or video", modality)
 			}
-			if ckpt == "" {
+			if opt.Ckpt == "" {
 				return usageErrorf("--ckpt is required")
 			}
-			r, err := vtok.Eval(cmd.Context(), data, ckpt, frames, n)
+			if opt.Clips < 1 || opt.Digits < 0 {
+				return usageErrorf("--clips must be positive and --digits ≥ 0")
+			}
+			r, err := vtok.Eval(cmd.Context(), opt)
 			if err != nil {
 				return err
 			}
@@ -37,7 +55,10 @@ func newEvalTokenizerCmd() *cobra.Command {
 			if out == "" {
 				return nil
 			}
-			b, _ := json.MarshalIndent(r, "", "  ")
+			b, err := json.MarshalIndent(r, "", "  ")
+			if err != nil {
+				return fmt.Errorf("report %s: %w", out, err)
+			}
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 				return err
 			}
@@ -45,10 +66,13 @@ func newEvalTokenizerCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&data, "data", defaultCache("data"), "prepared data directory")
-	f.StringVar(&ckpt, "ckpt", "", "tokenizer checkpoint")
+	f.StringVar(&opt.Data, "data", defaultCache("data"), "prepared data directory")
+	f.StringVar(&opt.Ckpt, "ckpt", "", "tokenizer checkpoint or weights file")
 	f.StringVar(&modality, "modality", "video", "image (first frames) or video (17-frame clips)")
-	f.IntVar(&n, "clips", 200, "test clips per set")
+	f.IntVar(&opt.Clips, "clips", 200, "test clips per set")
+	f.StringVar(&opt.Judge, "judge", "", "digit classifier weights (e.g. assets/metrics/digits.safetensors); empty skips the digit check")
+	f.IntVar(&opt.Digits, "digits", 0, "test digits for the digit check (0: the whole test split)")
+	f.StringVar(&opt.Pictures, "pictures", "", "directory for PNG grids and the PSNR-vs-scales plot (e.g. docs/img)")
 	f.StringVar(&out, "out", "", "JSON report (e.g. docs/eval/tokenizer.json)")
 	return cmd
 }

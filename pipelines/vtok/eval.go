@@ -3,8 +3,12 @@ package vtok
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/omniar/omniar/datasets/clips"
 	"github.com/omniar/omniar/datasets/digits"
@@ -15,10 +19,34 @@ import (
 // SetScores are the reconstruction scores of one test set.
 type SetScores struct {
 	Clips      int       `json:"clips"`
-	PSNR       float64   `json:"psnr_db"` // mean per frame
+	PSNR       float64   `json:"psnr_db"` // mean per frame, exact frames (infinite PSNR) left out
 	SSIM       float64   `json:"ssim"`
 	FgPSNR     float64   `json:"foreground_psnr_db,omitempty"` // over pixels with ink in the original (Moving-digits)
 	PSNRScales []float64 `json:"psnr_db_after_scales"`         // decode from the first s scales, s = 1 … S
+	Identical  int       `json:"identical_clips,omitempty"`    // clips decoded exactly, left out of the PSNR means
+
+	psnr, fg mean
+	scales   []mean
+}
+
+// mean accumulates finite values.
+type mean struct {
+	sum float64
+	n   int
+}
+
+func (m *mean) add(v float64) {
+	if !math.IsInf(v, 0) && !math.IsNaN(v) {
+		m.sum += v
+		m.n++
+	}
+}
+
+func (m mean) value() float64 {
+	if m.n == 0 {
+		return 0
+	}
+	return m.sum / float64(m.n)
 }
 
 // Report is the tokenizer evaluation (`omniar eval tokenizer`).
@@ -28,40 +56,86 @@ type Report struct {
 	Config         video.Config          `json:"config"`
 	Moving         SetScores             `json:"moving_digits_test"`
 	Real           SetScores             `json:"real_clips_test"`
+	Layout         *LayoutScores         `json:"layout,omitempty"`      // Moving-digits, decode up to 4×4
+	Digits         *DigitScores          `json:"digit_check,omitempty"` // with a classifier only
 	Codebook       metrics.CodebookUsage `json:"codebook"`
 	ScaleEntropy   []float64             `json:"entropy_nats_per_scale"`
-	EmptyTopShare  []float64             `json:"empty_cells_top_code_share_per_scale"`
+	EmptyTopShare  nullFloats            `json:"empty_cells_top_code_share_per_scale"` // null: no empty cell at that scale
 	EmptyCodes     []int                 `json:"empty_cells_distinct_codes_per_scale"`
 	TokensPerClip  int                   `json:"tokens_per_clip"`
 	TokensPerFrame int                   `json:"tokens_per_image"`
+	// TokenRatio is TokensPerClip over Frames × TokensPerFrame: what the
+	// temporal compression saves against tokenizing every frame as an image.
+	TokenRatio float64  `json:"clip_tokens_over_per_frame_tokens"`
+	Pictures   []string `json:"pictures,omitempty"`
 }
 
-// Eval reconstructs n test clips of each set with the checkpoint's
-// tokenizer on clips of frames frames (1 = images: the first frame).
-func Eval(ctx context.Context, data, ckpt string, frames, n int) (*Report, error) {
-	cfg, w, err := video.LoadCheckpoint(ckpt)
+// nullFloats marshals NaN (no value) as null: JSON has no NaN.
+type nullFloats []float64
+
+func (v nullFloats) MarshalJSON() ([]byte, error) {
+	b := []byte{'['}
+	for i, x := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendFloat(b, x, 'g', -1, 64)
+		}
+	}
+	return append(b, ']'), nil
+}
+
+// EvalOptions say what to evaluate.
+type EvalOptions struct {
+	Data     string // prepared data directory
+	Ckpt     string // tokenizer checkpoint or weights file
+	Frames   int    // 17: video clips; 1: images (the clips' first frames)
+	Clips    int    // test clips per set
+	Judge    string // digit classifier weights; "" skips the digit check
+	Digits   int    // test digits for the digit check (0: the whole split)
+	Pictures string // directory for PNG grids and the PSNR plot; "" writes none
+}
+
+// Eval reconstructs opt.Clips test clips of each set with the checkpoint's
+// tokenizer, checks the layout of the coarse scales, and with a classifier
+// the held-out digits.
+func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
+	cfg, w, err := video.LoadCheckpoint(opt.Ckpt)
 	if err != nil {
 		return nil, err
 	}
+	frames := opt.Frames
 	const batch = 1
 	ae, err := video.NewAutoencoder(cfg, batch, frames, w)
 	if err != nil {
 		return nil, err
 	}
 	defer ae.Close()
-	mv, err := digits.LoadMoving(data, "test")
+	mv, err := digits.LoadMoving(opt.Data, "test")
 	if err != nil {
 		return nil, err
 	}
-	rc, err := clips.Open(filepath.Join(data, filepath.FromSlash(clips.FileName("test", cfg.Size))))
+	rc, err := clips.Open(filepath.Join(opt.Data, filepath.FromSlash(clips.FileName("test", cfg.Size))))
 	if err != nil {
 		return nil, err
 	}
 	tl, _ := cfg.LatentFrames(frames)
-	r := &Report{Checkpoint: ckpt, Frames: frames, Config: cfg, TokensPerFrame: cfg.Quant.Tokens(), TokensPerClip: tl * cfg.Quant.Tokens()}
+	per := cfg.Quant.Tokens()
+	r := &Report{Checkpoint: opt.Ckpt, Frames: frames, Config: cfg, TokensPerFrame: per, TokensPerClip: tl * per,
+		TokenRatio: float64(tl) / float64(frames)}
+	coarse, err := layoutScale(cfg.Quant)
+	if err == nil {
+		r.Layout = &LayoutScores{Side: LayoutSide, Scales: coarse}
+	} else {
+		slog.Warn("tokenizer eval: no layout check", "err", err)
+	}
 	var all []int
+	var movingPics, realPics []clipPicture
 	ent := newScaleStats(cfg)
-	for i := 0; i < min(n, mv.Store.Len()); i++ {
+	for i := 0; i < min(opt.Clips, mv.Store.Len()); i++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -73,13 +147,28 @@ func Eval(ctx context.Context, data, ckpt string, frames, n int) (*Report, error
 		if err := r.Moving.add(clip, res, cfg.Size, frames, true); err != nil {
 			return nil, err
 		}
+		ref := frameList(clip, frames, cfg.Size)
+		var cf [][]uint8
+		if r.Layout != nil {
+			cf = frameList(decodeUpTo(res, coarse), frames, cfg.Size)
+			r.Layout.add(ref, cf, cfg.Size)
+		}
+		if len(movingPics) < pictureImages {
+			movingPics = append(movingPics, clipPicture{ref, frameList(res.Full, frames, cfg.Size), cf})
+		}
 		ent.add(clip, res.Codes, frames)
 		for _, c := range res.Codes {
 			all = append(all, c...)
 		}
 	}
 	r.Moving.finish()
-	for i := 0; i < min(n, rc.Len()); i++ {
+	if r.Layout != nil {
+		r.Layout.finish()
+	}
+	for i := 0; i < min(opt.Clips, rc.Len()); i++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		clip := rc.Clip(i)[:frames*cfg.Size*cfg.Size]
 		res, err := ae.Run(clip)
 		if err != nil {
@@ -88,13 +177,39 @@ func Eval(ctx context.Context, data, ckpt string, frames, n int) (*Report, error
 		if err := r.Real.add(clip, res, cfg.Size, frames, false); err != nil {
 			return nil, err
 		}
+		// Clips overlap within a source; space the pictures' clips out.
+		if stride := max(min(opt.Clips, rc.Len())/pictureImages, 1); i%stride == 0 && len(realPics) < pictureImages {
+			var c [][]uint8
+			if r.Layout != nil {
+				c = frameList(decodeUpTo(res, coarse), frames, cfg.Size)
+			}
+			realPics = append(realPics, clipPicture{frameList(clip, frames, cfg.Size), frameList(res.Full, frames, cfg.Size), c})
+		}
 	}
 	r.Real.finish()
 	if r.Codebook, err = metrics.Codebook(all, cfg.Quant.Codes); err != nil {
 		return nil, err
 	}
 	r.ScaleEntropy, r.EmptyTopShare, r.EmptyCodes = ent.summary()
+	if opt.Judge != "" {
+		if r.Digits, err = evalDigits(ctx, opt.Data, opt.Judge, cfg, w, opt.Digits); err != nil {
+			return nil, err
+		}
+	}
+	if opt.Pictures != "" {
+		if r.Pictures, err = writePictures(opt.Pictures, r, movingPics, realPics, r.Digits); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
+}
+
+// decodeUpTo is the decode from the first s scales of a result.
+func decodeUpTo(res video.Result, s int) []uint8 {
+	if s <= len(res.Partial) {
+		return res.Partial[s-1]
+	}
+	return res.Full
 }
 
 func frameList(v []uint8, frames, size int) [][]uint8 {
@@ -113,19 +228,22 @@ func (s *SetScores) add(clip []uint8, res video.Result, size, frames int, fg boo
 		return err
 	}
 	s.Clips++
-	s.PSNR += full.PSNR
+	if math.IsInf(full.PSNR, 1) {
+		s.Identical++
+	}
+	s.psnr.add(full.PSNR)
 	s.SSIM += full.SSIM
-	if len(s.PSNRScales) == 0 {
-		s.PSNRScales = make([]float64, len(res.Partial)+1)
+	if len(s.scales) == 0 {
+		s.scales = make([]mean, len(res.Partial)+1)
 	}
 	for i, p := range res.Partial {
 		ps, err := metrics.CompareFrames(ref, frameList(p, frames, size), size, size)
 		if err != nil {
 			return err
 		}
-		s.PSNRScales[i] += ps.PSNR
+		s.scales[i].add(ps.PSNR)
 	}
-	s.PSNRScales[len(res.Partial)] += full.PSNR
+	s.scales[len(res.Partial)].add(full.PSNR)
 	if fg {
 		var se float64
 		var n int
@@ -137,7 +255,7 @@ func (s *SetScores) add(clip []uint8, res video.Result, size, frames int, fg boo
 			}
 		}
 		if n > 0 {
-			s.FgPSNR += 10 * math.Log10(255*255/math.Max(se/float64(n), 1e-9))
+			s.fg.add(10 * math.Log10(255*255/math.Max(se/float64(n), 1e-9)))
 		}
 	}
 	return nil
@@ -147,12 +265,12 @@ func (s *SetScores) finish() {
 	if s.Clips == 0 {
 		return
 	}
-	n := float64(s.Clips)
-	s.PSNR /= n
-	s.SSIM /= n
-	s.FgPSNR /= n
-	for i := range s.PSNRScales {
-		s.PSNRScales[i] /= n
+	s.PSNR = s.psnr.value()
+	s.SSIM /= float64(s.Clips)
+	s.FgPSNR = s.fg.value()
+	s.PSNRScales = make([]float64, len(s.scales))
+	for i, m := range s.scales {
+		s.PSNRScales[i] = m.value()
 	}
 }
 
@@ -238,18 +356,58 @@ func histEntropy(h map[int]int) float64 {
 	return e
 }
 
-// String summarises a report in a few lines.
+// String is the report as a table.
 func (r *Report) String() string {
-	return fmt.Sprintf("moving-digits test (%d clips × %d frames): PSNR %.2f dB, SSIM %.4f, foreground PSNR %.2f dB, PSNR after scales %v\nreal test (%d clips): PSNR %.2f dB, SSIM %.4f\ncodebook: %d/%d codes used, perplexity %.1f; entropy per scale %v nats; empty cells: top-code share %v, distinct codes %v\ntokens: %d per clip, %d per image",
-		r.Moving.Clips, r.Frames, r.Moving.PSNR, r.Moving.SSIM, r.Moving.FgPSNR, round2(r.Moving.PSNRScales),
-		r.Real.Clips, r.Real.PSNR, r.Real.SSIM, r.Codebook.Used, r.Codebook.Size, r.Codebook.Perplexity, round2(r.ScaleEntropy), round2(r.EmptyTopShare), r.EmptyCodes,
-		r.TokensPerClip, r.TokensPerFrame)
-}
-
-func round2(v []float64) []float64 {
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = math.Round(x*100) / 100
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	row := func(cells ...any) {
+		for i, c := range cells {
+			if i > 0 {
+				fmt.Fprint(tw, "\t")
+			}
+			fmt.Fprint(tw, c)
+		}
+		fmt.Fprintln(tw)
 	}
-	return out
+	f2 := func(v float64) string { return fmt.Sprintf("%.2f", v) }
+	fmt.Fprintf(&b, "tokenizer %s, %d-frame clips, scales %v, %d codes\n", r.Checkpoint, r.Frames, r.Config.Quant.Scales, r.Config.Quant.Codes)
+	row("", "Moving-digits test", "real test")
+	row("clips", r.Moving.Clips, r.Real.Clips)
+	row("PSNR (dB)", f2(r.Moving.PSNR), f2(r.Real.PSNR))
+	row("SSIM", fmt.Sprintf("%.4f", r.Moving.SSIM), fmt.Sprintf("%.4f", r.Real.SSIM))
+	row("foreground PSNR (dB)", f2(r.Moving.FgPSNR), "")
+	for i, k := range r.Config.Quant.Scales {
+		if i < len(r.Moving.PSNRScales) && i < len(r.Real.PSNRScales) {
+			row(fmt.Sprintf("PSNR after %d scales (…%d×%d)", i+1, k, k), f2(r.Moving.PSNRScales[i]), f2(r.Real.PSNRScales[i]))
+		}
+	}
+	if r.Real.Identical+r.Moving.Identical > 0 {
+		row("clips decoded exactly (out of PSNR)", r.Moving.Identical, r.Real.Identical)
+	}
+	tw.Flush()
+	if l := r.Layout; l != nil {
+		fmt.Fprintf(&b, "layout (decode up to %d×%d, %d scales): digit centre of mass within %.0f px on %.1f%% of %d frames, mean %.2f px, %d all-black decodes\n",
+			l.Side, l.Side, l.Scales, LayoutTolerance, 100*l.Within, l.Frames, l.MeanDist, l.EmptyRecs)
+	}
+	if d := r.Digits; d != nil {
+		fmt.Fprintf(&b, "digit classifier %s on %d test digits: %.2f%% originals, %.2f%% reconstructions (%+.2f points); digit region PSNR %.2f dB, SSIM %.4f\n",
+			d.Classifier, d.Digits, 100*d.AccOriginal, 100*d.AccRecon, 100*(d.AccRecon-d.AccOriginal), d.PSNR, d.SSIM)
+	}
+	fmt.Fprintf(&b, "codebook: %d/%d codes used, perplexity %.1f\n", r.Codebook.Used, r.Codebook.Size, r.Codebook.Perplexity)
+	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	row("scale", "entropy (nats)", "empty cells: top-code share", "distinct codes")
+	for i, k := range r.Config.Quant.Scales {
+		share := "—"
+		if !math.IsNaN(r.EmptyTopShare[i]) {
+			share = f2(r.EmptyTopShare[i])
+		}
+		row(fmt.Sprintf("%d×%d", k, k), f2(r.ScaleEntropy[i]), share, r.EmptyCodes[i])
+	}
+	tw.Flush()
+	fmt.Fprintf(&b, "tokens: %d per %d-frame clip, %d per image; clip / (%d × image) = %.3f\n",
+		r.TokensPerClip, r.Frames, r.TokensPerFrame, r.Frames, r.TokenRatio)
+	for _, p := range r.Pictures {
+		fmt.Fprintf(&b, "wrote %s\n", p)
+	}
+	return strings.TrimRight(b.String(), "\n")
 }

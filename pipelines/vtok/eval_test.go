@@ -21,7 +21,7 @@ func TestEvalCheckpoint(t *testing.T) {
 		t.Skip("set OMNIAR_TOKENIZER_CKPT to a tokenizer checkpoint")
 	}
 	home, _ := os.UserHomeDir()
-	r, err := Eval(context.Background(), home+"/.cache/omniar/data", ck, 1, 40)
+	r, err := Eval(context.Background(), EvalOptions{Data: home + "/.cache/omniar/data", Ckpt: ck, Frames: 1, Clips: 40})
 	if err != nil {
 		t.Fatal(err)
 	}
