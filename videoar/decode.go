@@ -48,9 +48,9 @@ func silu(v float32) float32 { return v / (1 + float32(math.Exp(float64(-v)))) }
 type groupFunc func(f, s int, cond, uncond []float32) ([]int, error)
 
 // decode runs the prompted and unprompted sequences group by group through
-// the KV cache; next picks each group's codes, which become the inputs of
-// the groups after it.
-func (g *Generator) decode(ctx context.Context, prompt []int, next groupFunc, progress func(done, total int)) ([][]int, error) {
+// the KV cache for the first frames latent frames; next picks each group's
+// codes, which become the inputs of the groups after it.
+func (g *Generator) decode(ctx context.Context, prompt []int, frames int, next groupFunc, progress func(done, total int)) ([][]int, error) {
 	m, l, b := g.m, g.inputs.L, g.inputs
 	idsC, nC := PromptIDs(prompt, g.Cfg.Prompt)
 	idsU, nU := PromptIDs(nil, g.Cfg.Prompt)
@@ -71,10 +71,10 @@ func (g *Generator) decode(ctx context.Context, prompt []int, next groupFunc, pr
 			return nil, fmt.Errorf("videoar decode: %w", err)
 		}
 	}
-	codes := make([][]int, l.Frames)
+	codes := make([][]int, frames)
 	var prev []float32
 	done, nc := 0, g.Cfg.Quant.Codes
-	for f := range l.Frames {
+	for f := range frames {
 		codes[f] = make([]int, l.PerFrame)
 		fhat := make([]float32, g.Cfg.Quant.Dim*g.Cfg.Quant.Side()*g.Cfg.Quant.Side())
 		for s, k := range l.Scales {
@@ -106,7 +106,7 @@ func (g *Generator) decode(ctx context.Context, prompt []int, next groupFunc, pr
 				fhat[i] += v
 			}
 			if done++; progress != nil {
-				progress(done, l.Frames*len(l.Scales))
+				progress(done, frames*len(l.Scales))
 			}
 		}
 		prev = fhat

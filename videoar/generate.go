@@ -17,6 +17,12 @@ type Options struct {
 	// from the prompted (c) and unprompted (u) passes; 1 uses c alone.
 	CFG  float64
 	Seed uint64
+	// Frames is the number of latent frames to produce (0: the model's
+	// clip length; 1: an image).
+	Frames int
+	// Given are the codes of the first latent frames [n][PerFrame]
+	// (continuation of a clip); they are fed, not sampled.
+	Given [][]int
 }
 
 // DefaultOptions are the shipped model's sampling settings.
@@ -56,9 +62,26 @@ func (g *Generator) Codes(ctx context.Context, prompt []int, opt Options, progre
 	if err := opt.Sampling.Validate(); err != nil {
 		return nil, err
 	}
+	frames := opt.Frames
+	if frames == 0 {
+		frames = g.Cfg.Frames
+	}
+	l := g.inputs.L
+	if frames < 1 || frames > g.Cfg.Frames || len(opt.Given) > frames {
+		return nil, fmt.Errorf("videoar: %d latent frames (%d given), the model makes 1 … %d", frames, len(opt.Given), g.Cfg.Frames)
+	}
+	for f, c := range opt.Given {
+		if len(c) != l.PerFrame {
+			return nil, fmt.Errorf("videoar: given frame %d has %d codes, want %d", f, len(c), l.PerFrame)
+		}
+	}
 	rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
 	w := float32(opt.CFG)
-	return g.decode(ctx, prompt, func(_, _ int, c, u []float32) ([]int, error) {
+	return g.decode(ctx, prompt, frames, func(f, s int, c, u []float32) ([]int, error) {
+		if f < len(opt.Given) {
+			v0 := l.Start(0, s)
+			return opt.Given[f][v0 : v0+l.Scales[s]*l.Scales[s]], nil
+		}
 		guided := make([]float32, len(c))
 		for i := range c {
 			guided[i] = u[i] + w*(c[i]-u[i])

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -278,7 +279,7 @@ func TestDecodeMatchesGraph(t *testing.T) {
 	g := &Generator{Cfg: cfg, m: m, inputs: ib}
 	nc, l := q.Codes, ib.L
 	groups := 0
-	_, err = g.decode(context.Background(), ex.Prompt, func(f, s int, c, u []float32) ([]int, error) {
+	_, err = g.decode(context.Background(), ex.Prompt, cfg.Frames, func(f, s int, c, u []float32) ([]int, error) {
 		groups++
 		v0, n := l.Start(f, s), l.Scales[s]*l.Scales[s]
 		if e := relErr(c, want[v0*nc:(v0+n)*nc]); e > 1e-4 {
@@ -305,4 +306,78 @@ func relErr(got, want []float32) float64 {
 		den += float64(want[i]) * float64(want[i])
 	}
 	return math.Sqrt(num / max(den, 1e-30))
+}
+
+// TestSamplingContract: a fixed seed gives the same clip, another seed
+// another; guidance scale 1 is the prompted logits alone; given frames
+// are kept and the clip length follows Frames.
+func TestSamplingContract(t *testing.T) {
+	q := tinyQuant()
+	cfg := Tiny(q, 512)
+	dec := randomDecoder(q, 5)
+	b := nn.NewBuilder(7)
+	m, err := newModel(b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, p := range b.Params() {
+		for i := range p.Data() {
+			p.Data()[i] += float32(rng.NormFloat64() * 0.3)
+		}
+	}
+	ib, err := NewBuilder(cfg, cfg.Frames, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &Generator{Cfg: cfg, m: m, inputs: ib}
+	ctx, prompt := context.Background(), []int{300, 301}
+	opt := DefaultOptions()
+	a, err := g.Codes(ctx, prompt, opt, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := g.Codes(ctx, prompt, opt, nil)
+	opt.Seed++
+	other, _ := g.Codes(ctx, prompt, opt, nil)
+	if !reflect.DeepEqual(a, again) || reflect.DeepEqual(a, other) {
+		t.Fatal("sampling is not a function of the seed")
+	}
+	greedy := Options{Sampling: unified.Sampling{Temperature: 0}, CFG: 1}
+	got, err := g.Codes(ctx, prompt, greedy, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := g.decode(ctx, prompt, cfg.Frames, func(_, _ int, c, _ []float32) ([]int, error) {
+		out := make([]int, len(c)/q.Codes)
+		for i := range out {
+			row := c[i*q.Codes : (i+1)*q.Codes]
+			for j, v := range row {
+				if v > row[out[i]] {
+					out[i] = j
+				}
+			}
+		}
+		return out, nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatal("guidance scale 1 is not the prompted logits alone")
+	}
+	cont, err := g.Codes(ctx, prompt, Options{Sampling: opt.Sampling, CFG: 3, Given: a[:1]}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cont[0], a[0]) || len(cont) != cfg.Frames {
+		t.Fatal("a given first frame was not kept")
+	}
+	img, err := g.Codes(ctx, prompt, Options{Sampling: opt.Sampling, CFG: 3, Frames: 1}, nil)
+	if err != nil || len(img) != 1 {
+		t.Fatalf("image: %d frames, %v", len(img), err)
+	}
+	if _, err := g.Codes(ctx, prompt, Options{Sampling: opt.Sampling, Frames: cfg.Frames + 1}, nil); err == nil {
+		t.Fatal("too many frames accepted")
+	}
 }

@@ -91,36 +91,86 @@ func (g *genFlags) load() (*vgen.Pipeline, error) {
 
 func newGenerateCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "generate", Short: "Generate media from a prompt"}
-	cmd.AddCommand(newGenerateVideoCmd())
+	cmd.AddCommand(newGenerateVideoCmd(false), newGenerateVideoCmd(true))
 	return cmd
 }
 
-func newGenerateVideoCmd() *cobra.Command {
+// outputExt checks the output file's extension before any work is done.
+func outputExt(out string, image bool) error {
+	ext := strings.ToLower(filepath.Ext(out))
+	ok := ext == ".gif" || ext == ".png" || (!image && (ext == ".avi" || ext == ".mp4"))
+	if !ok {
+		want := ".gif, .avi, .mp4 or .png"
+		if image {
+			want = ".png or .gif"
+		}
+		return usageErrorf("--out %s: unknown extension %q (want %s)", out, ext, want)
+	}
+	if st, err := os.Stat(filepath.Dir(out)); err != nil || !st.IsDir() {
+		return fmt.Errorf("--out %s: directory %s does not exist", out, filepath.Dir(out))
+	}
+	return nil
+}
+
+// firstFrame reads the first frame of an image or video file at the model's size.
+func firstFrame(path string, size int) ([]uint8, error) {
+	v, err := vio.Read(path, vio.ReadOptions{MaxFrames: 1, Geometry: vio.Geometry{Width: size, Height: size, Square: true}})
+	if err != nil {
+		return nil, err
+	}
+	return v.Frames[0], nil
+}
+
+func newGenerateVideoCmd(image bool) *cobra.Command {
 	var g genFlags
-	var prompt, out string
+	var prompt, out, init string
+	var frames int
+	use, short := "video --prompt TEXT --out FILE", "Generate a clip (17 frames of 64×64) from a prompt with VideoAR"
+	if image {
+		use, short = "image --prompt TEXT --out FILE", "Generate an image (a one-frame video) from a prompt with VideoAR"
+	}
 	cmd := &cobra.Command{
-		Use:   "video --prompt TEXT --out FILE",
-		Short: "Generate a 17-frame 64×64 clip from a prompt with VideoAR",
-		Long: `video samples a clip next frame × next scale with the shipped VideoAR model
-(prompt tokens and prompt-conditioned norms, classifier-free guidance) and
-decodes it with the video tokenizer. The output format follows the
-extension: .gif, .avi, .mp4, or .png (the first frame).`,
+		Use:   use,
+		Short: short,
+		Long: `generate samples next frame × next scale with the shipped VideoAR model
+(prompt tokens and prompt-conditioned norms, classifier-free guidance,
+KV cache) and decodes the tokens with the video tokenizer. The output
+format follows the extension: .gif, .avi, .mp4, or .png (the first frame).
+--init continues a clip from the first frame of an image or video file.`,
 		Example: `  omniar generate video --prompt "a 7 moves to the left" --out seven.gif
-  omniar generate video --prompt "the digits 2 and 5 bounce around" --out two.gif --seed 3`,
+  omniar generate video --prompt "the digits 2 and 5 bounce around" --out two.gif --seed 3
+  omniar generate video --prompt "a 3 moves up" --init first.png --out cont.gif
+  omniar generate image --prompt "a handwritten 4" --out four.png`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
 				return usageErrorf("--out is required")
+			}
+			if image {
+				frames = 1
+			}
+			if err := outputExt(out, image); err != nil {
+				return err
 			}
 			p, err := g.load()
 			if err != nil {
 				return err
 			}
 			defer p.Close()
+			if _, err := p.LatentFrames(frames); err != nil {
+				return usageErrorf("--frames: %v", err)
+			}
+			var first []uint8
+			if init != "" {
+				if first, err = firstFrame(init, p.Video.Size); err != nil {
+					return fmt.Errorf("--init: %w", err)
+				}
+			}
 			t0 := time.Now()
-			frames, err := p.Generate(cmd.Context(), prompt, g.opt, func(done, total int) {
-				if done%len(p.Cfg.Quant.Scales) == 0 {
-					slog.Info("generate", "latent_frame", done/len(p.Cfg.Quant.Scales), "of", total/len(p.Cfg.Quant.Scales))
+			scales := len(p.Cfg.Quant.Scales)
+			clip, err := p.Generate(cmd.Context(), prompt, frames, first, g.opt, func(done, total int) {
+				if done%scales == 0 {
+					slog.Info("generate", "latent_frame", done/scales, "of", total/scales)
 				}
 			})
 			if errors.Is(err, vgen.ErrPrompt) {
@@ -131,8 +181,8 @@ extension: .gif, .avi, .mp4, or .png (the first frame).`,
 			}
 			s := p.Video.Size
 			v := &vio.Video{W: s, H: s, FPS: 8}
-			for f := range p.Frames() {
-				v.Frames = append(v.Frames, frames[f*s*s:(f+1)*s*s])
+			for f := range len(clip) / (s * s) {
+				v.Frames = append(v.Frames, clip[f*s*s:(f+1)*s*s])
 			}
 			if strings.EqualFold(filepath.Ext(out), ".png") {
 				v.Frames = v.Frames[:1]
@@ -146,8 +196,12 @@ extension: .gif, .avi, .mp4, or .png (the first frame).`,
 	}
 	g.register(cmd)
 	f := cmd.Flags()
-	f.StringVar(&prompt, "prompt", "", "what the clip shows, e.g. \"a 3 moves up\"")
-	f.StringVar(&out, "out", "", "output file (.gif, .avi, .mp4, .png)")
+	f.StringVar(&prompt, "prompt", "", "what to show, e.g. \"a 3 moves up\"")
+	f.StringVar(&out, "out", "", "output file (.gif, .png; video also .avi, .mp4)")
+	if !image {
+		f.IntVar(&frames, "frames", 17, "clip length: 1, 5, 9, 13 or 17 frames")
+		f.StringVar(&init, "init", "", "continue from the first frame of this image or video file")
+	}
 	return cmd
 }
 

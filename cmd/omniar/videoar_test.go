@@ -67,10 +67,17 @@ func TestGenerateVideo(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"generates", append([]string{"generate", "video", "--prompt", "a 7 left", "--out", out}, assets...), 0, ""},
+		{"generates", append([]string{"generate", "video", "--prompt", "a 7 left", "--frames", "5", "--out", out}, assets...), 0, ""},
+		{"image", append([]string{"generate", "image", "--prompt", "a 7", "--out", filepath.Join(dir, "img.png")}, assets...), 0, ""},
+		{"continues", append([]string{"generate", "video", "--prompt", "a 7 left", "--frames", "5", "--init", filepath.Join(dir, "img.png"), "--out", filepath.Join(dir, "cont.gif")}, assets...), 0, ""},
+		{"init missing", append([]string{"generate", "video", "--prompt", "a 7", "--frames", "5", "--init", filepath.Join(dir, "none.png"), "--out", out}, assets...), 1, "--init"},
+		{"frames out of range", append([]string{"generate", "video", "--prompt", "a 7", "--frames", "17", "--out", out}, assets...), 2, "--frames"},
+		{"frames not 1+4k", append([]string{"generate", "video", "--prompt", "a 7", "--frames", "4", "--out", out}, assets...), 2, "--frames"},
+		{"unknown extension", append([]string{"generate", "video", "--prompt", "a 7", "--out", filepath.Join(dir, "x.txt")}, assets...), 2, "unknown extension"},
+		{"no such directory", append([]string{"generate", "video", "--prompt", "a 7", "--out", filepath.Join(dir, "no", "x.gif")}, assets...), 1, "does not exist"},
 		{"no out", append([]string{"generate", "video", "--prompt", "a 7"}, assets...), 2, "--out is required"},
-		{"empty prompt", append([]string{"generate", "video", "--prompt", " ", "--out", out}, assets...), 2, "empty"},
-		{"long prompt", append([]string{"generate", "video", "--prompt", strings.Repeat("seven ", 40), "--out", out}, assets...), 2, "at most"},
+		{"empty prompt", append([]string{"generate", "video", "--prompt", " ", "--frames", "5", "--out", out}, assets...), 2, "empty"},
+		{"long prompt", append([]string{"generate", "video", "--prompt", strings.Repeat("seven ", 40), "--frames", "5", "--out", out}, assets...), 2, "at most"},
 		{"missing generator", []string{"generate", "video", "--prompt", "a 7", "--out", out, "--ckpt", filepath.Join(dir, "none"), "--tokenizer", tok, "--text", text}, 1, "generator"},
 		{"corrupt generator", []string{"generate", "video", "--prompt", "a 7", "--out", out, "--ckpt", corrupt, "--tokenizer", tok, "--text", text}, 1, "corrupt.safetensors"},
 		{"tokenizer as generator", []string{"generate", "video", "--prompt", "a 7", "--out", out, "--ckpt", tok, "--tokenizer", tok, "--text", text}, 1, "tok.safetensors"},

@@ -110,7 +110,7 @@ func Eval(ctx context.Context, p *Pipeline, tokPath, dataDir, split string, n in
 		o := opt
 		o.Seed = opt.Seed + uint64(i)
 		t0 := time.Now()
-		frames, err := p.Generate(ctx, c.Captions[0], o, nil)
+		frames, err := p.Generate(ctx, c.Captions[0], digits.Frames, nil, o, nil)
 		if err != nil {
 			return rep, fmt.Errorf("clip %d %q: %w", i, c.Captions[0], err)
 		}

@@ -18,7 +18,8 @@ type Pipeline struct {
 	Cfg     videoar.Config
 	Video   video.Config
 	gen     *videoar.Generator
-	pix     *video.PixelDecoder
+	tok     video.Weights
+	pix     map[int]*video.PixelDecoder // by latent frames
 	text    *bpe.Tokenizer
 	maxText int
 }
@@ -52,11 +53,7 @@ func Load(genPath, tokPath, textPath string) (*Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generator %s: %w", genPath, err)
 	}
-	pix, err := video.NewPixelDecoder(tcfg, cfg.Frames, tw)
-	if err != nil {
-		return nil, fmt.Errorf("tokenizer %s: %w", tokPath, err)
-	}
-	return &Pipeline{Cfg: cfg, Video: tcfg, gen: gen, pix: pix, text: text, maxText: cfg.Prompt - 1}, nil
+	return &Pipeline{Cfg: cfg, Video: tcfg, gen: gen, tok: tw, pix: map[int]*video.PixelDecoder{}, text: text, maxText: cfg.Prompt - 1}, nil
 }
 
 // ErrPrompt marks a prompt the model cannot take.
@@ -78,11 +75,43 @@ func (p *Pipeline) Prompt(s string) ([]int, error) {
 	return ids, nil
 }
 
-// Generate makes a clip [Frames, Size, Size] (grey) for a prompt.
-func (p *Pipeline) Generate(ctx context.Context, prompt string, opt videoar.Options, progress func(done, total int)) ([]uint8, error) {
+// LatentFrames is the number of latent frames of a clip of frames video
+// frames (1 + 4k, up to the model's clip).
+func (p *Pipeline) LatentFrames(frames int) (int, error) {
+	lf, err := p.Video.LatentFrames(frames)
+	if err != nil || lf > p.Cfg.Frames {
+		return 0, fmt.Errorf("%d frames: the model makes 1, 5, 9, … up to %d", frames, 1+(p.Cfg.Frames-1)*p.Video.TimeStride)
+	}
+	return lf, nil
+}
+
+// Generate makes a clip [frames, Size, Size] (grey) for a prompt; first,
+// if not nil, is a given first frame [Size, Size] to continue.
+func (p *Pipeline) Generate(ctx context.Context, prompt string, frames int, first []uint8, opt videoar.Options, progress func(done, total int)) ([]uint8, error) {
 	ids, err := p.Prompt(prompt)
 	if err != nil {
 		return nil, err
+	}
+	lf, err := p.LatentFrames(frames)
+	if err != nil {
+		return nil, err
+	}
+	opt.Frames = lf
+	if first != nil {
+		enc, err := video.NewEncoder(p.Video, 1, p.tok)
+		if err != nil {
+			return nil, err
+		}
+		maps, err := enc.Encode(first)
+		enc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("first frame: %w", err)
+		}
+		var codes []int
+		for _, m := range maps[0] {
+			codes = append(codes, m...)
+		}
+		opt.Given = [][]int{codes}
 	}
 	codes, err := p.gen.Codes(ctx, ids, opt, progress)
 	if err != nil {
@@ -92,11 +121,21 @@ func (p *Pipeline) Generate(ctx context.Context, prompt string, opt videoar.Opti
 	if err != nil {
 		return nil, err
 	}
-	return p.pix.Decode(z)
+	pix, ok := p.pix[lf]
+	if !ok {
+		if pix, err = video.NewPixelDecoder(p.Video, lf, p.tok); err != nil {
+			return nil, err
+		}
+		p.pix[lf] = pix
+	}
+	return pix.Decode(z)
 }
 
-// Frames is the number of frames of a generated clip.
-func (p *Pipeline) Frames() int { return p.pix.Frames() }
-
-// Close releases the pixel decoder's graph.
-func (p *Pipeline) Close() error { return p.pix.Close() }
+// Close releases the pixel decoders' graphs.
+func (p *Pipeline) Close() error {
+	var errs []error
+	for _, d := range p.pix {
+		errs = append(errs, d.Close())
+	}
+	return errors.Join(errs...)
+}
