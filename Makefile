@@ -126,4 +126,4 @@ assets-videoar: data ## VideoAR curriculum: images, 3-frame clips, 5-frame clips
 	  --export assets/videoar.safetensors
 
 eval-videoar: build ## prompt fidelity of the shipped generator on 100 test prompts → docs/eval/videoar.json
-	$(OMNIAR) eval videoar --n 100 --out docs/eval/videoar.json
+	$(OMNIAR) eval videoar --n 100 --out docs/eval/videoar.json --pictures docs/eval/videoar

@@ -283,12 +283,12 @@ Ctrl-C; --resume continues a stage exactly.`,
 
 func newEvalVideoARCmd() *cobra.Command {
 	var g genFlags
-	var data, split, out, judge string
+	var data, split, out, judge, pictures string
 	var n int
 	cmd := &cobra.Command{
 		Use:     "videoar",
 		Short:   "Prompt fidelity of generated clips (attribute judge) beside the tokenizer's ceiling",
-		Example: `  omniar eval videoar --n 100 --out docs/eval/videoar.json`,
+		Example: `  omniar eval videoar --n 100 --out docs/eval/videoar.json --pictures docs/eval/videoar`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := g.load()
@@ -301,7 +301,7 @@ func newEvalVideoARCmd() *cobra.Command {
 				return err
 			}
 			oneGoThread()
-			rep, err := vgen.Eval(cmd.Context(), p, g.tokenizer, data, split, n, g.opt, w)
+			rep, err := vgen.Eval(cmd.Context(), p, g.tokenizer, data, split, n, g.opt, w, pictures)
 			if err != nil {
 				return err
 			}
@@ -324,5 +324,6 @@ func newEvalVideoARCmd() *cobra.Command {
 	f.IntVar(&n, "n", 100, "prompts")
 	f.StringVar(&judge, "judge", eval.DefaultDigitWeights, "digit classifier of the attribute judge")
 	f.StringVar(&out, "out", "", "JSON report")
+	f.StringVar(&pictures, "pictures", "", "directory for a GIF grid of generated clips and their prompts")
 	return cmd
 }

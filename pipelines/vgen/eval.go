@@ -5,7 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/omniar/omniar/internal/atomicfile"
+	"github.com/omniar/omniar/video/vio"
 
 	"github.com/omniar/omniar/datasets/digits"
 	"github.com/omniar/omniar/metrics"
@@ -75,7 +81,9 @@ func b2i(b bool) int {
 // Eval generates a clip for the first caption of each of the first n clips
 // of a Moving-digits split and judges it against that clip's metadata;
 // the same clips' tokenizer reconstructions give the ceiling.
-func Eval(ctx context.Context, p *Pipeline, tokPath, dataDir, split string, n int, opt videoar.Options, judge *metrics.Weights) (EvalReport, error) {
+// pictures, if not empty, is a directory for a GIF grid of the first
+// clips generated (and their prompts, as text).
+func Eval(ctx context.Context, p *Pipeline, tokPath, dataDir, split string, n int, opt videoar.Options, judge *metrics.Weights, pictures string) (EvalReport, error) {
 	mv, err := digits.LoadMoving(dataDir, split)
 	if err != nil {
 		return EvalReport{}, err
@@ -98,6 +106,8 @@ func Eval(ctx context.Context, p *Pipeline, tokPath, dataDir, split string, n in
 	rep := EvalReport{Split: split, CFG: opt.CFG, Temperature: opt.Sampling.Temperature, TopK: opt.Sampling.TopK, TopP: opt.Sampling.TopP, JudgeWeights: judge.SHA256}
 	var gen, ceil tally
 	var genTime time.Duration
+	var grid [][]uint8
+	var prompts []string
 	read := func(frames []uint8, c digits.Clip) (metrics.Verdict, error) {
 		rs, err := j.Read([]metrics.Clip{{Frames: metrics.SplitFrames(frames, digits.Canvas, digits.Canvas), W: digits.Canvas, H: digits.Canvas, Digits: len(c.Movers)}})
 		if err != nil {
@@ -120,6 +130,10 @@ func Eval(ctx context.Context, p *Pipeline, tokPath, dataDir, split string, n in
 			return rep, err
 		}
 		gen.add(v, len(c.Movers))
+		if len(grid) < gridClips {
+			grid = append(grid, frames)
+			prompts = append(prompts, fmt.Sprintf("%d: %q → digit %v, direction %v", len(grid), c.Captions[0], v.Digit, v.Direction))
+		}
 		rec, err := ae.Run(mv.Store.Clip(i))
 		if err != nil {
 			return rep, err
@@ -135,6 +149,11 @@ func Eval(ctx context.Context, p *Pipeline, tokPath, dataDir, split string, n in
 		}
 	}
 	rep.Generated, rep.Ceiling = gen.fidelity(), ceil.fidelity()
+	if pictures != "" && len(grid) > 0 {
+		if err := writeGrid(pictures, grid, prompts); err != nil {
+			return rep, err
+		}
+	}
 	rep.SecPerClip = genTime.Seconds() / float64(max(n, 1))
 	return rep, nil
 }
@@ -149,4 +168,33 @@ func (r EvalReport) Print(w io.Writer) {
 	}
 	row("generated", r.Generated)
 	row("ceiling (reconstructions)", r.Ceiling)
+}
+
+// gridClips is how many generated clips the picture shows (4 × 4).
+const gridClips = 16
+
+// writeGrid writes clips [T·64·64] side by side, 4 to a row, as
+// dir/generated.gif and the prompts as dir/generated.txt.
+func writeGrid(dir string, clips [][]uint8, prompts []string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	const s, cols = digits.Canvas, 4
+	rows := (len(clips) + cols - 1) / cols
+	w, h := cols*s, rows*s
+	v := &vio.Video{W: w, H: h, FPS: 8}
+	for t := range len(clips[0]) / (s * s) {
+		f := make([]uint8, w*h)
+		for i, c := range clips {
+			x0, y0 := i%cols*s, i/cols*s
+			for y := range s {
+				copy(f[(y0+y)*w+x0:], c[t*s*s+y*s:t*s*s+(y+1)*s])
+			}
+		}
+		v.Frames = append(v.Frames, f)
+	}
+	if err := vio.Write(filepath.Join(dir, "generated.gif"), v); err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(filepath.Join(dir, "generated.txt"), []byte(strings.Join(prompts, "\n")+"\n"))
 }
