@@ -29,6 +29,7 @@ type tokenizerFlags struct {
 	stats     bool   // encode: print compression and speed to stderr
 	ckpt      string // encode, decode: tokenizer checkpoint (default: the shipped one)
 	audio     audioFlags
+	visual    visualFlags
 }
 
 // tokenizerModality is what one --modality value plugs into `omniar
