@@ -107,7 +107,7 @@ func (c Config) JSON() string {
 }
 
 // conv is a 1-D convolution or transposed convolution with PyTorch's
-// layout and init (U(±1/√fan_in) for weight and bias).
+// weight layout.
 type conv struct {
 	w, b       *nn.Param
 	spec       nn.ConvSpec
@@ -116,25 +116,32 @@ type conv struct {
 
 // convCfg is a conv's geometry: kernel k, stride s, dilation d and the
 // padding before and after (for a transposed conv, PyTorch's padding,
-// trimmed from the output).
+// trimmed from the output); gain scales the initial weights.
 type convCfg struct {
 	in, out, k, s, d, p0, p1 int
 	bias, transposed         bool
+	gain                     float64
 }
 
+// newConv creates the weights. Random weights are uniform with standard
+// deviation gain/√fan-in, fan-in counting the inputs that reach one output
+// (in·k, or in·k/s for a transposed conv): with He's gain √2 the signal
+// keeps its scale through the stack, where PyTorch's default (std
+// 1/√(3·fan-in)) shrinks it threefold a layer and a deep codec starts
+// from a vanishing output and learns slowly. Biases start at zero.
 func newConv(b *nn.Builder, name string, c convCfg, random bool) *conv {
 	shape, fanIn := []int{c.out, c.in, c.k}, c.in*c.k
 	if c.transposed {
-		shape, fanIn = []int{c.in, c.out, c.k}, c.out*c.k
+		shape, fanIn = []int{c.in, c.out, c.k}, max(1, c.in*c.k/max(c.s, 1))
 	}
 	init := nn.Const(0) // weights to be loaded: skip drawing random ones
 	if random {
-		init = nn.Uniform(1 / math.Sqrt(float64(fanIn)))
+		init = nn.Uniform(math.Sqrt(3) * c.gain / math.Sqrt(float64(fanIn)))
 	}
 	cv := &conv{w: b.Param(name+".weight", true, init, shape...), transposed: c.transposed,
 		spec: nn.ConvSpec{Stride: []int{max(c.s, 1)}, Dilation: []int{max(c.d, 1)}, PadBefore: []int{c.p0}, PadAfter: []int{c.p1}}}
 	if c.bias {
-		cv.b = b.Param(name+".bias", false, init, c.out)
+		cv.b = b.Param(name+".bias", false, nn.Const(0), c.out)
 	}
 	return cv
 }
@@ -154,20 +161,23 @@ func (c *conv) Forward(x *G.Node) (*G.Node, error) {
 // same is a stride-1 conv that keeps the length (odd k).
 func same(in, out, k, d int, bias bool) convCfg {
 	p := d * (k - 1) / 2
-	return convCfg{in: in, out: out, k: k, d: d, p0: p, p1: p, bias: bias}
+	return convCfg{in: in, out: out, k: k, d: d, p0: p, p1: p, bias: bias, gain: math.Sqrt2}
 }
 
 // strided maps length L to L/s exactly (L a multiple of s): kernel 2s,
 // padding s split before and after; transposed, it maps T to T·s.
 func strided(in, out, s int, bias, transposed bool) convCfg {
-	return convCfg{in: in, out: out, k: 2 * s, s: s, p0: (s + 1) / 2, p1: s / 2, bias: bias, transposed: transposed}
+	return convCfg{in: in, out: out, k: 2 * s, s: s, p0: (s + 1) / 2, p1: s / 2, bias: bias, transposed: transposed, gain: math.Sqrt2}
 }
 
-// resUnit is x + conv1×1(SiLU(conv3(SiLU(x)))).
+// resUnit is x + conv1×1(SiLU(conv3(SiLU(x)))); the branch starts small
+// so a unit starts near the identity.
 type resUnit struct{ a, b *conv }
 
 func newResUnit(bld *nn.Builder, name string, w int, bias, random bool) *resUnit {
-	return &resUnit{a: newConv(bld, name+".conv1", same(w, w, 3, 1, bias), random), b: newConv(bld, name+".conv2", same(w, w, 1, 1, bias), random)}
+	out := same(w, w, 1, 1, bias)
+	out.gain = 0.1
+	return &resUnit{a: newConv(bld, name+".conv1", same(w, w, 3, 1, bias), random), b: newConv(bld, name+".conv2", out, random)}
 }
 
 func (r *resUnit) Forward(x *G.Node) (*G.Node, error) {

@@ -35,7 +35,7 @@ type Options struct {
 // latent rows a step, so the codebook statistics' reservoir never samples
 // and a resumed run is exact), AdamW 2e-3 with a cosine decay.
 func Defaults() Options {
-	return Options{Batch: 8, Seconds: 0.5, Steps: 7000, LR: 2e-3, Warmup: 200, CkptEvery: 250, Seed: 1}
+	return Options{Batch: 8, Seconds: 0.5, Steps: 5000, LR: 2e-3, Warmup: 200, CkptEvery: 250, Seed: 1}
 }
 
 // Task feeds the trainer random crops of training utterances, chosen by a
