@@ -1,0 +1,422 @@
+package omni
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/omniar/omniar/msvq"
+	"github.com/omniar/omniar/nn"
+	"github.com/omniar/omniar/tokenizers"
+	"github.com/omniar/omniar/unified"
+)
+
+// Media are the tokenizers' code vectors the inputs are built from (state,
+// not parameters; stored in the weights file so a model reads token files
+// without the tokenizers): the visual quantizer's decoder and the audio
+// codebooks of the first AudioDepths depths [depth, code, latent].
+type Media struct {
+	Vis        *msvq.Decoder
+	AudioBooks []float32
+}
+
+// Check reports media that do not fit cfg.
+func (md Media) Check(c Config) error {
+	q := c.Quant
+	if md.Vis == nil || len(md.Vis.Codebook) != q.Codes*q.Dim || len(md.Vis.PhiW) != q.Dim*q.Dim*9 {
+		return fmt.Errorf("omni: visual quantizer does not match %d codes × %d", q.Codes, q.Dim)
+	}
+	if n := c.AudioDepths * c.Vocab.AudioCodes * c.AudioLatent; len(md.AudioBooks) != n {
+		return fmt.Errorf("omni: %d audio codebook values, want %d", len(md.AudioBooks), n)
+	}
+	return nil
+}
+
+// Model is the parameters: the token table (tied head over the global
+// vocabulary), the visual and audio input projections, an embedding of
+// the scale or depth of a vector position, and the trunk.
+type Model struct {
+	Cfg   Config
+	V     tokenizers.Vocab
+	Media Media
+	Trunk *unified.Trunk
+	Text  *unified.TextHead
+	VisIn *nn.Linear    // [D, Quant.Dim]
+	AudIn *nn.Linear    // [D, AudioLatent]
+	Kind  *nn.Embedding // [Scales + AudioDepths, D]
+
+	b      *nn.Builder
+	params []*nn.Param
+}
+
+// New makes the parameters (seeded) on a new graph.
+func New(cfg Config, md Media, seed uint64) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := md.Check(cfg); err != nil {
+		return nil, err
+	}
+	v, _ := tokenizers.New(cfg.Vocab)
+	b := nn.NewBuilder(seed)
+	d := cfg.Trunk.Dim
+	m := &Model{Cfg: cfg, V: v, Media: md, b: b,
+		Text:  unified.NewTextHead(b, "text", v.Size(), d, true),
+		VisIn: nn.NewLinear(b, "vis_in", cfg.Quant.Dim, d, true),
+		AudIn: nn.NewLinear(b, "aud_in", cfg.AudioLatent, d, true),
+		Kind:  &nn.Embedding{W: b.Sub("kind_emb").Param("weight", false, nn.Normal(0.02), len(cfg.Quant.Scales)+cfg.AudioDepths, d)},
+	}
+	var err error
+	if m.Trunk, err = unified.NewTrunk(b, "trunk", cfg.Trunk); err != nil {
+		return nil, err
+	}
+	m.params = b.Params()
+	return m, nil
+}
+
+// Params are the trainable tensors.
+func (m *Model) Params() []*nn.Param { return m.params }
+
+// Weights copies the parameters by name.
+func (m *Model) Weights() map[string][]float32 {
+	w := map[string][]float32{}
+	for _, p := range m.params {
+		w[p.Name()] = append([]float32(nil), p.Data()...)
+	}
+	return w
+}
+
+// Load copies weights in by name; every parameter must be there.
+func (m *Model) Load(w map[string][]float32) error {
+	for _, p := range m.params {
+		v, ok := w[p.Name()]
+		if !ok || len(v) != len(p.Data()) {
+			return fmt.Errorf("omni weights: %s missing or of size %d, want %d", p.Name(), len(v), len(p.Data()))
+		}
+		copy(p.Data(), v)
+	}
+	return nil
+}
+
+// Inputs are a sequence's inputs in layout order: token ids of the token
+// rows, vectors of the visual and audio rows, and the kind (scale, or
+// Scales + depth) of each vector row.
+type Inputs struct {
+	Tokens []int
+	Vis    []float32 // [visual rows, Quant.Dim]
+	Aud    []float32 // [audio rows, AudioLatent]
+	Kinds  []int     // visual rows, then audio rows
+}
+
+// Inputs builds the inputs of s: a visual row of scale s sees the
+// upsampled running sum of its frame's scales < s at its cell; an audio
+// row of depth d the sum of its frame's code vectors of depths < d.
+func (m *Model) Inputs(s *Sequence) (Inputs, error) {
+	c := m.Cfg
+	var in Inputs
+	var visKinds, audKinds []int
+	var fhat []float32
+	var next []float32 // NextInput of the current frame and scale [Dim, k, k]
+	frame, scale := -1, -1
+	for _, p := range s.L.Pos {
+		switch {
+		case p.Kind == unified.KindToken:
+			in.Tokens = append(in.Tokens, p.Token)
+		case p.Mod == tokenizers.Visual:
+			if p.Frame != frame || p.Scale != scale {
+				if p.Frame != frame {
+					fhat = make([]float32, c.Quant.Dim*c.Quant.Side()*c.Quant.Side())
+				} else {
+					z, err := m.Media.Vis.Contribution(scale, c.maps(s.Ex.Visual[frame])[scale])
+					if err != nil {
+						return in, err
+					}
+					for i, v := range z {
+						fhat[i] += v
+					}
+				}
+				frame, scale = p.Frame, p.Scale
+				next = m.Media.Vis.NextInput(fhat, scale)
+			}
+			k := c.Quant.Scales[p.Scale]
+			cell := p.Y*k + p.X
+			for ch := range c.Quant.Dim {
+				in.Vis = append(in.Vis, next[ch*k*k+cell])
+			}
+			visKinds = append(visKinds, p.Scale)
+		default: // audio
+			t := p.Frame*c.ChunkLen + p.Y
+			row := make([]float32, c.AudioLatent)
+			for d := 0; d < p.Scale; d++ {
+				code := s.Ex.Audio[t][d]
+				if code < 0 || code >= c.Vocab.AudioCodes {
+					return in, fmt.Errorf("audio frame %d depth %d: code %d outside [0, %d)", t, d, code, c.Vocab.AudioCodes)
+				}
+				e := m.Media.AudioBooks[(d*c.Vocab.AudioCodes+code)*c.AudioLatent:]
+				for j := range row {
+					row[j] += e[j]
+				}
+			}
+			in.Aud = append(in.Aud, row...)
+			audKinds = append(audKinds, len(c.Quant.Scales)+p.Scale)
+		}
+	}
+	in.Kinds = append(visKinds, audKinds...)
+	return in, nil
+}
+
+// embedRows: the inputs of rows [lo, hi) of s as [hi−lo, D] (the inference
+// path's embedding; the graph's is Net.embed).
+func (m *Model) embedRows(s *Sequence, in Inputs, lo, hi int) []float32 {
+	d := m.Cfg.Trunk.Dim
+	out := make([]float32, 0, (hi-lo)*d)
+	ti, vi, ai := 0, 0, 0
+	nv := len(in.Vis) / m.Cfg.Quant.Dim
+	for i, p := range s.L.Pos[:hi] {
+		var row []float32
+		switch {
+		case p.Kind == unified.KindToken:
+			if i >= lo {
+				row = m.Text.Emb.Rows([]int{in.Tokens[ti]})
+			}
+			ti++
+		case p.Mod == tokenizers.Visual:
+			if i >= lo {
+				qd := m.Cfg.Quant.Dim
+				row = add(m.VisIn.Apply(in.Vis[vi*qd:(vi+1)*qd], 1), m.Kind.Rows([]int{in.Kinds[vi]}))
+			}
+			vi++
+		default:
+			if i >= lo {
+				ad := m.Cfg.AudioLatent
+				row = add(m.AudIn.Apply(in.Aud[ai*ad:(ai+1)*ad], 1), m.Kind.Rows([]int{in.Kinds[nv+ai]}))
+			}
+			ai++
+		}
+		out = append(out, row...)
+	}
+	return out
+}
+
+func add(a, b []float32) []float32 {
+	for i := range a {
+		a[i] += b[i]
+	}
+	return a
+}
+
+// Slot is one task's part of a compiled step: Batch sequences of the
+// task's template.
+type Slot struct {
+	Task  string `json:"task"`
+	Batch int    `json:"batch"`
+}
+
+// slotGraph holds a slot's inputs and outputs.
+type slotGraph struct {
+	Slot
+	tmpl    *Sequence
+	tok     *nn.Ints  // [B·tokens]
+	vis     *nn.Input // [B·visual, Quant.Dim] or nil
+	aud     *nn.Input // [B·audio, AudioLatent] or nil
+	kind    *nn.Ints  // [B·(visual + audio)]
+	order   *nn.Ints  // [B·T] rows of [tokens; visual; audio] in sequence order
+	lossRow *nn.Ints  // [B·loss rows]
+	targets *nn.Ints
+	ce      *G.Node
+	ceV     G.Value
+	nt, nv, na int
+}
+
+// Template returns a sequence of the task's template with placeholder
+// content (for shapes, masks and rope positions).
+func (m *Model) Template(task string) (*Sequence, error) {
+	c := m.Cfg
+	ex := Example{Task: task, Text: []int{tokenizers.Pad}, Answer: []int{}}
+	vis := make([][]int, c.VideoFrames)
+	for f := range vis {
+		vis[f] = make([]int, c.Quant.Tokens())
+	}
+	switch task {
+	case TaskImageQA, TaskImageGen:
+		ex.Visual = vis[:1]
+	case TaskVideoQA:
+		ex.Visual = vis
+	case TaskAudioQA:
+		ex.Audio = make([][]int, c.AudioFrames)
+		for i := range ex.Audio {
+			ex.Audio[i] = make([]int, c.AudioDepths)
+		}
+	}
+	return c.Layout(m.V, ex)
+}
+
+func (m *Model) buildSlot(sl Slot) (*slotGraph, error) {
+	if sl.Batch < 1 {
+		return nil, fmt.Errorf("slot %s: batch %d", sl.Task, sl.Batch)
+	}
+	tmpl, err := m.Template(sl.Task)
+	if err != nil {
+		return nil, err
+	}
+	b, t := sl.Batch, tmpl.L.Len()
+	g := &slotGraph{Slot: sl, tmpl: tmpl}
+	for _, p := range tmpl.L.Pos {
+		switch {
+		case p.Kind == unified.KindToken:
+			g.nt++
+		case p.Mod == tokenizers.Visual:
+			g.nv++
+		default:
+			g.na++
+		}
+	}
+	g.tok, g.kind = nn.NewInts(b*g.nt), nn.NewInts(b*(g.nv+g.na))
+	g.order, g.lossRow = nn.NewInts(b*t), nn.NewInts(b*len(tmpl.Loss))
+	g.targets = nn.NewInts(b * len(tmpl.Loss))
+	// Row order of the concatenation: all token rows, all visual rows, all audio rows.
+	for s := range b {
+		ti, vi, ai := 0, 0, 0
+		for i, p := range tmpl.L.Pos {
+			switch {
+			case p.Kind == unified.KindToken:
+				g.order.V[s*t+i] = s*g.nt + ti
+				ti++
+			case p.Mod == tokenizers.Visual:
+				g.order.V[s*t+i] = b*g.nt + s*g.nv + vi
+				vi++
+			default:
+				g.order.V[s*t+i] = b*(g.nt+g.nv) + s*g.na + ai
+				ai++
+			}
+		}
+		for j, r := range tmpl.Loss {
+			g.lossRow.V[s*len(tmpl.Loss)+j] = s*t + r
+		}
+	}
+	return g, nil
+}
+
+// forward wires a slot: the trunk's hidden states, the cross-entropy of
+// the scored rows and the balancing loss.
+func (m *Model) forward(g *slotGraph) (aux *G.Node, err error) {
+	b, t := g.Batch, g.tmpl.L.Len()
+	parts := []*G.Node{}
+	te, err := m.Text.Embed(g.tok)
+	if err != nil {
+		return nil, err
+	}
+	parts = append(parts, te)
+	var vecs []*G.Node
+	if g.nv > 0 {
+		g.vis = m.b.Input(fmt.Sprintf("%s_vis", g.Task), b*g.nv, m.Cfg.Quant.Dim)
+		v, err := m.VisIn.Forward(g.vis.Node)
+		if err != nil {
+			return nil, err
+		}
+		vecs = append(vecs, v)
+	}
+	if g.na > 0 {
+		g.aud = m.b.Input(fmt.Sprintf("%s_aud", g.Task), b*g.na, m.Cfg.AudioLatent)
+		a, err := m.AudIn.Forward(g.aud.Node)
+		if err != nil {
+			return nil, err
+		}
+		vecs = append(vecs, a)
+	}
+	if len(vecs) > 0 {
+		v := vecs[0]
+		if len(vecs) == 2 {
+			if v, err = G.Concat(0, vecs[0], vecs[1]); err != nil {
+				return nil, err
+			}
+		}
+		// the kind ids are per sample [visual…, audio…]; the rows are
+		// [all visual; all audio]: kind is filled in that row order.
+		k, err := m.Kind.Forward(g.kind)
+		if err != nil {
+			return nil, err
+		}
+		if v, err = G.Add(v, k); err != nil {
+			return nil, err
+		}
+		parts = append(parts, v)
+	}
+	x := parts[0]
+	if len(parts) > 1 {
+		if x, err = G.Concat(0, parts...); err != nil {
+			return nil, err
+		}
+	}
+	if x, err = nn.Gather(x, g.order); err != nil {
+		return nil, err
+	}
+	rope, err := m.Trunk.NewRope(b * t)
+	if err != nil {
+		return nil, err
+	}
+	pos, err := g.tmpl.L.RopePositions(0, t, unified.NumAxes)
+	if err != nil {
+		return nil, err
+	}
+	all := make([]float64, 0, b*len(pos))
+	for range b {
+		all = append(all, pos...)
+	}
+	if err := rope.SetPositions(all); err != nil {
+		return nil, err
+	}
+	h, aux, err := m.Trunk.Forward(x, b, t, rope, g.tmpl.L.Mask(), nil)
+	if err != nil {
+		return nil, err
+	}
+	hl, err := nn.Gather(h, g.lossRow)
+	if err != nil {
+		return nil, err
+	}
+	logits, err := m.Text.Logits(hl)
+	if err != nil {
+		return nil, err
+	}
+	if g.ce, err = nn.CrossEntropy(logits, g.targets); err != nil {
+		return nil, err
+	}
+	G.Read(g.ce, &g.ceV)
+	return aux, nil
+}
+
+// set loads a batch of sequences into the slot's inputs.
+func (m *Model) set(g *slotGraph, seqs []*Sequence) error {
+	if len(seqs) != g.Batch {
+		return fmt.Errorf("slot %s: %d sequences for a batch of %d", g.Task, len(seqs), g.Batch)
+	}
+	var vis, aud []float32
+	vk := make([]int, 0, g.Batch*g.nv)
+	ak := make([]int, 0, g.Batch*g.na)
+	nl := len(g.tmpl.Loss)
+	for s, sq := range seqs {
+		if sq.L.Len() != g.tmpl.L.Len() || sq.L.Groups != g.tmpl.L.Groups || len(sq.Loss) != nl {
+			return fmt.Errorf("slot %s: sequence %d does not fit the template (%d positions, want %d)", g.Task, s, sq.L.Len(), g.tmpl.L.Len())
+		}
+		in, err := m.Inputs(sq)
+		if err != nil {
+			return fmt.Errorf("slot %s sequence %d: %w", g.Task, s, err)
+		}
+		copy(g.tok.V[s*g.nt:], in.Tokens)
+		vis = append(vis, in.Vis...)
+		aud = append(aud, in.Aud...)
+		vk = append(vk, in.Kinds[:g.nv]...)
+		ak = append(ak, in.Kinds[g.nv:]...)
+		copy(g.targets.V[s*nl:], sq.Targets())
+	}
+	copy(g.kind.V, append(vk, ak...))
+	if g.vis != nil {
+		if err := g.vis.Set(vis); err != nil {
+			return err
+		}
+	}
+	if g.aud != nil {
+		return g.aud.Set(aud)
+	}
+	return nil
+}
