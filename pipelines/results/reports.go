@@ -1,0 +1,214 @@
+package results
+
+// The report schemas, mirrored from their producers with only the fields
+// RESULTS.md prints. They are copies rather than imports so that rendering
+// the page needs neither the engine nor OpenCV; a producer that renames a
+// field makes the golden test fail (its column goes blank or zero). Every
+// report may carry a "command" field: the command line that wrote it.
+
+// benchReport is docs/bench/engine.json (pipelines/bench.Report).
+type benchReport struct {
+	Command string `json:"command"`
+	Date    string
+	Machine string
+	BLAS    string
+	Torch   string
+	Matmul  []struct {
+		M, K, N     int
+		Threads     int
+		GraphGFLOP  float64 `json:"gorgonia_graph_gflops"`
+		RawGFLOP    float64 `json:"openblas_sgemm_gflops"`
+		TorchGFLOP  float64 `json:"torch_mm_gflops"`
+		LinearGFLOP float64 `json:"nn_linear_graph_gflops"`
+		GraphOfRaw  float64 `json:"graph_share_of_raw"`
+	}
+	Train []struct {
+		Threads       int
+		Params        int
+		GoStepS       float64 `json:"go_step_s"`
+		GoTokensS     float64 `json:"go_tokens_per_s"`
+		TorchStepS    float64 `json:"torch_step_s"`
+		TorchTokensS  float64 `json:"torch_tokens_per_s"`
+		Ratio         float64 `json:"go_over_torch"`
+		GoSettings    string  `json:"go_settings"`
+		TorchSettings string  `json:"torch_settings"`
+	}
+}
+
+// tokSet is pipelines/vtok.SetScores.
+type tokSet struct {
+	Clips      int       `json:"clips"`
+	PSNR       float64   `json:"psnr_db"`
+	SSIM       float64   `json:"ssim"`
+	FgPSNR     float64   `json:"foreground_psnr_db"`
+	PSNRScales []float64 `json:"psnr_db_after_scales"`
+	Identical  int       `json:"identical_clips"`
+}
+
+// tokReport is docs/eval/tokenizer*.json (pipelines/vtok.Report).
+type tokReport struct {
+	Command    string `json:"command"`
+	Checkpoint string `json:"checkpoint"`
+	Frames     int    `json:"frames"`
+	Moving     tokSet `json:"moving_digits_test"`
+	Real       tokSet `json:"real_clips_test"`
+	Layout     *struct {
+		Side     int     `json:"side"`
+		Frames   int     `json:"frames"`
+		Within   float64 `json:"share_within_3px"`
+		MeanDist float64 `json:"mean_distance_px"`
+	} `json:"layout"`
+	Digits *struct {
+		Digits      int     `json:"digits"`
+		AccOriginal float64 `json:"accuracy_original"`
+		AccRecon    float64 `json:"accuracy_reconstructed"`
+	} `json:"digit_check"`
+	Codebook struct {
+		Size       int     `json:"size"`
+		Used       int     `json:"used"`
+		Perplexity float64 `json:"perplexity"`
+	} `json:"codebook"`
+	ScaleEntropy   []float64 `json:"entropy_nats_per_scale"`
+	TokensPerClip  int       `json:"tokens_per_clip"`
+	TokensPerFrame int       `json:"tokens_per_image"`
+}
+
+// codecReport is docs/eval/codec.json (pipelines/atok.Report).
+type codecReport struct {
+	Command   string  `json:"command"`
+	Ckpt      string  `json:"ckpt"`
+	FrameRate float64 `json:"frames_per_s"`
+	Depths    int     `json:"depths"`
+	Codes     int     `json:"codes"`
+	Sets      []struct {
+		Name    string  `json:"name"`
+		Clips   int     `json:"clips"`
+		Seconds float64 `json:"seconds"`
+		Depths  []struct {
+			Depths     int     `json:"depths"`
+			BitrateBPS float64 `json:"bitrate_bps"`
+			SISNR      float64 `json:"si_snr_db"`
+			LogMel     float64 `json:"log_mel_distance"`
+		} `json:"per_depths"`
+	} `json:"sets"`
+	Usage []struct {
+		Depth      int     `json:"depth"`
+		Used       int     `json:"codes_used"`
+		Perplexity float64 `json:"perplexity"`
+	} `json:"code_usage_test"`
+	RTF             float64 `json:"encode_decode_rtf"`
+	RTFThreads      int     `json:"rtf_go_threads"`
+	Intelligibility *struct {
+		Classifier string  `json:"classifier"`
+		TestClips  int     `json:"test_clips"`
+		Original   float64 `json:"accuracy_original"`
+		Resynth    float64 `json:"accuracy_resynthesised"`
+		Kept       float64 `json:"kept"`
+		Depths     int     `json:"depths"`
+	} `json:"intelligibility"`
+}
+
+// interval is metrics.Interval.
+type interval struct {
+	Value float64 `json:"value"`
+	Lo    float64 `json:"lo"`
+	Hi    float64 `json:"hi"`
+	Level float64 `json:"level"`
+	Reps  int     `json:"reps"`
+}
+
+// sanityReport is docs/eval/sanity.json (pipelines/eval.SanityReport).
+type sanityReport struct {
+	Command       string `json:"command"`
+	Features      string `json:"features"`
+	WeightsSHA256 string `json:"weights_sha256"`
+	Split         string `json:"split"`
+	Half          int    `json:"clips_per_half"`
+	Points        []struct {
+		Name    string   `json:"name"`
+		Frechet interval `json:"frechet"`
+		KVD     interval `json:"kvd"`
+	} `json:"points"`
+	Monotone bool `json:"monotone"`
+}
+
+// fvdReport is docs/eval/fvd*.json (pipelines/eval.FVDReport).
+type fvdReport struct {
+	Command  string   `json:"command"`
+	Features string   `json:"features"`
+	Real     string   `json:"real"`
+	Fake     string   `json:"fake"`
+	NReal    int      `json:"n_real"`
+	NFake    int      `json:"n_fake"`
+	Frames   int      `json:"frames"`
+	Frechet  interval `json:"frechet"`
+	KVD      interval `json:"kvd"`
+}
+
+// judgeReport is docs/eval/judge.json (pipelines/eval.JudgeReport).
+type judgeReport struct {
+	Command   string  `json:"command"`
+	Split     string  `json:"split"`
+	Clips     int     `json:"clips"`
+	Match     float64 `json:"match"`
+	Digit     float64 `json:"digit"`
+	Direction float64 `json:"direction"`
+	OneMatch  float64 `json:"one_match"`
+	TwoMatch  float64 `json:"two_match"`
+}
+
+// classifierReport is docs/eval/video_classifier.json (pipelines/eval.VideoAccuracy).
+type classifierReport struct {
+	Command   string  `json:"command"`
+	Split     string  `json:"split"`
+	Clips     int     `json:"clips"`
+	Digit     float64 `json:"digit"`
+	Direction float64 `json:"direction"`
+	OneDigit  float64 `json:"digit_one"`
+	TwoDigit  float64 `json:"digit_two"`
+}
+
+// fidelity is pipelines/vgen.Fidelity.
+type fidelity struct {
+	Clips     int     `json:"clips"`
+	Match     float64 `json:"match"`
+	Digit     float64 `json:"digit"`
+	Direction float64 `json:"direction"`
+	OneMatch  float64 `json:"one_match"`
+	TwoMatch  float64 `json:"two_match"`
+}
+
+// videoarReport is docs/eval/videoar*.json (pipelines/vgen.EvalReport).
+type videoarReport struct {
+	Command     string   `json:"command"`
+	Split       string   `json:"split"`
+	Generated   fidelity `json:"generated"`
+	Ceiling     fidelity `json:"ceiling"`
+	SecPerClip  float64  `json:"seconds_per_clip"`
+	CFG         float64  `json:"cfg"`
+	Temperature float64  `json:"temperature"`
+	TopK        int      `json:"top_k"`
+	TopP        float64  `json:"top_p"`
+}
+
+// moeReport is docs/eval/unified_moe_vs_dense.json.
+type moeReport struct {
+	Command string         `json:"command"`
+	What    string         `json:"what"`
+	Setup   map[string]any `json:"setup"`
+	Runs    []struct {
+		Dense        bool    `json:"dense"`
+		Balance      string  `json:"balance"`
+		BiasRate     float64 `json:"bias_rate"`
+		Params       int     `json:"params"`
+		ActiveParams int     `json:"active_params"`
+		Steps        int     `json:"steps"`
+		TrainLoss    float64 `json:"train_loss_last50"`
+		ValLoss      float64 `json:"val_loss"`
+		ValPPL       float64 `json:"val_ppl"`
+		LoadMax      float64 `json:"load_max_over_mean"`
+		LoadMin      float64 `json:"load_min_over_mean"`
+		Drop         float64 `json:"drop_fraction"`
+		TrainSeconds float64 `json:"train_seconds"`
+	} `json:"runs"`
+}

@@ -1,0 +1,157 @@
+package results
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCommittedPage is the golden test of docs/RESULTS.md: generating from
+// the reports under docs/ must give exactly the committed page. After a new
+// or changed report, `make results` rewrites the page.
+func TestCommittedPage(t *testing.T) {
+	want, err := os.ReadFile("../../docs/RESULTS.md")
+	if err != nil {
+		t.Fatalf("%v (run make results)", err)
+	}
+	got, err := Generate("../../docs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for i := 0; i < max(len(g), len(w)); i++ {
+			var gl, wl string
+			if i < len(g) {
+				gl = g[i]
+			}
+			if i < len(w) {
+				wl = w[i]
+			}
+			if gl != wl {
+				t.Fatalf("docs/RESULTS.md is stale (run make results); first difference at line %d:\ngenerated: %q\ncommitted: %q", i+1, gl, wl)
+			}
+		}
+	}
+}
+
+// TestSyntheticReports renders small reports of every known kind and checks
+// the figures, the commands and the links on the page.
+func TestSyntheticReports(t *testing.T) {
+	b, err := Generate("testdata/full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, want := range []string{
+		// engine bench: fixed precision, no recorded command → the known one
+		"Command (`docs/bench/engine.json` records none; this command writes it): `omniar bench --out docs/bench/engine.json`",
+		"Measured 2026-01-02T03:04:05Z on test box",
+		"| 1 | 64×32×16 | 10.0 | 15.0 | 20.0 | 19.5 | 0.50 |",
+		"| 2 | 1234 | 0.250 | 4000 | 0.500 | 2000 | 2.00× | GOMAXPROCS=1 | t\\|2 |",
+		// tokenizer, and an empty report beside it
+		"Command (`docs/eval/tokenizer.json` records none; this command writes it): `omniar eval tokenizer --modality video --ckpt assets/tok.safetensors --out docs/eval/tokenizer.json`",
+		"| Moving-digits | 3 | 30.12 | 0.988 | 20.50 | 10.0 / 20.2 / 30.1 |",
+		"Codebook: 200 of 256 codes used, perplexity 120.4. Entropy per scale (nats): 0.70 / 2.60. Tokens: 500 per clip, 100 per image.",
+		"92.5% of 40 frames within 3 px",
+		"99.0% on originals, 90.0% on reconstructions",
+		"Not measured yet (`docs/eval/tokenizer_image.json` is empty): `omniar eval tokenizer --modality image --ckpt CKPT --out docs/eval/tokenizer_image.json`",
+		// missing codec report; its pictures are still linked
+		"Not measured yet (no `docs/eval/codec.json`): `omniar eval codec --json docs/eval/codec.json --examples docs/eval/codec`",
+		"![eval/codec/spectrogram.png](eval/codec/spectrogram.png)",
+		// metrics
+		"| real vs real | 1.2 [1.0, 2.0] | -3.0 |",
+		"![eval/sanity.png](eval/sanity.png)",
+		"Not measured yet (no `docs/eval/fvd*.json`)",
+		"Command (recorded in `docs/eval/judge.json`): `omniar eval judge --json --n 50`",
+		"| test | 50 | 90.0% | 92.0% | 98.0% | 95.0% | 85.0% |",
+		"Not measured yet (no `docs/eval/video_classifier.json`): `omniar eval video`",
+		// VideoAR beside its ceiling
+		"Command (recorded in `docs/eval/videoar.json`): `omniar eval videoar --n 4`",
+		"digit right in 50.0% of the ceiling, both right in 50.0% of the ceiling",
+		"| videoar.json | generated | 4 | 25.0% | 50.0% | 100.0% | 50.0% | 0.0% |",
+		"| videoar.json | ceiling | 4 | 50.0% | 100.0% | 100.0% | 100.0% | 0.0% |",
+		"![eval/videoar_grid.gif](eval/videoar_grid.gif)",
+		// unified
+		"Not measured yet (no `docs/eval/unified_understanding.json`): `omniar eval unified`",
+		"Command: `docs/eval/unified_moe_vs_dense.json` records none, and no omniar command writes it yet.",
+		"| MoE | aux | 300 | 200 | 10 | 5.250 | 190.6 | 5.500 | 1.20 / 0.80 | 1.0% | 12 |",
+		"| dense | – | 200 | 200 | 10 | 5.300 | 200.3 | 5.600 | – | – | 11 |",
+		"Command (recorded in `docs/eval/unified_elastic.json`): `omniar eval unified --elastic`",
+		"| submodels[1].ms_per_token | 1.25 |",
+		"Not measured yet (no `docs/eval/unified_routing.json`): `omniar inspect routing --ckpt CKPT --data DIR`",
+		// a report and a picture no section knows
+		"### eval/extra.json",
+		"| a[0] | 1 |\n| a[1] | 2 |\n| b.x | a\\|b |\n| b.y | 0.1235 |",
+		"## Other pictures\n\n![eval/zz_other.png](eval/zz_other.png)",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if n := strings.Count(page, "](eval/sanity.png)"); n != 1 {
+		t.Errorf("sanity.png linked %d times, want once", n)
+	}
+	again, err := Generate("testdata/full")
+	if err != nil || !bytes.Equal(again, b) {
+		t.Errorf("second generation differs (err %v)", err)
+	}
+}
+
+// TestNothingMeasured: a docs directory without reports gives a page of
+// "not measured yet" lines and no figure.
+func TestNothingMeasured(t *testing.T) {
+	b, err := Generate(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	// bench, tokenizer, codec, sanity, fvd, judge, classifier, videoar,
+	// understanding, MoE vs dense, elastic, routing
+	if n := strings.Count(page, "Not measured yet"); n != 12 {
+		t.Errorf("%d sections not measured, want 12:\n%s", n, page)
+	}
+	for _, s := range []string{"|", "Other reports", "Other pictures"} {
+		if strings.Contains(page, s) {
+			t.Errorf("page without reports contains %q", s)
+		}
+	}
+}
+
+func TestBadReport(t *testing.T) {
+	for _, dir := range []string{"testdata/malformed", "testdata/wrongtype"} {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			_, err := Generate(dir)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if want := filepath.Join(dir, "eval", "judge.json"); !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not name %s", err, want)
+			}
+			out := filepath.Join(t.TempDir(), "RESULTS.md")
+			if err := Write(dir, out); err == nil {
+				t.Error("Write: no error")
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("Write left %s behind after an error (stat: %v)", out, err)
+			}
+		})
+	}
+}
+
+func TestWrite(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "RESULTS.md")
+	if err := Write("testdata/full", out); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Generate("testdata/full")
+	if !bytes.Equal(got, want) {
+		t.Error("written page differs from the generated one")
+	}
+}

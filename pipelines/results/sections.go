@@ -1,0 +1,445 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The commands that write each report, for reports that record none and
+// for sections not measured yet.
+const (
+	cmdBench      = "omniar bench --out docs/bench/engine.json"
+	cmdTokenizer  = "omniar eval tokenizer --modality video --ckpt assets/video_tokenizer.safetensors --judge assets/metrics/digits.safetensors --out docs/eval/tokenizer.json"
+	cmdCodec      = "omniar eval codec --json docs/eval/codec.json --examples docs/eval/codec"
+	cmdSanity     = "omniar eval sanity --out docs/eval"
+	cmdJudge      = "omniar eval judge --json > docs/eval/judge.json"
+	cmdClassifier = "omniar eval video"
+	cmdFVD        = "omniar eval fvd --real test --fake DIR --bootstrap 100 --json > docs/eval/fvd.json"
+	cmdVideoAR    = "omniar eval videoar --n 100 --out docs/eval/videoar.json"
+	cmdUnified    = "omniar eval unified"
+	cmdRouting    = "omniar inspect routing --ckpt CKPT --data DIR"
+)
+
+// throughput is the engine against PyTorch (docs/bench/engine.json).
+func (g *gen) throughput() error {
+	const rel = "bench/engine.json"
+	g.printf("\n## Throughput vs PyTorch\n\n")
+	var r benchReport
+	if ok, err := g.load(rel, &r, cmdBench); !ok || err != nil {
+		return err
+	}
+	g.command(rel, r.Command, cmdBench)
+	g.printf("Measured %s on %s (BLAS %s, PyTorch %s).\n\n", r.Date, r.Machine, r.BLAS, r.Torch)
+	g.printf("Float32 matmul C[M,N] = A[M,K]·B[K,N], GFLOP/s:\n\n")
+	var rows [][]string
+	for _, m := range r.Matmul {
+		rows = append(rows, []string{strconv.Itoa(m.Threads), fmt.Sprintf("%d×%d×%d", m.M, m.K, m.N),
+			fix(m.GraphGFLOP, 1), fix(m.LinearGFLOP, 1), fix(m.RawGFLOP, 1), fix(m.TorchGFLOP, 1), fix(m.GraphOfRaw, 2)})
+	}
+	g.table([]string{"threads", "M×K×N", "gorgonia graph", "nn.Linear graph", "OpenBLAS sgemm", "torch.mm", "graph / sgemm"}, rows)
+	g.printf("Training step of the reference decoder, Go against the same network in PyTorch:\n\n")
+	rows = nil
+	for _, t := range r.Train {
+		rows = append(rows, []string{strconv.Itoa(t.Threads), strconv.Itoa(t.Params), fix(t.GoStepS, 3), fix(t.GoTokensS, 0),
+			fix(t.TorchStepS, 3), fix(t.TorchTokensS, 0), fix(t.Ratio, 2) + "×", cell(t.GoSettings), cell(t.TorchSettings)})
+	}
+	g.table([]string{"threads", "params", "Go s/step", "Go tokens/s", "PyTorch s/step", "PyTorch tokens/s", "Go / PyTorch", "Go settings", "PyTorch settings"}, rows)
+	return nil
+}
+
+// tokenizer is the video tokenizer's reconstruction (docs/eval/tokenizer*.json).
+func (g *gen) tokenizer() error {
+	g.printf("\n## Tokenizer reconstruction\n\n")
+	reports := g.matching("tokenizer")
+	if len(reports) == 0 {
+		g.printf("Not measured yet (no `docs/eval/tokenizer*.json`): `%s`\n\n", cmdTokenizer)
+	}
+	for _, rel := range reports {
+		g.printf("### %s\n\n", path.Base(rel))
+		modality := "video"
+		if strings.Contains(path.Base(rel), "image") {
+			modality = "image"
+		}
+		known := fmt.Sprintf("omniar eval tokenizer --modality %s --ckpt CKPT --out docs/%s", modality, rel)
+		var r tokReport
+		ok, err := g.load(rel, &r, known)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if r.Checkpoint != "" {
+			known = strings.Replace(known, "CKPT", r.Checkpoint, 1)
+		}
+		g.command(rel, r.Command, known)
+		g.printf("Checkpoint `%s`, %d frame(s) per clip. PSNR and SSIM are means per frame on the test splits.\n\n", r.Checkpoint, r.Frames)
+		set := func(name string, s tokSet) []string {
+			return []string{name, strconv.Itoa(s.Clips), fix(s.PSNR, 2), fix(s.SSIM, 3), fix(s.FgPSNR, 2), joinFloats(s.PSNRScales, 1)}
+		}
+		g.table([]string{"test set", "clips", "PSNR dB", "SSIM", "foreground PSNR dB", "PSNR dB after each scale"},
+			[][]string{set("Moving-digits", r.Moving), set("real clips", r.Real)})
+		g.printf("Codebook: %d of %d codes used, perplexity %s. Entropy per scale (nats): %s. Tokens: %d per clip, %d per image.\n\n",
+			r.Codebook.Used, r.Codebook.Size, fix(r.Codebook.Perplexity, 1), joinFloats(r.ScaleEntropy, 2), r.TokensPerClip, r.TokensPerFrame)
+		if l := r.Layout; l != nil {
+			g.printf("Layout (decode up to %d×%d): %s of %d frames within 3 px of the original's centre of mass, mean distance %s px.\n\n",
+				l.Side, l.Side, pct(l.Within), l.Frames, fix(l.MeanDist, 2))
+		}
+		if d := r.Digits; d != nil {
+			g.printf("Digit check (%d held-out digits): classifier accuracy %s on originals, %s on reconstructions.\n\n",
+				d.Digits, pct(d.AccOriginal), pct(d.AccRecon))
+		}
+	}
+	g.linkPictures("tokenizer")
+	return nil
+}
+
+// codec is the audio codec (docs/eval/codec.json).
+func (g *gen) codec() error {
+	const rel = "eval/codec.json"
+	g.printf("\n## Audio codec\n\n")
+	var r codecReport
+	ok, err := g.load(rel, &r, cmdCodec)
+	if err != nil || !ok {
+		g.linkPictures("codec")
+		return err
+	}
+	g.command(rel, r.Command, cmdCodec)
+	g.printf("Checkpoint `%s`: %s frames/s, %d depths × %d codes.\n\n", r.Ckpt, fix(r.FrameRate, 0), r.Depths, r.Codes)
+	var rows [][]string
+	for _, s := range r.Sets {
+		for _, d := range s.Depths {
+			rows = append(rows, []string{cell(s.Name), strconv.Itoa(s.Clips), fix(s.Seconds, 1), strconv.Itoa(d.Depths),
+				fix(d.BitrateBPS, 0), fix(d.SISNR, 2), fix(d.LogMel, 3)})
+		}
+	}
+	g.table([]string{"set", "clips", "seconds", "depths", "bit/s", "SI-SNR dB", "log-mel distance"}, rows)
+	rows = nil
+	for _, u := range r.Usage {
+		rows = append(rows, []string{strconv.Itoa(u.Depth), strconv.Itoa(u.Used), fix(u.Perplexity, 1)})
+	}
+	g.table([]string{"depth", "codes used", "perplexity"}, rows)
+	g.printf("Encode + decode: %s× real time with %d Go thread(s).\n\n", fix(r.RTF, 0), r.RTFThreads)
+	if it := r.Intelligibility; it != nil {
+		g.printf("Spoken digits (%s, %d held-out clips): %s on original audio, %s resynthesised with %d depths (%s kept).\n\n",
+			it.Classifier, it.TestClips, pct(it.Original), pct(it.Resynth), it.Depths, pct(it.Kept))
+	}
+	g.linkPictures("codec")
+	return nil
+}
+
+// metrics are the metric networks: FVD-style sanity curve, FVD reports,
+// the attribute judge and the video classifier.
+func (g *gen) metrics() error {
+	g.printf("\n## Metrics: sanity, FVD, judge, classifier\n\n")
+	for _, sub := range []struct {
+		show   func() error
+		prefix string // of its pictures
+	}{{g.sanity, "sanity"}, {g.fvd, "fvd"}, {g.judge, "judge"}, {g.classifier, "video_classifier"}} {
+		if err := sub.show(); err != nil {
+			return err
+		}
+		g.linkPictures(sub.prefix)
+	}
+	return nil
+}
+
+func (g *gen) sanity() error {
+	const rel = "eval/sanity.json"
+	g.printf("### FVD-style sanity curve\n\n")
+	var r sanityReport
+	if ok, err := g.load(rel, &r, cmdSanity); !ok || err != nil {
+		return err
+	}
+	g.command(rel, r.Command, cmdSanity)
+	g.printf("Features `%s` (weights SHA-256 %s), %d clips per half of the %s split; intervals are bootstrap percentiles.\n\n",
+		r.Features, r.WeightsSHA256, r.Half, r.Split)
+	var rows [][]string
+	for _, p := range r.Points {
+		rows = append(rows, []string{cell(p.Name), ci(p.Frechet, 1), ci(p.KVD, 1)})
+	}
+	g.table([]string{"second half", "FVD-style", "KVD"}, rows)
+	g.printf("Monotone along every corruption: %t.\n\n", r.Monotone)
+	return nil
+}
+
+func (g *gen) fvd() error {
+	g.printf("### FVD\n\n")
+	reports := g.matching("fvd")
+	if len(reports) == 0 {
+		g.printf("Not measured yet (no `docs/eval/fvd*.json`): `%s`\n\n", cmdFVD)
+		return nil
+	}
+	var rows [][]string
+	for _, rel := range reports {
+		var r fvdReport
+		ok, err := g.load(rel, &r, cmdFVD)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		g.command(rel, r.Command, fmt.Sprintf("omniar eval fvd --real %s --fake %s --features %s --json > docs/%s", r.Real, r.Fake, r.Features, rel))
+		rows = append(rows, []string{path.Base(rel), r.Features, cell(r.Real), cell(r.Fake), strconv.Itoa(r.NReal), strconv.Itoa(r.NFake),
+			strconv.Itoa(r.Frames), ci(r.Frechet, 1), ci(r.KVD, 1)})
+	}
+	if len(rows) > 0 {
+		g.table([]string{"report", "features", "real", "generated", "n real", "n generated", "frames", "Fréchet", "KVD"}, rows)
+	}
+	return nil
+}
+
+func (g *gen) judge() error {
+	const rel = "eval/judge.json"
+	g.printf("### Attribute judge on real clips\n\n")
+	var r judgeReport
+	if ok, err := g.load(rel, &r, cmdJudge); !ok || err != nil {
+		return err
+	}
+	g.command(rel, r.Command, cmdJudge)
+	g.table([]string{"split", "clips", "digit and direction", "digit", "direction", "one-digit clips", "two-digit clips"},
+		[][]string{{r.Split, strconv.Itoa(r.Clips), pct(r.Match), pct(r.Digit), pct(r.Direction), pct(r.OneMatch), pct(r.TwoMatch)}})
+	return nil
+}
+
+func (g *gen) classifier() error {
+	const rel = "eval/video_classifier.json"
+	g.printf("### Video classifier (FVD-style features)\n\n")
+	var r classifierReport
+	ok, err := g.load(rel, &r, cmdClassifier)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		g.printf("(`omniar eval video` prints these figures but writes no JSON report yet.)\n\n")
+		return nil
+	}
+	g.command(rel, r.Command, cmdClassifier)
+	g.table([]string{"split", "clips", "digit set", "direction set", "digit, one-digit clips", "digits, two-digit clips"},
+		[][]string{{r.Split, strconv.Itoa(r.Clips), pct(r.Digit), pct(r.Direction), pct(r.OneDigit), pct(r.TwoDigit)}})
+	return nil
+}
+
+// videoar is prompt fidelity beside its ceiling (docs/eval/videoar*.json;
+// ablations write their own videoar_*.json).
+func (g *gen) videoar() error {
+	g.printf("\n## VideoAR prompt fidelity\n\n")
+	reports := g.matching("videoar")
+	if len(reports) == 0 {
+		g.printf("Not measured yet (no `docs/eval/videoar*.json`): `%s`\n\n", cmdVideoAR)
+	}
+	var rows [][]string
+	for _, rel := range reports {
+		var r videoarReport
+		ok, err := g.load(rel, &r, cmdVideoAR)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		g.command(rel, r.Command, cmdVideoAR)
+		row := func(what string, f fidelity) []string {
+			return []string{path.Base(rel), what, strconv.Itoa(f.Clips), pct(f.Match), pct(f.Digit), pct(f.Direction), pct(f.OneMatch), pct(f.TwoMatch)}
+		}
+		rows = append(rows, row("generated", r.Generated), row("ceiling", r.Ceiling))
+		if r.Ceiling.Digit > 0 && r.Ceiling.Match > 0 {
+			g.printf("`%s` (%s split, CFG %s, temperature %s, top-k %d, top-p %s, %s s per clip): digit right in %s of the ceiling, both right in %s of the ceiling.\n\n",
+				path.Base(rel), r.Split, fix(r.CFG, 1), fix(r.Temperature, 2), r.TopK, fix(r.TopP, 2), fix(r.SecPerClip, 2),
+				pct(r.Generated.Digit/r.Ceiling.Digit), pct(r.Generated.Match/r.Ceiling.Match))
+		}
+	}
+	if len(rows) > 0 {
+		g.printf("The ceiling is the judge on tokenizer reconstructions of the real clips whose captions were the prompts.\n\n")
+		g.table([]string{"report", "clips of", "clips", "digit and direction", "digit", "direction", "both, one-digit clips", "both, two-digit clips"}, rows)
+	}
+	g.linkPictures("videoar")
+	return nil
+}
+
+// unified is the unified decoder: understanding, MoE vs dense, elastic
+// sub-models and routing. Reports of `omniar eval unified` other than these
+// are shown field by field in the same section.
+func (g *gen) unified() error {
+	g.printf("\n## Unified decoder\n\n")
+	g.printf("### Understanding\n\n")
+	if err := g.generic("eval/unified_understanding.json", cmdUnified); err != nil {
+		return err
+	}
+	if err := g.moe(); err != nil {
+		return err
+	}
+	g.printf("### Elastic sub-models\n\n")
+	if err := g.generic("eval/unified_elastic.json", cmdUnified); err != nil {
+		return err
+	}
+	g.printf("### Routing\n\n")
+	if err := g.generic("eval/unified_routing.json", cmdRouting); err != nil {
+		return err
+	}
+	for _, rel := range append(g.matching("unified"), g.matching("routing")...) {
+		if g.claimed[rel] {
+			continue
+		}
+		g.printf("### %s\n\n", path.Base(rel))
+		if err := g.generic(rel, cmdUnified); err != nil {
+			return err
+		}
+	}
+	g.linkPictures("unified", "routing")
+	return nil
+}
+
+func (g *gen) moe() error {
+	const rel = "eval/unified_moe_vs_dense.json"
+	g.printf("### MoE vs dense at equal active parameters\n\n")
+	var r moeReport
+	if ok, err := g.load(rel, &r, cmdUnified); !ok || err != nil {
+		return err
+	}
+	g.printf("%s.\n\n", strings.TrimSuffix(r.What, "."))
+	var rows [][]string
+	for _, k := range sortedKeys(r.Setup) {
+		rows = append(rows, []string{k, cell(scalar(r.Setup[k]))})
+	}
+	g.table([]string{"setup", "value"}, rows)
+	g.command(rel, r.Command, "")
+	rows = nil
+	for _, run := range r.Runs {
+		ffn, balance, load, drop := "MoE", run.Balance, "–", "–"
+		if run.Dense {
+			ffn, balance = "dense", "–"
+		} else {
+			load = fix(run.LoadMax, 2) + " / " + fix(run.LoadMin, 2)
+			drop = pct(run.Drop)
+		}
+		if run.BiasRate != 0 {
+			balance += " (rate " + strconv.FormatFloat(run.BiasRate, 'g', -1, 64) + ")"
+		}
+		rows = append(rows, []string{ffn, balance, strconv.Itoa(run.Params), strconv.Itoa(run.ActiveParams), strconv.Itoa(run.Steps),
+			fix(run.ValLoss, 3), fix(run.ValPPL, 1), fix(run.TrainLoss, 3), load, drop, fix(run.TrainSeconds, 0)})
+	}
+	g.table([]string{"FFN", "balancing", "params", "active params", "steps", "val loss", "val ppl", "train loss (last 50)", "load max / min over mean", "dropped", "train s"}, rows)
+	return nil
+}
+
+// others lists the reports and pictures no section showed.
+func (g *gen) others() error {
+	var rest []string
+	for _, rel := range g.reports {
+		if !g.claimed[rel] {
+			rest = append(rest, rel)
+		}
+	}
+	if len(rest) > 0 {
+		g.printf("\n## Other reports\n\n")
+		for _, rel := range rest {
+			g.printf("### %s\n\n", rel)
+			if err := g.generic(rel, ""); err != nil {
+				return err
+			}
+		}
+	}
+	var pics []string
+	for _, p := range g.pictures {
+		if !g.claimed[p] {
+			pics = append(pics, fmt.Sprintf("![%s](%s)", p, p))
+		}
+	}
+	if len(pics) > 0 {
+		g.printf("\n## Other pictures\n\n%s\n", strings.Join(pics, "\n"))
+	}
+	return nil
+}
+
+// generic shows a report of unknown schema as a table of its fields, in
+// document order for arrays and sorted order for objects.
+func (g *gen) generic(rel, known string) error {
+	var doc document
+	ok, err := g.load(rel, &doc, known)
+	if err != nil || !ok {
+		return err
+	}
+	v := doc.v
+	recorded := ""
+	if m, isObj := v.(map[string]any); isObj {
+		recorded, _ = m["command"].(string)
+	}
+	g.command(rel, recorded, known)
+	var rows [][]string
+	flatten("", v, &rows)
+	g.table([]string{"field", "value"}, rows)
+	return nil
+}
+
+// document is a report of unknown schema; numbers are kept as written, so
+// the table prints them with fixed precision from their exact text.
+type document struct{ v any }
+
+func (d *document) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(&d.v)
+}
+
+// flatten appends one row per leaf of v, named by its path ("runs[0].loss").
+func flatten(prefix string, v any, rows *[][]string) {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(x) {
+			name := k
+			if prefix != "" {
+				name = prefix + "." + k
+			}
+			flatten(name, x[k], rows)
+		}
+	case []any:
+		for i, e := range x {
+			flatten(fmt.Sprintf("%s[%d]", prefix, i), e, rows)
+		}
+	default:
+		*rows = append(*rows, []string{cell(prefix), cell(scalar(x))})
+	}
+}
+
+// scalar prints a JSON scalar: integers as they are, other numbers with
+// four significant digits.
+func scalar(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return strconv.FormatInt(i, 10)
+		}
+		f, _ := x.Float64()
+		return strconv.FormatFloat(f, 'g', 4, 64)
+	case float64:
+		if x == float64(int64(x)) {
+			return strconv.FormatInt(int64(x), 10)
+		}
+		return strconv.FormatFloat(x, 'g', 4, 64)
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
