@@ -33,7 +33,7 @@ endef
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help deps deps-build deps-py data-deps data data-report eval-metrics build lint test fuzz fixtures bench \
-        demo assets assets-tokenizer assets-videoar eval-videoar
+        demo assets assets-tokenizer assets-videoar eval-videoar results
 
 # The recipe of the shipped checkpoints (make assets). Every stage writes a
 # resumable training checkpoint under RUNS and continues it on a rerun.
@@ -127,3 +127,6 @@ assets-videoar: data ## VideoAR curriculum: images, 3-frame clips, 5-frame clips
 
 eval-videoar: build ## prompt fidelity of the shipped generator on 100 test prompts → docs/eval/videoar.json
 	$(OMNIAR) eval videoar --n 100 --out docs/eval/videoar.json --pictures docs/eval/videoar
+
+results: build ## docs/RESULTS.md from the JSON reports under docs/ (bench, eval); go test ./pipelines/results checks it
+	./bin/omniar results --docs docs --out docs/RESULTS.md

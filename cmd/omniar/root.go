@@ -44,6 +44,7 @@ and scores generated video.`,
 		newTokenizerCmd(),
 		newEvalCmd(),
 		newGenerateCmd(),
+		newResultsCmd(),
 	)
 
 	root.InitDefaultCompletionCmd()
