@@ -24,7 +24,11 @@ type TrainConfig struct {
 	// NoQuant bypasses the quantizer: the continuous autoencoder, the
 	// ceiling the quantized tokenizer is measured against.
 	NoQuant bool
-	Seed    uint64
+	// InkWeight weighs the reconstruction error of pixels with ink
+	// (grey > 25) 1 + InkWeight times: thin strokes are a few percent of a
+	// Moving-digits frame, so an unweighted loss is mostly background.
+	InkWeight float64
+	Seed      uint64
 }
 
 // Trainer is the tokenizer compiled for training on [Batch, Frames] clips.
@@ -33,6 +37,7 @@ type Trainer struct {
 	TC      TrainConfig
 	Q       *msvq.Quantizer
 	x       *nn.Input
+	w       *nn.Input // per-pixel loss weights, nil without InkWeight
 	prog    *nn.Program
 	params  []*nn.Param
 	choice  int
@@ -60,6 +65,9 @@ func NewTrainer(cfg Config, tc TrainConfig) (*Trainer, error) {
 	b := nn.NewBuilder(tc.Seed)
 	t := &Trainer{Cfg: cfg, TC: tc, rng: rand.NewPCG(tc.Seed, 3)}
 	t.x = b.Input("x", tc.Batch, cfg.Channels, tc.Frames, cfg.Size, cfg.Size)
+	if tc.InkWeight > 0 {
+		t.w = b.Input("w", tc.Batch, cfg.Channels, tc.Frames, cfg.Size, cfg.Size)
+	}
 	l := newLayers(b, cfg)
 	var err error
 	if t.Q, err = msvq.New(b, "quant", cfg.Quant, tc.Seed); err != nil {
@@ -91,7 +99,7 @@ func (t *Trainer) build(l *layers) (*G.Node, error) {
 			return nil, err
 		}
 		G.Read(y, &t.recon)
-		return recLoss(y, t.x.Node)
+		return t.recLoss(y)
 	}
 	q, err := t.Q.Forward(z)
 	if err != nil {
@@ -102,7 +110,7 @@ func (t *Trainer) build(l *layers) (*G.Node, error) {
 		return nil, err
 	}
 	G.Read(y, &t.recon)
-	loss, err := recLoss(y, t.x.Node)
+	loss, err := t.recLoss(y)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +123,7 @@ func (t *Trainer) build(l *layers) (*G.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		lp, err := recLoss(yp, t.x.Node)
+		lp, err := t.recLoss(yp)
 		if err != nil {
 			return nil, err
 		}
@@ -129,9 +137,9 @@ func (t *Trainer) build(l *layers) (*G.Node, error) {
 	return G.Add(loss, q.Loss)
 }
 
-// recLoss is mean |y − x| + mean (y − x)².
-func recLoss(y, x *G.Node) (*G.Node, error) {
-	d, err := G.Sub(y, x)
+// recLoss is mean w·|y − x| + mean w·(y − x)² (w = 1 without InkWeight).
+func (t *Trainer) recLoss(y *G.Node) (*G.Node, error) {
+	d, err := G.Sub(y, t.x.Node)
 	if err != nil {
 		return nil, err
 	}
@@ -139,11 +147,19 @@ func recLoss(y, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	l1, err := G.Mean(a)
+	s, err := G.Square(d)
 	if err != nil {
 		return nil, err
 	}
-	s, err := G.Square(d)
+	if t.w != nil {
+		if a, err = G.HadamardProd(a, t.w.Node); err != nil {
+			return nil, err
+		}
+		if s, err = G.HadamardProd(s, t.w.Node); err != nil {
+			return nil, err
+		}
+	}
+	l1, err := G.Mean(a)
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +189,18 @@ func (t *Trainer) Step(clips []uint8) (float64, error) {
 	Pixels(x, clips)
 	if err := t.x.Set(x); err != nil {
 		return 0, err
+	}
+	if t.w != nil {
+		w := make([]float32, n)
+		for i, v := range clips {
+			w[i] = 1
+			if v > 25 {
+				w[i] += float32(t.TC.InkWeight)
+			}
+		}
+		if err := t.w.Set(w); err != nil {
+			return 0, err
+		}
 	}
 	t.choice = int(t.rng.Uint64() % uint64(len(t.Cfg.Quant.Scales)-1))
 	loss, err := t.prog.Run()

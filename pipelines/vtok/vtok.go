@@ -32,6 +32,7 @@ type Options struct {
 	Resume    bool
 	Init      string // start from this tokenizer checkpoint's weights (not with Resume)
 	NoQuant   bool   // the continuous autoencoder (ablation: the quantizer's cost)
+	InkWeight float64
 	Seed      uint64
 }
 
@@ -60,7 +61,7 @@ func NewTask(cfg video.Config, opt Options) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr, err := video.NewTrainer(cfg, video.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, PartialWeight: 0.5, NoQuant: opt.NoQuant, Seed: opt.Seed})
+	tr, err := video.NewTrainer(cfg, video.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, PartialWeight: 0.5, NoQuant: opt.NoQuant, InkWeight: opt.InkWeight, Seed: opt.Seed})
 	if err != nil {
 		return nil, err
 	}
