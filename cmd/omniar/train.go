@@ -18,7 +18,7 @@ func newTrainCmd() *cobra.Command {
 		Use:   "train",
 		Short: "Train models",
 	}
-	cmd.AddCommand(newTrainLMCmd(), newTrainTokenizerCmd(), newTrainVideoARCmd())
+	cmd.AddCommand(newTrainLMCmd(), newTrainTokenizerCmd(), newTrainVideoARCmd(), newTrainUnifiedCmd())
 	return cmd
 }
 
@@ -130,6 +130,7 @@ func newTrainTokenizerCmd() *cobra.Command {
 	f.StringVar(&export, "export", "", "when training completes, write the weights as shipped (no optimizer state) here")
 	f.IntVar(&opt.Batch, "batch", 4, "clips per step")
 	f.IntVar(&opt.Steps, "steps", 2000, "optimizer steps")
+	f.IntVar(&opt.StopAt, "stop-at", 0, "end after this step, keeping the learning-rate schedule of --steps (0: at --steps)")
 	f.Float64Var(&opt.LR, "lr", 1e-3, "peak learning rate")
 	f.IntVar(&opt.Warmup, "warmup", 50, "warm-up steps")
 	f.IntVar(&opt.CkptEvery, "ckpt-every", 50, "steps between checkpoints")

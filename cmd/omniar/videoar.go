@@ -270,6 +270,7 @@ Ctrl-C; --resume continues a stage exactly.`,
 	f.IntVar(&opt.Frames, "frames", 5, "latent frames trained: 1 = images (stage 1), 5 = 17-frame clips")
 	f.IntVar(&opt.Batch, "batch", 8, "clips per step")
 	f.IntVar(&opt.Steps, "steps", 1000, "optimizer steps")
+	f.IntVar(&opt.StopAt, "stop-at", 0, "end after this step, keeping the learning-rate schedule of --steps (0: at --steps)")
 	f.Float64Var(&opt.LR, "lr", 1e-3, "peak learning rate")
 	f.IntVar(&opt.Warmup, "warmup", 50, "warm-up steps")
 	f.IntVar(&opt.CkptEvery, "ckpt-every", 25, "steps between checkpoints")

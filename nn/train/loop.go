@@ -65,14 +65,18 @@ func newTrainer(cfg Config, task Task) (*trainer, error) {
 
 // loop runs the remaining steps, checkpointing as configured.
 func (t *trainer) loop(ctx context.Context) (Result, error) {
-	if t.step >= t.cfg.Steps {
-		slog.Info("train: nothing to do", "step", t.step, "steps", t.cfg.Steps)
+	end := t.cfg.Steps
+	if t.cfg.StopAt > 0 && t.cfg.StopAt < end {
+		end = t.cfg.StopAt
+	}
+	if t.step >= end {
+		slog.Info("train: nothing to do", "step", t.step, "steps", end)
 		return t.result(false), nil
 	}
 	rep := newReporter(t.cfg, t.step)
 	defer rep.finish()
 	taskCtx := context.WithoutCancel(ctx)
-	for t.step < t.cfg.Steps {
+	for t.step < end {
 		if ctx.Err() != nil {
 			return t.stop(ctx)
 		}

@@ -42,6 +42,7 @@ type Stateful interface {
 // Config controls a training run.
 type Config struct {
 	Steps    int               // optimizer steps in total (including resumed ones)
+	StopAt   int               // end the run after this step, keeping Steps' schedule (0: at Steps)
 	Accum    int               // micro-batches per step; 0 means 1
 	ClipNorm float64           // global gradient-norm clip; <= 0 disables
 	Schedule optim.Schedule    // learning rate per step; required

@@ -447,3 +447,26 @@ func TestKillAndResume(t *testing.T) {
 	}
 	sameLosses(t, got, want.Losses)
 }
+
+// TestStopAt: a run ended at StopAt has the losses of the full run's first
+// steps (the schedule is Steps'), and resuming finishes it identically.
+func TestStopAt(t *testing.T) {
+	want, _ := uninterrupted(t, 20)
+	path := filepath.Join(t.TempDir(), "run.safetensors")
+	cfg := testConfig(20, path)
+	cfg.StopAt = 7
+	first, err := Run(context.Background(), cfg, newRegTask(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Steps != 7 || first.Stopped {
+		t.Fatalf("StopAt 7 gave %+v", first)
+	}
+	sameLosses(t, first.Losses, want.Losses[:7])
+	cfg.StopAt = 0
+	got, err := Run(context.Background(), cfg, newRegTask(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLosses(t, got.Losses, want.Losses)
+}

@@ -24,6 +24,7 @@ type TrainOptions struct {
 	Frames    int    // latent frames trained: 1 = images, up to the config's
 	Batch     int
 	Steps     int
+	StopAt    int // end after this step, keeping the schedule of Steps
 	LR        float64
 	Warmup    int
 	CkptEvery int
@@ -110,6 +111,7 @@ func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
 	}
 	return train.Run(ctx, train.Config{
 		Steps:          opt.Steps,
+		StopAt:         opt.StopAt,
 		ClipNorm:       1,
 		Schedule:       optim.WarmupCosine{Peak: opt.LR, Min: opt.LR / 10, Warmup: opt.Warmup, Total: opt.Steps},
 		AdamW:          optim.AdamWConfig{Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.05},

@@ -25,6 +25,7 @@ type Options struct {
 	Frames    int // 17 for video, 1 for the image stage
 	Batch     int
 	Steps     int
+	StopAt    int // end after this step, keeping the schedule of Steps
 	LR        float64
 	Warmup    int
 	CkptEvery int
@@ -119,6 +120,7 @@ func Run(ctx context.Context, cfg video.Config, opt Options) (train.Result, erro
 	defer task.Close()
 	return train.Run(ctx, train.Config{
 		Steps:          opt.Steps,
+		StopAt:         opt.StopAt,
 		ClipNorm:       1,
 		Schedule:       optim.WarmupCosine{Peak: opt.LR, Min: opt.LR / 10, Warmup: opt.Warmup, Total: opt.Steps},
 		AdamW:          optim.AdamWConfig{Beta1: 0.9, Beta2: 0.99, Eps: 1e-8, WeightDecay: 0.01},
