@@ -215,16 +215,16 @@ type Slot struct {
 // slotGraph holds a slot's inputs and outputs.
 type slotGraph struct {
 	Slot
-	tmpl    *Sequence
-	tok     *nn.Ints  // [B·tokens]
-	vis     *nn.Input // [B·visual, Quant.Dim] or nil
-	aud     *nn.Input // [B·audio, AudioLatent] or nil
-	kind    *nn.Ints  // [B·(visual + audio)]
-	order   *nn.Ints  // [B·T] rows of [tokens; visual; audio] in sequence order
-	lossRow *nn.Ints  // [B·loss rows]
-	targets *nn.Ints
-	ce      *G.Node
-	ceV     G.Value
+	tmpl       *Sequence
+	tok        *nn.Ints  // [B·tokens]
+	vis        *nn.Input // [B·visual, Quant.Dim] or nil
+	aud        *nn.Input // [B·audio, AudioLatent] or nil
+	kind       *nn.Ints  // [B·(visual + audio)]
+	order      *nn.Ints  // [B·T] rows of [tokens; visual; audio] in sequence order
+	lossRow    *nn.Ints  // [B·loss rows]
+	targets    *nn.Ints
+	ce         *G.Node
+	ceV        G.Value
 	nt, nv, na int
 }
 

@@ -2,6 +2,7 @@ package omni
 
 import (
 	"fmt"
+	"strings"
 
 	G "gorgonia.org/gorgonia"
 
@@ -15,10 +16,11 @@ import (
 // losses, so the slots' batch sizes are the mixture weights.
 type Net struct {
 	*Model
-	Slots []Slot
-	gs    []*slotGraph
-	prog  *nn.Program // training (nil for a forward-only net)
-	vm    G.VM        // forward only
+	Slots     []Slot
+	gs        []*slotGraph
+	prog      *nn.Program // training (nil for a forward-only net)
+	trainable []*nn.Param // the parameters the slots use
+	vm        G.VM        // forward only
 }
 
 // NewNet builds a model and compiles it for slots; train = false compiles
@@ -67,8 +69,22 @@ func NewNet(cfg Config, md Media, slots []Slot, seed uint64, train bool) (*Net, 
 			return nil, err
 		}
 	}
+	// A stage without visual or audio tasks leaves their projections out
+	// of the graph; they are not trained (and keep their values).
+	vis, aud := false, false
+	for _, g := range n.gs {
+		vis, aud = vis || g.nv > 0, aud || g.na > 0
+	}
+	for _, p := range m.params {
+		name := p.Name()
+		switch {
+		case !vis && strings.HasPrefix(name, "vis_in."), !aud && strings.HasPrefix(name, "aud_in."), !vis && !aud && strings.HasPrefix(name, "kind_emb."):
+		default:
+			n.trainable = append(n.trainable, p)
+		}
+	}
 	if train {
-		n.prog, err = nn.Compile(m.b.G, loss, m.params)
+		n.prog, err = nn.Compile(m.b.G, loss, n.trainable)
 	} else {
 		n.vm = nn.CompileForward(m.b.G)
 	}
@@ -126,8 +142,8 @@ func (n *Net) SetTags(tag func(task string, p unified.Position) int) error {
 
 // OptimParams are the parameters for the training loop.
 func (n *Net) OptimParams() []optim.Param {
-	ps := make([]optim.Param, len(n.params))
-	for i, p := range n.params {
+	ps := make([]optim.Param, len(n.trainable))
+	for i, p := range n.trainable {
 		ps[i] = p
 	}
 	return ps

@@ -44,15 +44,6 @@ func fixture(t *testing.T) (Config, Media, *bpe.Tokenizer) {
 	return cfg, md, tok
 }
 
-func encode(t *testing.T, tok *bpe.Tokenizer, s string) []int {
-	t.Helper()
-	ids, err := tok.EncodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ids
-}
-
 func randomExample(cfg Config, task string, rng *rand.Rand) Example {
 	ex := Example{Task: task, Text: []int{40, 41, 42}, Question: []int{50, 51}, Answer: []int{60, 61}}
 	codes := func() []int {

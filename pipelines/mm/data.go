@@ -1,0 +1,159 @@
+package mm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/omniar/omniar/datasets/digits"
+	"github.com/omniar/omniar/datasets/qa"
+	"github.com/omniar/omniar/datasets/text"
+	"github.com/omniar/omniar/omni"
+	"github.com/omniar/omniar/tokenizers"
+	"github.com/omniar/omniar/tokenizers/bpe"
+)
+
+// Item is one example with where it came from.
+type Item struct {
+	Ex     omni.Example
+	QATask string // the pair's task (digit, direction, digits, spoken, word, category); "" for others
+	Answer string // the answer as text
+	Ref    string
+}
+
+// Data are the examples of one split, by task, and the split's fortunes as
+// one token stream for the language model.
+type Data struct {
+	Split  string
+	ByTask map[string][]Item
+	LM     []int
+}
+
+// LoadData builds the examples of a split from the prepared data, the
+// token files in tokDir and the text tokenizer. Pairs whose item was not
+// tokenized (Moving-digits clips beyond the tokenized ones) are left out.
+func LoadData(dataDir, tokDir, split string, cfg omni.Config, tok *bpe.Tokenizer) (*Data, error) {
+	d := &Data{Split: split, ByTask: map[string][]Item{}}
+	imgs, err := OpenTokens(filepath.Join(tokDir, fileDigits))
+	if err != nil {
+		return nil, err
+	}
+	clips, err := OpenTokens(filepath.Join(tokDir, fmt.Sprintf(fileVideo, split)))
+	if err != nil {
+		return nil, err
+	}
+	auds, err := OpenTokens(filepath.Join(tokDir, fmt.Sprintf(fileAudio, split)))
+	if err != nil {
+		return nil, err
+	}
+	if clips.Store.Shape().T < cfg.VideoFrames || auds.Store.Shape().T < cfg.AudioFrames || auds.Store.Shape().W < cfg.AudioDepths {
+		return nil, fmt.Errorf("token files in %s do not match the model (video %d frames, audio %d×%d)", tokDir, cfg.VideoFrames, cfg.AudioFrames, cfg.AudioDepths)
+	}
+	quotes, err := text.Load(dataDir, split)
+	if err != nil {
+		return nil, err
+	}
+	pairs, err := qa.Load(dataDir, split)
+	if err != nil {
+		return nil, err
+	}
+	enc := func(s string) ([]int, error) { return tok.EncodeString(s) }
+	for _, p := range pairs {
+		q, err := enc(p.Question)
+		if err != nil {
+			return nil, err
+		}
+		a, err := enc(p.Answer)
+		if err != nil {
+			return nil, err
+		}
+		if len(q) > cfg.Question || len(a) > cfg.Answer {
+			continue // the template holds shorter questions and answers
+		}
+		it := Item{Ex: omni.Example{Question: q, Answer: a}, QATask: p.Task, Answer: p.Answer, Ref: p.Ref}
+		var ok bool
+		switch p.Modality {
+		case "image":
+			it.Ex.Task = omni.TaskImageQA
+			it.Ex.Visual, ok = imgs.Codes(p.Ref)
+		case "video":
+			it.Ex.Task = omni.TaskVideoQA
+			var v [][]int
+			if v, ok = clips.Codes(p.Ref); ok {
+				it.Ex.Visual = v[:cfg.VideoFrames]
+			}
+		case "audio":
+			it.Ex.Task = omni.TaskAudioQA
+			var a [][]int
+			if a, ok = auds.Codes(p.Ref); ok {
+				a = a[:cfg.AudioFrames]
+				it.Ex.Audio = a
+				for f := range a {
+					a[f] = a[f][:cfg.AudioDepths]
+				}
+			}
+		case "text":
+			it.Ex.Task = omni.TaskTextQA
+			i, err := strconv.Atoi(p.Ref[strings.LastIndex(p.Ref, ":")+1:])
+			if err != nil || i < 0 || i >= len(quotes) {
+				return nil, fmt.Errorf("qa pair %s: no such quotation", p.Ref)
+			}
+			if it.Ex.Text, err = enc(quotes[i].Text); err != nil {
+				return nil, err
+			}
+			ok = true
+		}
+		if ok {
+			d.ByTask[it.Ex.Task] = append(d.ByTask[it.Ex.Task], it)
+		}
+	}
+	set, err := digits.Load(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range set.IDs(split) {
+		ref := fmt.Sprintf("digits:%d", id)
+		v, ok := imgs.Codes(ref)
+		if !ok {
+			continue
+		}
+		c, err := enc(set.Digits[id].Caption)
+		if err != nil {
+			return nil, err
+		}
+		d.ByTask[omni.TaskImageGen] = append(d.ByTask[omni.TaskImageGen], Item{Ex: omni.Example{Task: omni.TaskImageGen, Text: c, Visual: v}, Ref: ref})
+	}
+	for _, q := range quotes {
+		ids, err := enc(q.Text)
+		if err != nil {
+			return nil, err
+		}
+		d.LM = append(append(d.LM, ids...), tokenizers.EOS)
+	}
+	return d, nil
+}
+
+// Sample draws n examples of a task.
+func (d *Data) Sample(task string, n, lmSeq int, rng *rand.Rand) ([]omni.Example, error) {
+	out := make([]omni.Example, n)
+	if task == omni.TaskLM {
+		if len(d.LM) <= lmSeq {
+			return nil, fmt.Errorf("%s split: %d text tokens, need more than %d", d.Split, len(d.LM), lmSeq)
+		}
+		for i := range out {
+			o := rng.IntN(len(d.LM) - lmSeq)
+			out[i] = omni.Example{Task: task, Text: d.LM[o : o+lmSeq]}
+		}
+		return out, nil
+	}
+	items := d.ByTask[task]
+	if len(items) == 0 {
+		return nil, fmt.Errorf("%s split has no %s examples", d.Split, task)
+	}
+	for i := range out {
+		out[i] = items[rng.IntN(len(items))].Ex
+	}
+	return out, nil
+}

@@ -1,0 +1,319 @@
+// Package mm runs the unified multimodal model (package omni) on the
+// project's data: tokenizing every source once into token files, training
+// with a mixture of tasks and curriculum stages (`omniar train unified`),
+// answering questions about files (`omniar understand`), routing
+// statistics (`omniar inspect routing`) and evaluation (`omniar eval
+// unified`).
+package mm
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/omniar/omniar/audio/codec"
+	"github.com/omniar/omniar/datasets/digits"
+	"github.com/omniar/omniar/datasets/speech"
+	"github.com/omniar/omniar/datasets/store"
+	"github.com/omniar/omniar/msvq"
+	"github.com/omniar/omniar/video"
+)
+
+// TokenIndex lists a token file's items by the reference the
+// understanding pairs use ("digits:<id>", "moving:<split>:<i>",
+// "speech:<path>") and names the tokenizer that made them.
+type TokenIndex struct {
+	Tokenizer string   `json:"tokenizer"`
+	Refs      []string `json:"refs"`
+}
+
+// Tokens is a token file: items of [T, 1, W, 1] uint8 codes.
+type Tokens struct {
+	Store *store.Store
+	Index TokenIndex
+	byRef map[string]int
+}
+
+// OpenTokens opens a token file.
+func OpenTokens(path string) (*Tokens, error) {
+	st, err := store.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tokens{Store: st, byRef: map[string]int{}}
+	if err := st.DecodeIndex(&t.Index); err != nil {
+		return nil, fmt.Errorf("token file %s: index: %w", path, err)
+	}
+	if len(t.Index.Refs) != st.Len() {
+		return nil, fmt.Errorf("token file %s: index lists %d items, store has %d", path, len(t.Index.Refs), st.Len())
+	}
+	for i, r := range t.Index.Refs {
+		t.byRef[r] = i
+	}
+	return t, nil
+}
+
+// Codes returns the item of ref as [T][W] codes, or false.
+func (t *Tokens) Codes(ref string) ([][]int, bool) {
+	i, ok := t.byRef[ref]
+	if !ok {
+		return nil, false
+	}
+	d := t.Store.Shape()
+	raw := t.Store.Clip(i)
+	out := make([][]int, d.T)
+	for f := range out {
+		out[f] = make([]int, d.W)
+		for j := range out[f] {
+			out[f][j] = int(raw[f*d.W+j])
+		}
+	}
+	return out, true
+}
+
+// TokenizeOptions say what to tokenize and with which tokenizers.
+type TokenizeOptions struct {
+	Data        string         // prepared data directory
+	Out         string         // directory of the token files
+	VideoTok    string         // video tokenizer checkpoint
+	AudioCodec  string         // audio codec checkpoint
+	VideoFrames int            // latent frames of a clip
+	AudioFrames int            // codec frames of a recording (cut or padded with code 0)
+	AudioDepths int            // codec depths kept
+	Clips       map[string]int // Moving-digits clips tokenized per split (0 = all)
+}
+
+// Token file names under TokenizeOptions.Out.
+const (
+	fileDigits = "digits.store"
+	fileVideo  = "video_%s.store"
+	fileAudio  = "audio_%s.store"
+)
+
+// DigitCanvas draws a digit as the tokenizer sees images: its 28×28 glyph
+// in the middle of a black 64×64 canvas (a Moving-digits frame).
+func DigitCanvas(glyph []uint8) []uint8 {
+	out := make([]uint8, digits.Canvas*digits.Canvas)
+	o := (digits.Canvas - digits.Glyph) / 2
+	for y := range digits.Glyph {
+		copy(out[(o+y)*digits.Canvas+o:], glyph[y*digits.Glyph:(y+1)*digits.Glyph])
+	}
+	return out
+}
+
+// Tokenize writes the token files that are not there yet: every digit
+// image, the Moving-digits clips of each split and every speech clip.
+func Tokenize(ctx context.Context, opt TokenizeOptions) error {
+	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
+		return err
+	}
+	vcfg, vw, err := video.LoadCheckpoint(opt.VideoTok)
+	if err != nil {
+		return err
+	}
+	if vcfg.Quant.Codes > 256 {
+		return fmt.Errorf("tokenize: %d visual codes do not fit uint8 token files", vcfg.Quant.Codes)
+	}
+	if p := filepath.Join(opt.Out, fileDigits); !exists(p) {
+		if err := tokenizeDigits(ctx, opt, vcfg, vw, p); err != nil {
+			return err
+		}
+	}
+	for _, split := range []string{"train", "val", "test"} {
+		if p := filepath.Join(opt.Out, fmt.Sprintf(fileVideo, split)); !exists(p) {
+			if err := tokenizeClips(ctx, opt, vcfg, vw, split, p); err != nil {
+				return err
+			}
+		}
+	}
+	cdc, err := codec.Load(opt.AudioCodec)
+	if err != nil {
+		return err
+	}
+	defer cdc.Close()
+	if cdc.Cfg.Codes > 256 || opt.AudioDepths > cdc.Cfg.Depths {
+		return fmt.Errorf("tokenize: codec has %d depths of %d codes; want %d depths of ≤ 256", cdc.Cfg.Depths, cdc.Cfg.Codes, opt.AudioDepths)
+	}
+	for _, split := range []string{"train", "val", "test"} {
+		if p := filepath.Join(opt.Out, fmt.Sprintf(fileAudio, split)); !exists(p) {
+			if err := tokenizeSpeech(ctx, opt, cdc, split, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+type progress struct {
+	what     string
+	n        int
+	t0, last time.Time
+}
+
+func newProgress(what string, n int) *progress {
+	return &progress{what: what, n: n, t0: time.Now(), last: time.Now()}
+}
+
+func (p *progress) tick(i int) {
+	if time.Since(p.last) < 10*time.Second && i != p.n-1 {
+		return
+	}
+	p.last = time.Now()
+	rate := float64(i+1) / time.Since(p.t0).Seconds()
+	slog.Info("tokenize", "what", p.what, "items", i+1, "of", p.n, "per_s", fmt.Sprintf("%.1f", rate),
+		"eta", time.Duration(float64(p.n-i-1)/rate*float64(time.Second)).Round(time.Second))
+}
+
+func flatten(maps []msvq.Maps, frames int) []uint8 {
+	var out []uint8
+	for _, m := range maps[:frames] {
+		for _, codes := range m {
+			for _, c := range codes {
+				out = append(out, uint8(c))
+			}
+		}
+	}
+	return out
+}
+
+func tokenizeDigits(ctx context.Context, opt TokenizeOptions, cfg video.Config, w video.Weights, path string) error {
+	set, err := digits.Load(opt.Data)
+	if err != nil {
+		return err
+	}
+	enc, err := video.NewEncoder(cfg, 1, w)
+	if err != nil {
+		return err
+	}
+	defer enc.Close()
+	wr, err := store.Create(path, store.Shape{T: 1, H: 1, W: cfg.Quant.Tokens(), C: 1})
+	if err != nil {
+		return err
+	}
+	idx := TokenIndex{Tokenizer: w.ID()}
+	glyphs := set.Glyphs()
+	pr := newProgress("digits", len(set.Digits))
+	for i, d := range set.Digits {
+		if err := ctx.Err(); err != nil {
+			wr.Abort()
+			return err
+		}
+		maps, err := enc.Encode(DigitCanvas(glyphs[d.ID]))
+		if err != nil {
+			wr.Abort()
+			return fmt.Errorf("tokenize digit %d: %w", d.ID, err)
+		}
+		if err := wr.Append(flatten(maps, 1)); err != nil {
+			wr.Abort()
+			return err
+		}
+		idx.Refs = append(idx.Refs, fmt.Sprintf("digits:%d", d.ID))
+		pr.tick(i)
+	}
+	return wr.Close(idx)
+}
+
+func tokenizeClips(ctx context.Context, opt TokenizeOptions, cfg video.Config, w video.Weights, split, path string) error {
+	mv, err := digits.LoadMoving(opt.Data, split)
+	if err != nil {
+		return err
+	}
+	n := opt.Clips[split]
+	if n <= 0 || n > mv.Store.Len() {
+		n = mv.Store.Len()
+	}
+	frames := 1 + (opt.VideoFrames-1)*cfg.TimeStride
+	enc, err := video.NewEncoder(cfg, frames, w)
+	if err != nil {
+		return err
+	}
+	defer enc.Close()
+	wr, err := store.Create(path, store.Shape{T: opt.VideoFrames, H: 1, W: cfg.Quant.Tokens(), C: 1})
+	if err != nil {
+		return err
+	}
+	idx := TokenIndex{Tokenizer: w.ID()}
+	px := digits.Canvas * digits.Canvas
+	pr := newProgress("clips "+split, n)
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			wr.Abort()
+			return err
+		}
+		maps, err := enc.Encode(mv.Store.Clip(i)[:frames*px])
+		if err != nil {
+			wr.Abort()
+			return fmt.Errorf("tokenize clip %d: %w", i, err)
+		}
+		if err := wr.Append(flatten(maps, opt.VideoFrames)); err != nil {
+			wr.Abort()
+			return err
+		}
+		idx.Refs = append(idx.Refs, fmt.Sprintf("moving:%s:%d", split, i))
+		pr.tick(i)
+	}
+	return wr.Close(idx)
+}
+
+// AudioCodes cuts or pads (code 0, the zero vector) codes[frame][depth] to
+// frames × depths.
+func AudioCodes(codes [][]int, frames, depths int) [][]int {
+	out := make([][]int, frames)
+	for f := range out {
+		out[f] = make([]int, depths)
+		if f < len(codes) {
+			copy(out[f], codes[f][:depths])
+		}
+	}
+	return out
+}
+
+func tokenizeSpeech(ctx context.Context, opt TokenizeOptions, cdc *codec.Codec, split, path string) error {
+	items, err := speech.Load(opt.Data, split)
+	if err != nil {
+		return err
+	}
+	wr, err := store.Create(path, store.Shape{T: opt.AudioFrames, H: 1, W: opt.AudioDepths, C: 1})
+	if err != nil {
+		return err
+	}
+	idx := TokenIndex{Tokenizer: cdc.CodebookID()}
+	pr := newProgress("speech "+split, len(items))
+	for i, it := range items {
+		if err := ctx.Err(); err != nil {
+			wr.Abort()
+			return err
+		}
+		if it.Kind != speech.KindWAV {
+			continue
+		}
+		clip, err := it.Audio()
+		if err != nil {
+			wr.Abort()
+			return err
+		}
+		codes, err := cdc.Encode(clip.Samples)
+		if err != nil {
+			wr.Abort()
+			return fmt.Errorf("tokenize %s: %w", it.Path, err)
+		}
+		var item []uint8
+		for _, fr := range AudioCodes(codes, opt.AudioFrames, opt.AudioDepths) {
+			for _, c := range fr {
+				item = append(item, uint8(c))
+			}
+		}
+		if err := wr.Append(item); err != nil {
+			wr.Abort()
+			return err
+		}
+		idx.Refs = append(idx.Refs, "speech:"+it.Path)
+		pr.tick(i)
+	}
+	return wr.Close(idx)
+}

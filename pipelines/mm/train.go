@@ -1,0 +1,422 @@
+package mm
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/omniar/omniar/audio/codec"
+	"github.com/omniar/omniar/nn/optim"
+	"github.com/omniar/omniar/nn/train"
+	"github.com/omniar/omniar/omni"
+	"github.com/omniar/omniar/tokenizers"
+	"github.com/omniar/omniar/tokenizers/bpe"
+	"github.com/omniar/omniar/unified"
+	"github.com/omniar/omniar/video"
+)
+
+// Stage is one curriculum stage: its steps, learning rate and mixture
+// (samples of each task per step; a task left out is not trained).
+type Stage struct {
+	Name  string         `json:"name"`
+	Steps int            `json:"steps"`
+	LR    float64        `json:"lr"`
+	Mix   map[string]int `json:"mix"`
+}
+
+// TrainConfig is the file `omniar train unified --config` reads.
+type TrainConfig struct {
+	Size    string `json:"size"`    // tiny or small (omni.Tiny / omni.Small)
+	Dense   bool   `json:"dense"`   // the dense baseline of equal active parameters
+	Balance string `json:"balance"` // aux or bias (default: the size's)
+	Elastic *struct {
+		PFull float64 `json:"p_full"`
+	} `json:"elastic"` // nil: no elastic training; else unified.DefaultElastic with this p_full
+
+	Data      string         `json:"data"`   // prepared data directory (default ~/.cache/omniar/data)
+	Tokens    string         `json:"tokens"` // token files directory (tokenized on first use)
+	VideoTok  string         `json:"video_tokenizer"`
+	Codec     string         `json:"audio_codec"`
+	Text      string         `json:"text_tokenizer"`
+	Out       string         `json:"out"`   // run directory: checkpoints, curves, the exported weights
+	Clips     map[string]int `json:"clips"` // Moving-digits clips tokenized per split (0 = all)
+	Warmup    int            `json:"warmup"`
+	CkptEvery int            `json:"ckpt_every"`
+	Seed      uint64         `json:"seed"`
+	Stages    []Stage        `json:"stages"`
+}
+
+// ReadTrainConfig reads and checks a configuration file.
+func ReadTrainConfig(path string) (TrainConfig, error) {
+	var c TrainConfig
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("train config: %w", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("train config %s: %w", path, err)
+	}
+	if c.Data == "" {
+		c.Data = "~/.cache/omniar/data"
+	}
+	for _, p := range []*string{&c.Data, &c.Tokens, &c.VideoTok, &c.Codec, &c.Text, &c.Out} {
+		*p = ExpandHome(*p)
+	}
+	if err := c.Check(); err != nil {
+		return c, fmt.Errorf("train config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ExpandHome replaces a leading ~/ by the home directory.
+func ExpandHome(p string) string {
+	if h, err := os.UserHomeDir(); err == nil && strings.HasPrefix(p, "~/") {
+		return filepath.Join(h, p[2:])
+	}
+	return p
+}
+
+// Check reports a configuration that cannot run.
+func (c TrainConfig) Check() error {
+	if c.Size != "tiny" && c.Size != "small" {
+		return fmt.Errorf("size %q, want tiny or small", c.Size)
+	}
+	if c.Balance != "" && c.Balance != unified.BalanceAux && c.Balance != unified.BalanceBias {
+		return fmt.Errorf("balance %q, want aux or bias", c.Balance)
+	}
+	if len(c.Stages) == 0 {
+		return fmt.Errorf("no stages")
+	}
+	for i, s := range c.Stages {
+		if s.Steps < 1 || !(s.LR > 0) || len(s.Mix) == 0 {
+			return fmt.Errorf("stage %d (%s): steps %d, lr %g and a mixture are required", i, s.Name, s.Steps, s.LR)
+		}
+		for t, n := range s.Mix {
+			if !slices.Contains(omni.Tasks, t) || n < 1 {
+				return fmt.Errorf("stage %d (%s): mixture %s: %d (tasks: %v, counts ≥ 1)", i, s.Name, t, n, omni.Tasks)
+			}
+		}
+	}
+	if c.Elastic != nil && (c.Elastic.PFull < 0 || c.Elastic.PFull > 1) {
+		return fmt.Errorf("elastic p_full %g", c.Elastic.PFull)
+	}
+	if c.Out == "" || c.Tokens == "" || c.VideoTok == "" || c.Codec == "" {
+		return fmt.Errorf("out, tokens, video_tokenizer and audio_codec are required")
+	}
+	return nil
+}
+
+// Setup is what a run, the CLI and the evaluation share: the model
+// configuration and media built from the tokenizers.
+type Setup struct {
+	Cfg      omni.Config
+	Media    omni.Media
+	Tok      *bpe.Tokenizer
+	VideoCfg video.Config
+	VideoW   video.Weights
+	Codec    *codec.Codec
+}
+
+// NewSetup loads the tokenizers and makes the model configuration of a size.
+func NewSetup(size, videoTok, audioCodec, textTok string) (*Setup, error) {
+	tok, err := tokenizers.LoadText(textTok)
+	if err != nil {
+		return nil, err
+	}
+	vcfg, vw, err := video.LoadCheckpoint(videoTok)
+	if err != nil {
+		return nil, err
+	}
+	dec, err := vw.QuantDecoder(vcfg)
+	if err != nil {
+		return nil, err
+	}
+	cdc, err := codec.Load(audioCodec)
+	if err != nil {
+		return nil, err
+	}
+	v := tokenizers.Config{TextSize: tok.VocabSize(), VisualBooks: 1, VisualCodes: vcfg.Quant.Codes, AudioDepths: cdc.Cfg.Depths, AudioCodes: cdc.Cfg.Codes}
+	var cfg omni.Config
+	switch size {
+	case "tiny":
+		cfg = omni.Tiny(v, vcfg.Quant, cdc.Cfg.Latent)
+	case "small":
+		cfg = omni.Small(v, vcfg.Quant, cdc.Cfg.Latent)
+	default:
+		return nil, fmt.Errorf("size %q, want tiny or small", size)
+	}
+	md := omni.Media{Vis: dec, AudioBooks: slices.Clone(cdc.W.Codebooks[:cfg.AudioDepths*cdc.Cfg.Codes*cdc.Cfg.Latent])}
+	return &Setup{Cfg: cfg, Media: md, Tok: tok, VideoCfg: vcfg, VideoW: vw, Codec: cdc}, nil
+}
+
+// Curve is one task's training loss, one point per recorded step.
+type Curve struct {
+	Steps []int     `json:"steps"`
+	CE    []float64 `json:"ce"`
+}
+
+// trainTask feeds one stage's net with batches drawn from the train split.
+type trainTask struct {
+	net     *omni.Net
+	d       *Data
+	cfg     TrainConfig
+	stage   Stage
+	offset  int // global step of the stage's step 0
+	elastic unified.Elastic
+	state   runState
+}
+
+// runState survives resumes: the curves and the balancing biases.
+type runState struct {
+	Curves map[string]*Curve    `json:"curves"`
+	Bias   map[string][]float32 `json:"bias,omitempty"`
+	Subs   map[string]int       `json:"subs,omitempty"` // sub-model draws by name
+}
+
+func (t *trainTask) Params() []optim.Param { return t.net.OptimParams() }
+
+func (t *trainTask) Run(_ context.Context, batch int64) (float64, error) {
+	rng := rand.New(rand.NewPCG(t.cfg.Seed, uint64(t.offset)*1_000_003+uint64(batch)))
+	sub := unified.Sub{}
+	if t.cfg.Elastic != nil {
+		sub = t.elastic.Sample(rng)
+	}
+	if err := t.net.Trunk.SetSub(sub); err != nil {
+		return 0, err
+	}
+	b := omni.Batch{}
+	for _, sl := range t.net.Slots {
+		exs, err := t.d.Sample(sl.Task, sl.Batch, t.net.Cfg.LMSeq, rng)
+		if err != nil {
+			return 0, err
+		}
+		for _, ex := range exs {
+			s, err := t.net.Cfg.Layout(t.net.V, ex)
+			if err != nil {
+				return 0, err
+			}
+			b[sl.Task] = append(b[sl.Task], s)
+		}
+	}
+	ce, err := t.net.Run(b)
+	if err != nil {
+		return 0, err
+	}
+	t.net.Trunk.UpdateBias() // no-op for aux balancing and sub-model steps
+	t.state.Subs[sub.String()]++
+	var total, n float64
+	for _, sl := range t.net.Slots {
+		total += float64(sl.Batch) * ce[sl.Task]
+		n += float64(sl.Batch)
+		if sub.Full(t.net.Cfg.Trunk) {
+			c := t.state.Curves[sl.Task]
+			if c == nil {
+				c = &Curve{}
+				t.state.Curves[sl.Task] = c
+			}
+			c.Steps = append(c.Steps, t.offset+int(batch))
+			c.CE = append(c.CE, ce[sl.Task])
+		}
+	}
+	return total / n, nil
+}
+
+func (t *trainTask) MarshalState() ([]byte, error) {
+	t.state.Bias = t.net.Trunk.BalanceState()
+	return json.Marshal(t.state)
+}
+
+func (t *trainTask) UnmarshalState(b []byte) error {
+	var s runState
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if len(s.Bias) > 0 {
+		if err := t.net.Trunk.SetBalanceState(s.Bias); err != nil {
+			return err
+		}
+	}
+	t.state = s
+	return nil
+}
+
+// Metadata of the exported weights naming the tokenizers whose codes the
+// model reads.
+const (
+	MetaVideoTok = "video_tokenizer_id"
+	MetaCodec    = "audio_codec_id"
+)
+
+// Files of a run directory.
+const (
+	runWeights = "unified.safetensors" // the exported weights after the last completed stage
+	runCurves  = "curves"              // .json and .png
+)
+
+// TrainResult is what Train did.
+type TrainResult struct {
+	Weights string             // exported weights
+	Steps   int                // steps done over all stages
+	Stopped bool               // interrupted; rerun with --resume
+	Last    map[string]float64 // the last recorded cross-entropy of each task
+}
+
+// Train runs the stages of cfg in order. Each stage compiles the model
+// for its mixture, starts from the previous stage's weights and keeps its
+// own training checkpoint; with resume, completed stages are skipped and
+// an interrupted one continues exactly.
+func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, error) {
+	var res TrainResult
+	su, err := NewSetup(cfg.Size, cfg.VideoTok, cfg.Codec, cfg.Text)
+	if err != nil {
+		return res, err
+	}
+	defer su.Codec.Close()
+	mcfg := su.Cfg
+	if cfg.Dense {
+		mcfg = mcfg.Dense()
+	}
+	if cfg.Balance != "" {
+		mcfg.Trunk.Balance = cfg.Balance
+	}
+	if err := Tokenize(ctx, TokenizeOptions{Data: cfg.Data, Out: cfg.Tokens, VideoTok: cfg.VideoTok, AudioCodec: cfg.Codec,
+		VideoFrames: mcfg.VideoFrames, AudioFrames: mcfg.AudioFrames, AudioDepths: mcfg.AudioDepths, Clips: cfg.Clips}); err != nil {
+		return res, err
+	}
+	d, err := LoadData(cfg.Data, cfg.Tokens, "train", mcfg, su.Tok)
+	if err != nil {
+		return res, err
+	}
+	for task, items := range d.ByTask {
+		slog.Info("train data", "task", task, "examples", len(items))
+	}
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return res, err
+	}
+	state := runState{Curves: map[string]*Curve{}, Subs: map[string]int{}}
+	var prev map[string][]float32
+	var prevBias map[string][]float32
+	offset := 0
+	for i, st := range cfg.Stages {
+		done := filepath.Join(cfg.Out, fmt.Sprintf("stage%d.safetensors", i))
+		if resume && exists(done) {
+			m, meta, err := omni.Load(done)
+			if err != nil {
+				return res, err
+			}
+			prev, prevBias = m.Weights(), m.Trunk.BalanceState()
+			if err := json.Unmarshal([]byte(meta["state"]), &state); err != nil {
+				return res, fmt.Errorf("%s: state: %w", done, err)
+			}
+			if len(meta["bias"]) > 0 {
+				if err := json.Unmarshal([]byte(meta["bias"]), &prevBias); err != nil {
+					return res, fmt.Errorf("%s: bias: %w", done, err)
+				}
+			}
+			offset += st.Steps
+			slog.Info("stage already done", "stage", st.Name, "weights", done)
+			continue
+		}
+		r, m, err := runStage(ctx, cfg, mcfg, su, d, i, st, offset, prev, prevBias, &state, resume)
+		res.Steps = offset + r.Steps
+		if err != nil {
+			return res, err
+		}
+		sb, _ := json.Marshal(state)
+		bb, _ := json.Marshal(m.Trunk.BalanceState())
+		meta := map[string]string{"state": string(sb), "bias": string(bb), "stage": st.Name, "train_config": mustJSON(cfg),
+			"steps": fmt.Sprint(res.Steps), MetaVideoTok: su.VideoW.ID(), MetaCodec: su.Codec.CodebookID()}
+		// The exported weights are the latest ones, also of an interrupted stage.
+		if err := omni.SaveWeights(filepath.Join(cfg.Out, runWeights), m, meta); err != nil {
+			return res, err
+		}
+		if r.Stopped {
+			res.Stopped = true
+			return res, nil
+		}
+		offset += st.Steps
+		prev, prevBias = m.Weights(), m.Trunk.BalanceState()
+		if err := omni.SaveWeights(done, m, meta); err != nil {
+			return res, err
+		}
+		if err := writeCurves(filepath.Join(cfg.Out, runCurves), state.Curves); err != nil {
+			return res, err
+		}
+	}
+	res.Weights = filepath.Join(cfg.Out, runWeights)
+	res.Last = map[string]float64{}
+	for task, c := range state.Curves {
+		if n := len(c.CE); n > 0 {
+			res.Last[task] = mean(c.CE[max(0, n-20):])
+		}
+	}
+	return res, nil
+}
+
+func mean(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(max(1, len(x)))
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func runStage(ctx context.Context, cfg TrainConfig, mcfg omni.Config, su *Setup, d *Data, i int, st Stage, offset int,
+	prev, prevBias map[string][]float32, state *runState, resume bool) (train.Result, *omni.Model, error) {
+	var slots []omni.Slot
+	for _, task := range omni.Tasks {
+		if n, ok := st.Mix[task]; ok {
+			slots = append(slots, omni.Slot{Task: task, Batch: n})
+		}
+	}
+	net, err := omni.NewNet(mcfg, su.Media, slots, cfg.Seed, true)
+	if err != nil {
+		return train.Result{}, nil, err
+	}
+	defer net.Close()
+	if prev != nil {
+		if err := net.Load(prev); err != nil {
+			return train.Result{}, nil, err
+		}
+		if len(prevBias) > 0 {
+			if err := net.Trunk.SetBalanceState(prevBias); err != nil {
+				return train.Result{}, nil, err
+			}
+		}
+	}
+	t := &trainTask{net: net, d: d, cfg: cfg, stage: st, offset: offset, state: *state}
+	if cfg.Elastic != nil {
+		t.elastic = unified.DefaultElastic(mcfg.Trunk)
+		t.elastic.PFull = cfg.Elastic.PFull
+	}
+	warm := min(cfg.Warmup, st.Steps/5)
+	slog.Info("stage", "index", i, "name", st.Name, "steps", st.Steps, "slots", slots, "tokens_per_step", net.Tokens())
+	r, err := train.Run(ctx, train.Config{
+		Steps:          st.Steps,
+		ClipNorm:       1,
+		Schedule:       optim.WarmupCosine{Peak: st.LR, Min: st.LR / 10, Warmup: warm, Total: st.Steps},
+		AdamW:          optim.AdamWConfig{Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.05},
+		CkptPath:       filepath.Join(cfg.Out, fmt.Sprintf("stage%d.ckpt.safetensors", i)),
+		CkptEvery:      cfg.CkptEvery,
+		TokensPerBatch: net.Tokens(),
+		ModelConfig:    mcfg.JSON(),
+	}, t, resume)
+	*state = t.state
+	if werr := writeCurves(filepath.Join(cfg.Out, runCurves), state.Curves); werr != nil && err == nil {
+		err = werr
+	}
+	return r, net.Model, err
+}
