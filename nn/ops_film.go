@@ -61,15 +61,15 @@ func (k filmK) forward(y []float32, in []*tensor.Dense) error {
 }
 func (filmK) diffWRT() []bool { return []bool{true, true, true} }
 func (k filmK) backward(in G.Nodes, _, dy *G.Node) (G.Nodes, error) {
-	dh, err := apply(filmScaleK{t: k.t}, dy, in[2])
+	dh, err := apply(filmScaleK(k), dy, in[2])
 	if err != nil {
 		return nil, err
 	}
-	dsh, err := apply(sampleSumK{t: k.t}, dy)
+	dsh, err := apply(sampleSumK(k), dy)
 	if err != nil {
 		return nil, err
 	}
-	dsc, err := apply(sampleDotK{t: k.t}, dy, in[0])
+	dsc, err := apply(sampleDotK(k), dy, in[0])
 	return G.Nodes{dh, dsh, dsc}, err
 }
 
@@ -98,11 +98,11 @@ func (k gatedAddK) forward(y []float32, in []*tensor.Dense) error {
 }
 func (gatedAddK) diffWRT() []bool { return []bool{true, true, true} }
 func (k gatedAddK) backward(in G.Nodes, _, dy *G.Node) (G.Nodes, error) {
-	df, err := apply(filmScaleK{t: k.t}, dy, in[2])
+	df, err := apply(filmScaleK(k), dy, in[2])
 	if err != nil {
 		return nil, err
 	}
-	dg, err := apply(sampleDotK{t: k.t}, dy, in[1])
+	dg, err := apply(sampleDotK(k), dy, in[1])
 	return G.Nodes{dy, df, dg}, err
 }
 
