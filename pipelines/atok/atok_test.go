@@ -29,9 +29,9 @@ func TestDigitFeatures(t *testing.T) {
 	}
 }
 
-// TestMLPLearns: the digit classifier separates Gaussian blobs it was not
+// TestKNN: the digit classifier separates Gaussian blobs it was not
 // trained on.
-func TestMLPLearns(t *testing.T) {
+func TestKNN(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	const classes, dim = 4, 12
 	centres := make([][]float64, classes)
@@ -56,7 +56,7 @@ func TestMLPLearns(t *testing.T) {
 	}
 	trX, trY := sample(200)
 	teX, teY := sample(100)
-	if acc := accuracy(trainMLP(trX, trY, classes), teX, teY); acc < 0.95 {
+	if acc := accuracy(newKNN(trX, trY, classes, 5), teX, teY); acc < 0.95 {
 		t.Fatalf("held-out accuracy %.2f on separable blobs", acc)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"strconv"
 
 	"github.com/omniar/omniar/audio"
@@ -13,15 +12,14 @@ import (
 )
 
 // The intelligibility proxy of the codec: a spoken-digit classifier
-// trained here on real training audio (log-mel features, a one-hidden-layer
-// MLP), tested on the held-out voices' digits as recorded and after the
+// trained here on real training audio (log-mel features, k nearest
+// neighbours), tested on the held-out voices' digits as recorded and after the
 // codec; the codec keeps intelligibility if the accuracy on resynthesised
 // audio is ≥ 90% of that on the originals.
 
 const (
-	digitSegments = 8   // time segments of the voiced span, averaged
-	digitHidden   = 128 // MLP width
-	digitEpochs   = 60
+	digitSegments = 8 // time segments of the voiced span, averaged
+	digitK        = 5 // neighbours that vote
 )
 
 // digitFeatures is the log-mel spectrogram's voiced span (frames within
@@ -57,52 +55,32 @@ func digitFeatures(samples []float32, rate int) []float64 {
 			}
 		}
 	}
+	// subtract the mean log-mel: a louder or quieter take of the same
+	// word has the same features
+	var mean float64
+	for _, v := range out {
+		mean += v / float64(len(out))
+	}
+	for i := range out {
+		out[i] -= mean
+	}
 	return out
 }
 
-// mlp is x → ReLU(W1·x + b1) → W2·h + b2 on standardised features.
-type mlp struct {
-	mean, std      []float64
-	w1, b1, w2, b2 []float64
-	in, hid, out   int
+// knn is a k-nearest-neighbour classifier on standardised features:
+// nothing to train, so nothing to tune or diverge, and it is fast enough
+// to score every depth's resynthesis.
+type knn struct {
+	k         int
+	mean, std []float64
+	xs        [][]float64 // standardised training vectors
+	ys        []int
+	classes   int
 }
 
-func (m *mlp) forward(x []float64, h []float64, logits []float64) {
-	for j := 0; j < m.hid; j++ {
-		s := m.b1[j]
-		w := m.w1[j*m.in : (j+1)*m.in]
-		for i, v := range x {
-			s += w[i] * (v - m.mean[i]) / m.std[i]
-		}
-		h[j] = math.Max(s, 0)
-	}
-	for k := 0; k < m.out; k++ {
-		s := m.b2[k]
-		w := m.w2[k*m.hid : (k+1)*m.hid]
-		for j, v := range h {
-			s += w[j] * v
-		}
-		logits[k] = s
-	}
-}
-
-func (m *mlp) predict(x []float64) int {
-	h, l := make([]float64, m.hid), make([]float64, m.out)
-	m.forward(x, h, l)
-	best := 0
-	for k, v := range l {
-		if v > l[best] {
-			best = k
-		}
-	}
-	return best
-}
-
-// trainMLP fits the classifier with SGD (momentum 0.9, batch 1, weight
-// decay), a fixed seed and a decaying rate.
-func trainMLP(xs [][]float64, ys []int, classes int) *mlp {
+func newKNN(xs [][]float64, ys []int, classes, k int) *knn {
 	in := len(xs[0])
-	m := &mlp{in: in, hid: digitHidden, out: classes, mean: make([]float64, in), std: make([]float64, in)}
+	m := &knn{k: k, mean: make([]float64, in), std: make([]float64, in), ys: ys, classes: classes}
 	for _, x := range xs {
 		for i, v := range x {
 			m.mean[i] += v / float64(len(xs))
@@ -116,74 +94,56 @@ func trainMLP(xs [][]float64, ys []int, classes int) *mlp {
 	for i := range m.std {
 		m.std[i] = math.Sqrt(m.std[i]) + 1e-6
 	}
-	rng := rand.New(rand.NewPCG(7, 7))
-	init := func(n, fan int) []float64 {
-		w := make([]float64, n)
-		for i := range w {
-			w[i] = rng.NormFloat64() * math.Sqrt(2/float64(fan))
-		}
-		return w
-	}
-	m.w1, m.b1 = init(m.hid*in, in), make([]float64, m.hid)
-	m.w2, m.b2 = init(classes*m.hid, m.hid), make([]float64, classes)
-	params := [][]float64{m.w1, m.b1, m.w2, m.b2}
-	vel := make([][]float64, len(params))
-	for i, p := range params {
-		vel[i] = make([]float64, len(p))
-	}
-	h, logits, dh, z := make([]float64, m.hid), make([]float64, classes), make([]float64, m.hid), make([]float64, in)
-	grads := [][]float64{make([]float64, len(m.w1)), make([]float64, m.hid), make([]float64, len(m.w2)), make([]float64, classes)}
-	const lr0, decay = 0.01, 1e-4
-	for ep := 0; ep < digitEpochs; ep++ {
-		lr := lr0 * 0.5 * (1 + math.Cos(math.Pi*float64(ep)/digitEpochs))
-		for _, idx := range rng.Perm(len(xs)) {
-			x := xs[idx]
-			m.forward(x, h, logits)
-			// softmax cross-entropy gradient
-			mx := logits[0]
-			for _, v := range logits {
-				mx = math.Max(mx, v)
-			}
-			var s float64
-			for k, v := range logits {
-				logits[k] = math.Exp(v - mx)
-				s += logits[k]
-			}
-			for k := range logits {
-				logits[k] /= s
-			}
-			logits[ys[idx]]--
-			clear(dh)
-			for k, g := range logits {
-				grads[3][k] = g
-				for j := 0; j < m.hid; j++ {
-					grads[2][k*m.hid+j] = g * h[j]
-					dh[j] += g * m.w2[k*m.hid+j]
-				}
-			}
-			for i, v := range x {
-				z[i] = (v - m.mean[i]) / m.std[i]
-			}
-			for j := 0; j < m.hid; j++ {
-				g := dh[j]
-				if h[j] <= 0 {
-					g = 0
-				}
-				grads[1][j] = g
-				row := grads[0][j*in : (j+1)*in]
-				for i := range row {
-					row[i] = g * z[i]
-				}
-			}
-			for pi, p := range params {
-				for i := range p {
-					vel[pi][i] = 0.9*vel[pi][i] - lr*(grads[pi][i]+decay*p[i])
-					p[i] += vel[pi][i]
-				}
-			}
-		}
+	for _, x := range xs {
+		m.xs = append(m.xs, m.standardise(x))
 	}
 	return m
+}
+
+func (m *knn) standardise(x []float64) []float64 {
+	z := make([]float64, len(x))
+	for i, v := range x {
+		z[i] = (v - m.mean[i]) / m.std[i]
+	}
+	return z
+}
+
+// predict votes among the k nearest training vectors (ties: the nearer).
+func (m *knn) predict(x []float64) int {
+	z := m.standardise(x)
+	type nb struct {
+		d float64
+		y int
+	}
+	best := make([]nb, 0, m.k+1)
+	for j, t := range m.xs {
+		var d float64
+		for i, v := range z {
+			e := v - t[i]
+			d += e * e
+		}
+		if len(best) == m.k && d >= best[m.k-1].d {
+			continue
+		}
+		best = append(best, nb{d, m.ys[j]})
+		for i := len(best) - 1; i > 0 && best[i].d < best[i-1].d; i-- {
+			best[i], best[i-1] = best[i-1], best[i]
+		}
+		if len(best) > m.k {
+			best = best[:m.k]
+		}
+	}
+	votes := make([]float64, m.classes)
+	for r, b := range best {
+		votes[b.y] += 1 + 1e-3*float64(m.k-r) // rank breaks ties
+	}
+	arg := 0
+	for c, v := range votes {
+		if v > votes[arg] {
+			arg = c
+		}
+	}
+	return arg
 }
 
 // digitClips are the WAV digit utterances of a split with their digits.
@@ -216,7 +176,7 @@ func digitClips(data, split string) ([]*audio.Clip, []int, error) {
 	return clips, ys, nil
 }
 
-func accuracy(m *mlp, xs [][]float64, ys []int) float64 {
+func accuracy(m *knn, xs [][]float64, ys []int) float64 {
 	ok := 0
 	for i, x := range xs {
 		if m.predict(x) == ys[i] {
@@ -242,12 +202,12 @@ func intelligibility(ctx context.Context, data string, cdc *codec.Codec, progres
 	for i, c := range trClips {
 		trX[i] = digitFeatures(c.Samples, c.Rate)
 	}
-	m := trainMLP(trX, trY, 10)
+	m := newKNN(trX, trY, 10, digitK)
 	teX := make([][]float64, len(teClips))
 	for i, c := range teClips {
 		teX[i] = digitFeatures(c.Samples, c.Rate)
 	}
-	r := &Intelligibility{Classifier: fmt.Sprintf("MLP (%d hidden) on %d×%d mean log-mels of the voiced span", digitHidden, digitSegments, audio.DefaultMelConfig().Mels),
+	r := &Intelligibility{Classifier: fmt.Sprintf("%d-nearest neighbours on %d×%d mean log-mels of the voiced span, level-normalised", digitK, digitSegments, audio.DefaultMelConfig().Mels),
 		TrainClips: len(trClips), TestClips: len(teClips), Original: accuracy(m, teX, teY), Depths: cdc.Cfg.Depths}
 	if progress != nil {
 		progress(fmt.Sprintf("digit classifier: %.1f%% on %d held-out originals", 100*r.Original, len(teClips)))
