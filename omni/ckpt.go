@@ -6,6 +6,7 @@ import (
 
 	"github.com/omniar/omniar/msvq"
 	"github.com/omniar/omniar/nn/ckpt"
+	"github.com/omniar/omniar/unified"
 )
 
 // Names of the media tensors in a weights file.
@@ -13,6 +14,7 @@ const (
 	mediaVisCodebook = "media.vis.codebook"
 	mediaVisPhi      = "media.vis.phi"
 	mediaAudio       = "media.audio.codebooks"
+	balancePrefix    = "balance." // the trunk's bias-balancing state
 )
 
 // SaveWeights writes the model as shipped: configuration, parameters and
@@ -25,6 +27,9 @@ func SaveWeights(path string, m *Model, meta map[string]string) error {
 	var ts []ckpt.Tensor
 	for n, v := range m.Weights() {
 		ts = append(ts, ckpt.Tensor{Name: n, Shape: []int{len(v)}, Data: v})
+	}
+	for n, v := range m.Trunk.BalanceState() {
+		ts = append(ts, ckpt.Tensor{Name: balancePrefix + n, Shape: []int{len(v)}, Data: v})
 	}
 	for n, v := range map[string][]float32{mediaVisCodebook: m.Media.Vis.Codebook, mediaVisPhi: m.Media.Vis.PhiW, mediaAudio: m.Media.AudioBooks} {
 		ts = append(ts, ckpt.Tensor{Name: n, Shape: []int{len(v)}, Data: v})
@@ -45,7 +50,7 @@ func Load(path string) (*Model, map[string]string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	md, w, err := readWeights(f, cfg)
+	md, w, bal, err := readWeights(f, cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -56,29 +61,41 @@ func Load(path string) (*Model, map[string]string, error) {
 	if err := m.Load(w); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if cfg.Trunk.Balance == unified.BalanceBias && cfg.Trunk.Experts > 0 {
+		if err := m.Trunk.SetBalanceState(bal); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
 	return m, f.Meta, nil
 }
 
-func readWeights(f *ckpt.File, cfg Config) (Media, map[string][]float32, error) {
-	md := Media{Vis: &msvq.Decoder{Cfg: cfg.Quant}}
-	var err error
+func readWeights(f *ckpt.File, cfg Config) (md Media, w, bal map[string][]float32, err error) {
+	md = Media{Vis: &msvq.Decoder{Cfg: cfg.Quant}}
 	if md.Vis.Codebook, err = f.Get(mediaVisCodebook); err != nil {
-		return md, nil, err
+		return md, nil, nil, err
 	}
 	if md.Vis.PhiW, err = f.Get(mediaVisPhi); err != nil {
-		return md, nil, err
+		return md, nil, nil, err
 	}
 	if md.AudioBooks, err = f.Get(mediaAudio); err != nil {
-		return md, nil, err
+		return md, nil, nil, err
 	}
-	w := map[string][]float32{}
+	w, bal = map[string][]float32{}, map[string][]float32{}
 	for _, n := range f.Names() {
-		if strings.HasPrefix(n, "media.") || strings.HasPrefix(n, "optim.") {
+		var v []float32
+		switch {
+		case strings.HasPrefix(n, "media."), strings.HasPrefix(n, "optim."):
 			continue
-		}
-		if w[n], err = f.Get(n); err != nil {
-			return md, nil, err
+		case strings.HasPrefix(n, balancePrefix):
+			if v, err = f.Get(n); err != nil {
+				return md, nil, nil, err
+			}
+			bal[strings.TrimPrefix(n, balancePrefix)] = v
+		default:
+			if w[n], err = f.Get(n); err != nil {
+				return md, nil, nil, err
+			}
 		}
 	}
-	return md, w, nil
+	return md, w, bal, nil
 }

@@ -172,3 +172,23 @@ func scalar(v G.Value) float64 {
 	}
 	return float64(v.Data().([]float32)[0])
 }
+
+// NetFrom compiles m's configuration for slots and copies m's weights and
+// balancing state in (evaluation and routing statistics of a loaded model).
+func NetFrom(m *Model, slots []Slot, train bool) (*Net, error) {
+	n, err := NewNet(m.Cfg, m.Media, slots, 0, train)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.Load(m.Weights()); err != nil {
+		n.Close()
+		return nil, err
+	}
+	if m.Cfg.Trunk.Balance == unified.BalanceBias && m.Cfg.Trunk.Experts > 0 {
+		if err := n.Trunk.SetBalanceState(m.Trunk.BalanceState()); err != nil {
+			n.Close()
+			return nil, err
+		}
+	}
+	return n, nil
+}

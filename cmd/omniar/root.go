@@ -45,6 +45,8 @@ and scores generated video.`,
 		newEvalCmd(),
 		newGenerateCmd(),
 		newResultsCmd(),
+		newUnderstandCmd(),
+		newInspectCmd(),
 	)
 
 	root.InitDefaultCompletionCmd()

@@ -1,0 +1,294 @@
+package mm
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/omniar/omniar/datasets/qa"
+	"github.com/omniar/omniar/omni"
+	"github.com/omniar/omniar/tokenizers/bpe"
+	"github.com/omniar/omniar/unified"
+)
+
+// Accuracy is one understanding task's score.
+type Accuracy struct {
+	Task     string   `json:"task"`
+	N        int      `json:"n"`
+	Correct  int      `json:"correct"`
+	Accuracy float64  `json:"accuracy"`
+	Baseline float64  `json:"majority_baseline,omitempty"` // share of the most frequent train answer
+	Examples []string `json:"examples,omitempty"`          // a few "answer → model" pairs
+}
+
+// rowName is the report row of an item: the pair's task, with the ALSA
+// recordings and espeak words apart.
+func rowName(it Item) string {
+	if strings.Contains(it.Ref, "speech/alsa/") {
+		return "alsa_words"
+	}
+	return it.QATask
+}
+
+// Understand scores greedy answers to at most limit questions of each row
+// (spread over the split); batch questions are decoded together.
+func Understand(ctx context.Context, m *omni.Model, tok *bpe.Tokenizer, d *Data, train []qa.Pair, limit, batch int) (map[string]*Accuracy, error) {
+	rows := map[string][]Item{}
+	for _, task := range omni.Tasks {
+		if !omni.Understanding(task) {
+			continue
+		}
+		for _, it := range d.ByTask[task] {
+			rows[rowName(it)] = append(rows[rowName(it)], it)
+		}
+	}
+	out := map[string]*Accuracy{}
+	for name, items := range rows {
+		if limit > 0 && len(items) > limit {
+			step := float64(len(items)) / float64(limit)
+			sub := make([]Item, limit)
+			for i := range sub {
+				sub[i] = items[int(float64(i)*step)]
+			}
+			items = sub
+		}
+		acc := &Accuracy{Task: name}
+		// batches must share a task (one template)
+		byTask := map[string][]Item{}
+		for _, it := range items {
+			byTask[it.Ex.Task] = append(byTask[it.Ex.Task], it)
+		}
+		for _, its := range byTask {
+			for lo := 0; lo < len(its); lo += batch {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				part := its[lo:min(lo+batch, len(its))]
+				exs := make([]omni.Example, len(part))
+				for i, it := range part {
+					exs[i] = it.Ex
+				}
+				ans, err := m.Answer(exs)
+				if err != nil {
+					return nil, err
+				}
+				for i, a := range ans {
+					b, err := tok.Decode(a)
+					if err != nil {
+						return nil, err
+					}
+					got := strings.TrimSpace(string(b))
+					acc.N++
+					if got == part[i].Answer {
+						acc.Correct++
+					}
+					if len(acc.Examples) < 4 {
+						acc.Examples = append(acc.Examples, part[i].Answer+" → "+got)
+					}
+				}
+			}
+		}
+		acc.Accuracy = float64(acc.Correct) / float64(max(1, acc.N))
+		if name == "category" {
+			acc.Baseline = majority(train, items)
+		}
+		out[name] = acc
+		slog.Info("understanding", "task", name, "n", acc.N, "accuracy", fmt.Sprintf("%.3f", acc.Accuracy))
+	}
+	return out, nil
+}
+
+// majority is the accuracy on items of always answering the most frequent
+// train answer of the category task.
+func majority(train []qa.Pair, items []Item) float64 {
+	count := map[string]int{}
+	best := ""
+	for _, p := range train {
+		if p.Task == "category" {
+			count[p.Answer]++
+			if count[p.Answer] > count[best] {
+				best = p.Answer
+			}
+		}
+	}
+	n := 0
+	for _, it := range items {
+		if it.Answer == best {
+			n++
+		}
+	}
+	return float64(n) / float64(max(1, len(items)))
+}
+
+// HeldOut is the mean cross-entropy of each task on batches × batch
+// examples of a split, drawn with a fixed seed (the same for every model).
+func HeldOut(ctx context.Context, m *omni.Model, d *Data, batches, batch int) (map[string]float64, error) {
+	var slots []omni.Slot
+	for _, task := range omni.Tasks {
+		if task == omni.TaskLM || len(d.ByTask[task]) > 0 {
+			slots = append(slots, omni.Slot{Task: task, Batch: batch})
+		}
+	}
+	net, err := omni.NetFrom(m, slots, false)
+	if err != nil {
+		return nil, err
+	}
+	defer net.Close()
+	if err := net.Trunk.SetSub(m.Trunk.Sub()); err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(11, 13))
+	sum := map[string]float64{}
+	for range batches {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		b := omni.Batch{}
+		for _, sl := range slots {
+			exs, err := d.Sample(sl.Task, sl.Batch, m.Cfg.LMSeq, rng)
+			if err != nil {
+				return nil, err
+			}
+			for _, ex := range exs {
+				s, err := m.Cfg.Layout(m.V, ex)
+				if err != nil {
+					return nil, err
+				}
+				b[sl.Task] = append(b[sl.Task], s)
+			}
+		}
+		ce, err := net.Run(b)
+		if err != nil {
+			return nil, err
+		}
+		for t, v := range ce {
+			sum[t] += v / float64(batches)
+		}
+	}
+	return sum, nil
+}
+
+// Perplexity is exp of the mean next-token cross-entropy of the split's
+// fortunes, in consecutive windows of the model's LM length (at most
+// windows of them).
+func Perplexity(ctx context.Context, m *omni.Model, d *Data, windows int) (ppl float64, tokens int, err error) {
+	const batch = 8
+	net, err := omni.NetFrom(m, []omni.Slot{{Task: omni.TaskLM, Batch: batch}}, false)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer net.Close()
+	if err := net.Trunk.SetSub(m.Trunk.Sub()); err != nil {
+		return 0, 0, err
+	}
+	n := m.Cfg.LMSeq
+	var sum float64
+	var runs int
+	for o := 0; o+batch*(n+1) <= len(d.LM) && runs*batch < windows; o += batch * n {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
+		}
+		b := omni.Batch{}
+		for i := range batch {
+			s, err := m.Cfg.Layout(m.V, omni.Example{Task: omni.TaskLM, Text: d.LM[o+i*n : o+(i+1)*n]})
+			if err != nil {
+				return 0, 0, err
+			}
+			b[omni.TaskLM] = append(b[omni.TaskLM], s)
+		}
+		ce, err := net.Run(b)
+		if err != nil {
+			return 0, 0, err
+		}
+		sum += ce[omni.TaskLM]
+		runs++
+	}
+	if runs == 0 {
+		return 0, 0, fmt.Errorf("perplexity: the %s split has too little text", d.Split)
+	}
+	return math.Exp(sum / float64(runs)), runs * batch * (n - 1), nil
+}
+
+// SubResult is one elastic sub-model's quality and speed.
+type SubResult struct {
+	Sub          string             `json:"sub"`
+	ActiveParams int                `json:"active_params"` // trunk parameters one token uses
+	HeldOut      map[string]float64 `json:"held_out_ce"`
+	MeanCE       float64            `json:"mean_ce"`
+	DigitAcc     float64            `json:"digit_accuracy"`
+	MsPerAnswer  float64            `json:"ms_per_answer"` // one image question, KV-cache path, batch 1
+	Speedup      float64            `json:"speedup_vs_full"`
+}
+
+// Elastic evaluates the full model and each sub-model of the default
+// family: held-out cross-entropy per task, digit accuracy and latency.
+func Elastic(ctx context.Context, m *omni.Model, tok *bpe.Tokenizer, d *Data, batches, batch, digits int) ([]SubResult, error) {
+	fam := unified.DefaultElastic(m.Cfg.Trunk)
+	subs := append([]unified.Sub{{}}, fam.Family...)
+	var out []SubResult
+	defer m.Trunk.SetSub(unified.Sub{})
+	var imgs []Item
+	for _, it := range d.ByTask[omni.TaskImageQA] {
+		if len(imgs) < digits {
+			imgs = append(imgs, it)
+		}
+	}
+	if len(imgs) == 0 {
+		return nil, fmt.Errorf("elastic: no image questions in the %s split", d.Split)
+	}
+	for _, s := range subs {
+		if err := m.Trunk.SetSub(s); err != nil {
+			return nil, err
+		}
+		r := SubResult{Sub: s.String(), ActiveParams: activeParams(m.Cfg.Trunk, s)}
+		var err error
+		if r.HeldOut, err = HeldOut(ctx, m, d, batches, batch); err != nil {
+			return nil, err
+		}
+		for _, v := range r.HeldOut {
+			r.MeanCE += v / float64(len(r.HeldOut))
+		}
+		acc, err := Understand(ctx, m, tok, &Data{Split: d.Split, ByTask: map[string][]Item{omni.TaskImageQA: imgs}}, nil, 0, 32)
+		if err != nil {
+			return nil, err
+		}
+		r.DigitAcc = acc["digit"].Accuracy
+		// latency: the same single question answered 10 times
+		one := []omni.Example{imgs[0].Ex}
+		t0 := time.Now()
+		for range 10 {
+			if _, err := m.Answer(one); err != nil {
+				return nil, err
+			}
+		}
+		r.MsPerAnswer = float64(time.Since(t0).Microseconds()) / 10 / 1000
+		out = append(out, r)
+		slog.Info("elastic", "sub", r.Sub, "mean_ce", fmt.Sprintf("%.3f", r.MeanCE), "digit_acc", r.DigitAcc, "ms", r.MsPerAnswer)
+	}
+	for i := range out {
+		out[i].Speedup = out[0].MsPerAnswer / out[i].MsPerAnswer
+	}
+	return out, nil
+}
+
+// activeParams counts the trunk parameters one token uses in sub-model s.
+func activeParams(c unified.Config, s unified.Sub) int {
+	layers := c.Layers
+	if s.Layers != nil {
+		layers = len(s.Layers)
+	}
+	k := c.TopK
+	if s.TopK > 0 {
+		k = s.TopK
+	}
+	e := c.Experts
+	if s.Experts > 0 {
+		e = s.Experts
+	}
+	per := 4*c.Dim*c.Dim + 3*c.Dim*c.ExpertHidden*(k+c.Shared) + e*c.Dim + 2*c.Dim
+	return layers * per
+}

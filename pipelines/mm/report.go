@@ -1,0 +1,126 @@
+package mm
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/omniar/omniar/datasets/qa"
+	"github.com/omniar/omniar/internal/atomicfile"
+	"github.com/omniar/omniar/omni"
+	"github.com/omniar/omniar/tokenizers"
+)
+
+// EvalOptions say what `omniar eval unified` measures.
+type EvalOptions struct {
+	Ckpt    string // the model (weights file)
+	Dense   string // optional: the dense baseline trained alike, for MoE vs dense
+	Data    string // prepared data directory
+	Tokens  string // token files (default: the model's)
+	Text    string // text tokenizer
+	Out     string // JSON report
+	Limit   int    // questions per task (0 = all)
+	Batches int    // held-out loss batches (of 8 per task)
+	Split   string // test (default) or val
+}
+
+// EvalReport is docs/eval/unified.json.
+type EvalReport struct {
+	Model         string               `json:"model"`
+	Config        omni.Config          `json:"config"`
+	Steps         string               `json:"train_steps"`
+	Split         string               `json:"split"`
+	Understanding map[string]*Accuracy `json:"understanding"`
+	Perplexity    float64              `json:"text_perplexity"`
+	PPLTokens     int                  `json:"text_perplexity_tokens"`
+	Elastic       []SubResult          `json:"elastic"`
+	MoEvsDense    *Comparison          `json:"moe_vs_dense,omitempty"`
+	Notes         []string             `json:"notes"`
+}
+
+// Comparison is the held-out cross-entropy per task of the MoE model and
+// the dense baseline (equal active parameters, same data and steps).
+type Comparison struct {
+	Dense       string             `json:"dense_model"`
+	MoE         map[string]float64 `json:"moe_ce"`
+	DenseCE     map[string]float64 `json:"dense_ce"`
+	MoEActive   int                `json:"moe_active_trunk_params"`
+	DenseActive int                `json:"dense_active_trunk_params"`
+	MoEWins     int                `json:"tasks_moe_lower"`
+}
+
+// Eval runs the evaluation and writes the report.
+func Eval(ctx context.Context, opt EvalOptions) (*EvalReport, error) {
+	if opt.Split == "" {
+		opt.Split = "test"
+	}
+	m, meta, err := omni.Load(opt.Ckpt)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Tokens == "" {
+		opt.Tokens = TokensDir(meta)
+	}
+	if opt.Tokens == "" {
+		return nil, fmt.Errorf("no token files: pass --tokens (the model's metadata does not name them)")
+	}
+	tok, err := tokenizers.LoadText(opt.Text)
+	if err != nil {
+		return nil, err
+	}
+	d, err := LoadData(opt.Data, opt.Tokens, opt.Split, m.Cfg, tok)
+	if err != nil {
+		return nil, err
+	}
+	train, err := qa.Load(opt.Data, "train")
+	if err != nil {
+		return nil, err
+	}
+	r := &EvalReport{Model: opt.Ckpt, Config: m.Cfg, Steps: meta["steps"], Split: opt.Split}
+	if r.Understanding, err = Understand(ctx, m, tok, d, train, opt.Limit, 32); err != nil {
+		return nil, err
+	}
+	if r.Perplexity, r.PPLTokens, err = Perplexity(ctx, m, d, 400); err != nil {
+		return nil, err
+	}
+	slog.Info("perplexity", "ppl", r.Perplexity, "tokens", r.PPLTokens)
+	if m.Cfg.Trunk.Experts > 0 {
+		if r.Elastic, err = Elastic(ctx, m, tok, d, opt.Batches, 8, 100); err != nil {
+			return nil, err
+		}
+	}
+	if opt.Dense != "" {
+		dm, _, err := omni.Load(opt.Dense)
+		if err != nil {
+			return nil, err
+		}
+		c := &Comparison{Dense: opt.Dense, MoEActive: activeParams(m.Cfg.Trunk, m.Trunk.Sub()), DenseActive: activeParams(dm.Cfg.Trunk, dm.Trunk.Sub())}
+		if c.MoE, err = HeldOut(ctx, m, d, opt.Batches, 8); err != nil {
+			return nil, err
+		}
+		if c.DenseCE, err = HeldOut(ctx, dm, d, opt.Batches, 8); err != nil {
+			return nil, err
+		}
+		for t, v := range c.MoE {
+			if v < c.DenseCE[t] {
+				c.MoEWins++
+			}
+		}
+		r.MoEvsDense = c
+	}
+	r.Notes = append(r.Notes,
+		"understanding: greedy answers through the KV cache, exact match of the decoded text; alsa_words = the real ALSA recordings (test only), word = espeak words, spoken = espeak digits of held-out voices",
+		"elastic: every sub-model of unified.DefaultElastic from the same run; held-out cross-entropy on the same batches, digit accuracy on 100 test images, latency of one image question (batch 1) on the shared, contended CPU",
+		fmt.Sprintf("video tokenizer %s, audio codec %s (snapshots; retrain when the shipped tokenizers change)", meta[MetaVideoTok], meta[MetaCodec]))
+	if err := os.MkdirAll(filepath.Dir(opt.Out), 0o755); err != nil {
+		return nil, err
+	}
+	b, err := json.MarshalIndent(r, "", " ")
+	if err != nil {
+		return nil, err
+	}
+	return r, atomicfile.WriteBytes(opt.Out, b)
+}
