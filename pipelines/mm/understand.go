@@ -149,7 +149,7 @@ func (a *Answerer) visual(path string, latents int) ([][]int, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var clip []uint8
-	if head.W <= 32 && head.H <= 32 && frames == 1 {
+	if head.W <= 32 && head.H <= 32 && frames == 1 && cfg.Size == digits.Canvas {
 		g, err := vio.Read(path, vio.ReadOptions{MaxFrames: 1, Geometry: vio.Geometry{Width: digits.Glyph, Height: digits.Glyph, Square: true, Filter: vio.Box}})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)

@@ -1,0 +1,88 @@
+package mm
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestReadTrainConfig(t *testing.T) {
+	dir := t.TempDir()
+	good := `{"size":"tiny","tokens":"t","video_tokenizer":"v","audio_codec":"a","out":"o","stages":[{"name":"s","steps":2,"lr":0.001,"mix":{"lm":1,"image_qa":2}}]}`
+	tests := []struct {
+		name, json, err string
+	}{
+		{"good", good, ""},
+		{"shipped tiny", "", ""},
+		{"unknown field", strings.Replace(good, `"size"`, `"sise":"x","size"`, 1), "unknown field"},
+		{"bad size", strings.Replace(good, `"tiny"`, `"huge"`, 1), "size"},
+		{"no stages", strings.Replace(good, `"stages":[{"name":"s","steps":2,"lr":0.001,"mix":{"lm":1,"image_qa":2}}]`, `"stages":[]`, 1), "no stages"},
+		{"unknown task", strings.Replace(good, `"lm":1`, `"poetry":1`, 1), "poetry"},
+		{"zero steps", strings.Replace(good, `"steps":2`, `"steps":0`, 1), "steps"},
+		{"no out", strings.Replace(good, `"out":"o",`, ``, 1), "required"},
+		{"not json", "{", "train config"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join("..", "..", "configs", "tiny.json")
+			if tc.json != "" {
+				p = filepath.Join(dir, tc.name+".json")
+				if err := os.WriteFile(p, []byte(tc.json), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := ReadTrainConfig(p)
+			if (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+				t.Errorf("error %v, want %q", err, tc.err)
+			}
+		})
+	}
+	if _, err := ReadTrainConfig(filepath.Join("..", "..", "configs", "small.json")); err != nil {
+		t.Errorf("configs/small.json: %v", err)
+	}
+}
+
+func TestAudioCodes(t *testing.T) {
+	codes := [][]int{{1, 2, 3}, {4, 5, 6}}
+	got := AudioCodes(codes, 3, 2)
+	if !slices.Equal(got[0], []int{1, 2}) || !slices.Equal(got[1], []int{4, 5}) || !slices.Equal(got[2], []int{0, 0}) {
+		t.Errorf("padded codes %v", got)
+	}
+	if got := AudioCodes(codes, 1, 3); len(got) != 1 || !slices.Equal(got[0], []int{1, 2, 3}) {
+		t.Errorf("cut codes %v", got)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	// two layers of 4 experts, top-2: uniform, then one expert never chosen
+	ml := summarize([][]float64{{10, 10, 10, 10}, {20, 10, 10, 0}}, 2)
+	if ml.Tokens != 20 {
+		t.Errorf("tokens %d, want 20", ml.Tokens)
+	}
+	if math.Abs(ml.Entropy[0]-math.Log(4)) > 1e-9 || ml.Entropy[1] >= ml.Entropy[0] {
+		t.Errorf("entropies %v", ml.Entropy)
+	}
+	if ml.MinLoad != 0 || math.Abs(ml.Load[1][0]-0.5) > 1e-9 {
+		t.Errorf("min load %g, load %v", ml.MinLoad, ml.Load[1])
+	}
+}
+
+func TestDigitCanvas(t *testing.T) {
+	g := make([]uint8, 28*28)
+	for i := range g {
+		g[i] = 255
+	}
+	c := DigitCanvas(g)
+	var n int
+	for _, v := range c {
+		if v == 255 {
+			n++
+		}
+	}
+	if len(c) != 64*64 || n != 28*28 || c[18*64+18] != 255 || c[17*64+17] != 0 || c[45*64+45] != 255 || c[46*64+46] != 0 {
+		t.Errorf("canvas: %d pixels, %d lit; glyph not centred", len(c), n)
+	}
+}
