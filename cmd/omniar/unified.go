@@ -23,6 +23,7 @@ const (
 func newTrainUnifiedCmd() *cobra.Command {
 	var path, out string
 	var resume, dense bool
+	var stopAt int
 	cmd := &cobra.Command{
 		Use:   "unified --config FILE.json [--resume]",
 		Short: "Train the unified multimodal model on a mixture of tasks",
@@ -50,6 +51,9 @@ once into token files. Per-task loss curves are written to OUT/curves.png and
 			}
 			if dense {
 				cfg.Dense = true
+			}
+			if stopAt > 0 {
+				cfg.StopAt = stopAt
 			}
 			if cfg.Text == "" {
 				cfg.Text = assetPath(assetText)
@@ -81,6 +85,7 @@ once into token files. Per-task loss curves are written to OUT/curves.png and
 	f.StringVar(&out, "out", "", "run directory (overrides the config's out)")
 	f.BoolVar(&resume, "resume", false, "skip completed stages and continue the interrupted one")
 	f.BoolVar(&dense, "dense", false, "train the dense baseline (dense FFN of equal active parameters)")
+	f.IntVar(&stopAt, "stop-at", 0, "end after this many steps over all stages, on the stages' full schedules (a stage cut short counts as done)")
 	return cmd
 }
 
@@ -235,6 +240,7 @@ of the MoE model and the dense baseline. Writes a JSON report.`,
 	f := cmd.Flags()
 	mf.register(cmd)
 	f.StringVar(&opt.Dense, "dense", "", "dense baseline weights for the MoE vs dense table")
+	f.BoolVar(&opt.DenseOnly, "dense-only", false, "measure only the MoE vs dense table and add it to the report at --out")
 	f.StringVar(&opt.Data, "data", "~/.cache/omniar/data", "prepared data directory")
 	f.StringVar(&opt.Tokens, "tokens", "", "token files directory (default: the one the model was trained with)")
 	f.StringVar(&opt.Out, "out", "docs/eval/unified.json", "JSON report")

@@ -220,7 +220,7 @@ type SubResult struct {
 	HeldOut      map[string]float64 `json:"held_out_ce"`
 	MeanCE       float64            `json:"mean_ce"`
 	DigitAcc     float64            `json:"digit_accuracy"`
-	MsPerAnswer  float64            `json:"ms_per_answer"` // one image question, KV-cache path, batch 1
+	MsPerAnswer  float64            `json:"ms_per_answer"` // one image question, KV-cache path, batch 1, fastest of 10
 	Speedup      float64            `json:"speedup_vs_full"`
 }
 
@@ -257,15 +257,17 @@ func Elastic(ctx context.Context, m *omni.Model, tok *bpe.Tokenizer, d *Data, ba
 			return nil, err
 		}
 		r.DigitAcc = acc["digit"].Accuracy
-		// latency: the same single question answered 10 times
+		// latency: the fastest of 10 answers to one question (the CPU is
+		// shared, so the minimum is the least disturbed measurement)
 		one := []omni.Example{imgs[0].Ex}
-		t0 := time.Now()
+		r.MsPerAnswer = math.Inf(1)
 		for range 10 {
+			t0 := time.Now()
 			if _, err := m.Answer(one); err != nil {
 				return nil, err
 			}
+			r.MsPerAnswer = math.Min(r.MsPerAnswer, float64(time.Since(t0).Microseconds())/1000)
 		}
-		r.MsPerAnswer = float64(time.Since(t0).Microseconds()) / 10 / 1000
 		out = append(out, r)
 		slog.Info("elastic", "sub", r.Sub, "mean_ce", fmt.Sprintf("%.3f", r.MeanCE), "digit_acc", r.DigitAcc, "ms", r.MsPerAnswer)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/omniar/omniar/internal/atomicfile"
 	"github.com/omniar/omniar/omni"
 	"github.com/omniar/omniar/tokenizers"
+	"github.com/omniar/omniar/tokenizers/bpe"
 )
 
 // EvalOptions say what `omniar eval unified` measures.
@@ -25,6 +26,9 @@ type EvalOptions struct {
 	Limit   int    // questions per task (0 = all)
 	Batches int    // held-out loss batches (of 8 per task)
 	Split   string // test (default) or val
+	// DenseOnly measures only the MoE vs dense table and merges it into
+	// the report already at Out (the rest of a run's evaluation is kept).
+	DenseOnly bool
 }
 
 // EvalReport is docs/eval/unified.json.
@@ -80,41 +84,28 @@ func Eval(ctx context.Context, opt EvalOptions) (*EvalReport, error) {
 		return nil, err
 	}
 	r := &EvalReport{Model: opt.Ckpt, Config: m.Cfg, Steps: meta["steps"], Split: opt.Split}
-	if r.Understanding, err = Understand(ctx, m, tok, d, train, opt.Limit, 32); err != nil {
-		return nil, err
-	}
-	if r.Perplexity, r.PPLTokens, err = Perplexity(ctx, m, d, 400); err != nil {
-		return nil, err
-	}
-	slog.Info("perplexity", "ppl", r.Perplexity, "tokens", r.PPLTokens)
-	if m.Cfg.Trunk.Experts > 0 {
-		if r.Elastic, err = Elastic(ctx, m, tok, d, opt.Batches, 8, 100); err != nil {
-			return nil, err
+	if opt.DenseOnly {
+		if opt.Dense == "" {
+			return nil, fmt.Errorf("the dense-only evaluation needs a dense model")
 		}
+		b, err := os.ReadFile(opt.Out)
+		if err != nil {
+			return nil, fmt.Errorf("dense-only: the report to extend: %w", err)
+		}
+		if err := json.Unmarshal(b, r); err != nil {
+			return nil, fmt.Errorf("dense-only: %s: %w", opt.Out, err)
+		}
+		if r.Model != opt.Ckpt {
+			return nil, fmt.Errorf("dense-only: %s reports %s, not %s", opt.Out, r.Model, opt.Ckpt)
+		}
+	} else if err := evalModel(ctx, r, opt, m, meta, tok, d, train); err != nil {
+		return nil, err
 	}
 	if opt.Dense != "" {
-		dm, _, err := omni.Load(opt.Dense)
-		if err != nil {
+		if r.MoEvsDense, err = compareDense(ctx, m, opt, d); err != nil {
 			return nil, err
 		}
-		c := &Comparison{Dense: opt.Dense, MoEActive: activeParams(m.Cfg.Trunk, m.Trunk.Sub()), DenseActive: activeParams(dm.Cfg.Trunk, dm.Trunk.Sub())}
-		if c.MoE, err = HeldOut(ctx, m, d, opt.Batches, 8); err != nil {
-			return nil, err
-		}
-		if c.DenseCE, err = HeldOut(ctx, dm, d, opt.Batches, 8); err != nil {
-			return nil, err
-		}
-		for t, v := range c.MoE {
-			if v < c.DenseCE[t] {
-				c.MoEWins++
-			}
-		}
-		r.MoEvsDense = c
 	}
-	r.Notes = append(r.Notes,
-		"understanding: greedy answers through the KV cache, exact match of the decoded text; alsa_words = the real ALSA recordings (test only), word = espeak words, spoken = espeak digits of held-out voices",
-		"elastic: every sub-model of unified.DefaultElastic from the same run; held-out cross-entropy on the same batches, digit accuracy on 100 test images, latency of one image question (batch 1) on the shared, contended CPU",
-		fmt.Sprintf("video tokenizer %s, audio codec %s (snapshots; retrain when the shipped tokenizers change)", meta[MetaVideoTok], meta[MetaCodec]))
 	if err := os.MkdirAll(filepath.Dir(opt.Out), 0o755); err != nil {
 		return nil, err
 	}
@@ -123,4 +114,45 @@ func Eval(ctx context.Context, opt EvalOptions) (*EvalReport, error) {
 		return nil, err
 	}
 	return r, atomicfile.WriteBytes(opt.Out, b)
+}
+
+func evalModel(ctx context.Context, r *EvalReport, opt EvalOptions, m *omni.Model, meta map[string]string, tok *bpe.Tokenizer, d *Data, train []qa.Pair) error {
+	var err error
+	if r.Understanding, err = Understand(ctx, m, tok, d, train, opt.Limit, 32); err != nil {
+		return err
+	}
+	if r.Perplexity, r.PPLTokens, err = Perplexity(ctx, m, d, 400); err != nil {
+		return err
+	}
+	slog.Info("perplexity", "ppl", r.Perplexity, "tokens", r.PPLTokens)
+	if m.Cfg.Trunk.Experts > 0 {
+		if r.Elastic, err = Elastic(ctx, m, tok, d, opt.Batches, 8, 100); err != nil {
+			return err
+		}
+	}
+	r.Notes = append(r.Notes,
+		"understanding: greedy answers through the KV cache, exact match of the decoded text; alsa_words = the real ALSA recordings (test only), word = espeak words, spoken = espeak digits of held-out voices",
+		"elastic: every sub-model of unified.DefaultElastic from the same run; held-out cross-entropy on the same batches, digit accuracy on 100 test images, latency of one image question (batch 1, fastest of 10) on the shared, contended CPU",
+		fmt.Sprintf("video tokenizer %s, audio codec %s (snapshots; retrain when the shipped tokenizers change)", meta[MetaVideoTok], meta[MetaCodec]))
+	return nil
+}
+
+func compareDense(ctx context.Context, m *omni.Model, opt EvalOptions, d *Data) (*Comparison, error) {
+	dm, _, err := omni.Load(opt.Dense)
+	if err != nil {
+		return nil, err
+	}
+	c := &Comparison{Dense: opt.Dense, MoEActive: activeParams(m.Cfg.Trunk, m.Trunk.Sub()), DenseActive: activeParams(dm.Cfg.Trunk, dm.Trunk.Sub())}
+	if c.MoE, err = HeldOut(ctx, m, d, opt.Batches, 8); err != nil {
+		return nil, err
+	}
+	if c.DenseCE, err = HeldOut(ctx, dm, d, opt.Batches, 8); err != nil {
+		return nil, err
+	}
+	for t, v := range c.MoE {
+		if v < c.DenseCE[t] {
+			c.MoEWins++
+		}
+	}
+	return c, nil
 }

@@ -49,6 +49,7 @@ type TrainConfig struct {
 	Warmup    int            `json:"warmup"`
 	CkptEvery int            `json:"ckpt_every"`
 	Seed      uint64         `json:"seed"`
+	StopAt    int            `json:"stop_at"` // end after this many steps over all stages, keeping the stages' schedules (0 = run them all)
 	Stages    []Stage        `json:"stages"`
 }
 
@@ -104,6 +105,9 @@ func (c TrainConfig) Check() error {
 				return fmt.Errorf("stage %d (%s): mixture %s: %d (tasks: %v, counts ≥ 1)", i, s.Name, t, n, omni.Tasks)
 			}
 		}
+	}
+	if c.StopAt < 0 {
+		return fmt.Errorf("stop_at %d", c.StopAt)
 	}
 	if c.Elastic != nil && (c.Elastic.PFull < 0 || c.Elastic.PFull > 1) {
 		return fmt.Errorf("elastic p_full %g", c.Elastic.PFull)
@@ -306,6 +310,9 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 	var prevBias map[string][]float32
 	offset := 0
 	for i, st := range cfg.Stages {
+		if cfg.StopAt > 0 && offset >= cfg.StopAt {
+			break
+		}
 		done := filepath.Join(cfg.Out, fmt.Sprintf("stage%d.safetensors", i))
 		if resume && exists(done) {
 			m, meta, err := omni.Load(done)
@@ -404,8 +411,13 @@ func runStage(ctx context.Context, cfg TrainConfig, mcfg omni.Config, su *Setup,
 	}
 	warm := min(cfg.Warmup, st.Steps/5)
 	slog.Info("stage", "index", i, "name", st.Name, "steps", st.Steps, "slots", slots, "tokens_per_step", net.Tokens())
+	stopAt := 0
+	if cfg.StopAt > 0 && cfg.StopAt-offset < st.Steps {
+		stopAt = cfg.StopAt - offset
+	}
 	r, err := train.Run(ctx, train.Config{
 		Steps:          st.Steps,
+		StopAt:         stopAt,
 		ClipNorm:       1,
 		Schedule:       optim.WarmupCosine{Peak: st.LR, Min: st.LR / 10, Warmup: warm, Total: st.Steps},
 		AdamW:          optim.AdamWConfig{Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.05},
