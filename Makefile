@@ -38,7 +38,7 @@ STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # The recipe of the shipped checkpoints (make assets). Every stage writes a
 # resumable training checkpoint under RUNS and continues it on a rerun.
 RUNS        ?= runs
-OMNIAR       = GOMAXPROCS=1 ./bin/omniar
+OMNIAR       = GOMAXPROCS=1 OPENBLAS_NUM_THREADS=2 ./bin/omniar
 PROMPT      ?= a 7 moves to the left
 DEMO_OUT    ?= demo.gif
 
@@ -118,13 +118,13 @@ assets-tokenizer: data ## video tokenizer: image stage, a polish at a lower real
 	  --ckpt $(RUNS)/tok_video.safetensors --resume --batch 4 --steps 350 --warmup 20 --lr 4e-4 \
 	  --ckpt-every 25 --real-share 0.1 --export assets/video_tokenizer.safetensors
 
-assets-videoar: data ## VideoAR curriculum: images, 3-frame clips, 5-frame clips → assets/videoar.safetensors
-	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 --clips 6000 \
-	  --ckpt $(RUNS)/videoar_1.safetensors --resume --frames 1 --batch 16 --steps 400 --lr 1e-3
+assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full clips → assets/videoar.safetensors
+	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 --clips 5000 \
+	  --ckpt $(RUNS)/videoar_1.safetensors --resume --frames 1 --batch 16 --steps 300 --lr 1e-3 --warmup 30
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
-	  --ckpt $(RUNS)/videoar_3.safetensors --init $(RUNS)/videoar_1.safetensors --resume --frames 3 --batch 8 --steps 300 --lr 6e-4 --warmup 20
+	  --ckpt $(RUNS)/videoar_3.safetensors --init $(RUNS)/videoar_1.safetensors --resume --frames 3 --batch 8 --steps 200 --lr 6e-4 --warmup 20
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
-	  --ckpt $(RUNS)/videoar_5.safetensors --init $(RUNS)/videoar_3.safetensors --resume --frames 5 --batch 8 --steps 300 --lr 4e-4 --warmup 20 \
+	  --ckpt $(RUNS)/videoar_5.safetensors --init $(RUNS)/videoar_3.safetensors --resume --frames 5 --batch 8 --steps 200 --lr 4e-4 --warmup 20 \
 	  --export assets/videoar.safetensors
 
 eval-videoar: build ## prompt fidelity of the shipped generator on 100 test prompts → docs/eval/videoar.json
