@@ -284,7 +284,7 @@ Ctrl-C; --resume continues a stage exactly.`,
 
 func newEvalVideoARCmd() *cobra.Command {
 	var g genFlags
-	var data, split, out, judge, pictures string
+	var data, split, out, judge, pictures, save string
 	var n int
 	cmd := &cobra.Command{
 		Use:     "videoar",
@@ -302,7 +302,7 @@ func newEvalVideoARCmd() *cobra.Command {
 				return err
 			}
 			oneGoThread()
-			rep, err := vgen.Eval(cmd.Context(), p, g.tokenizer, data, split, n, g.opt, w, pictures)
+			rep, err := vgen.Eval(cmd.Context(), p, g.tokenizer, data, split, n, g.opt, w, pictures, save)
 			if err != nil {
 				return err
 			}
@@ -326,5 +326,6 @@ func newEvalVideoARCmd() *cobra.Command {
 	f.StringVar(&judge, "judge", eval.DefaultDigitWeights, "digit classifier of the attribute judge")
 	f.StringVar(&out, "out", "", "JSON report")
 	f.StringVar(&pictures, "pictures", "", "directory for a GIF grid of generated clips and their prompts")
+	f.StringVar(&save, "save", "", "directory for every generated clip as a GIF (the --fake set of omniar eval fvd)")
 	return cmd
 }

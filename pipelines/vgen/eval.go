@@ -39,6 +39,9 @@ type EvalReport struct {
 	Generated    Fidelity `json:"generated"`
 	Ceiling      Fidelity `json:"ceiling"`
 	SecPerClip   float64  `json:"seconds_per_clip"`
+	Passes       int      `json:"decoder_passes_per_clip"` // one per group: latent frames × scales
+	RasterPasses int      `json:"raster_passes_per_clip"`  // one per token, as a next-token decoder needs
+	Saved        string   `json:"saved_clips_dir,omitempty"`
 	CFG          float64  `json:"cfg"`
 	Temperature  float64  `json:"temperature"`
 	TopK         int      `json:"top_k"`
@@ -83,7 +86,9 @@ func b2i(b bool) int {
 // the same clips' tokenizer reconstructions give the ceiling.
 // pictures, if not empty, is a directory for a GIF grid of the first
 // clips generated (and their prompts, as text).
-func Eval(ctx context.Context, p *Pipeline, tokPath, dataDir, split string, n int, opt videoar.Options, judge *metrics.Weights, pictures string) (EvalReport, error) {
+// save, if not empty, is a directory for every generated clip as a GIF
+// (the fake set of `omniar eval fvd`).
+func Eval(ctx context.Context, p *Pipeline, tokPath, dataDir, split string, n int, opt videoar.Options, judge *metrics.Weights, pictures, save string) (EvalReport, error) {
 	mv, err := digits.LoadMoving(dataDir, split)
 	if err != nil {
 		return EvalReport{}, err
@@ -103,7 +108,13 @@ func Eval(ctx context.Context, p *Pipeline, tokPath, dataDir, split string, n in
 		return EvalReport{}, err
 	}
 	defer ae.Close()
-	rep := EvalReport{Split: split, CFG: opt.CFG, Temperature: opt.Sampling.Temperature, TopK: opt.Sampling.TopK, TopP: opt.Sampling.TopP, JudgeWeights: judge.SHA256}
+	rep := EvalReport{Split: split, CFG: opt.CFG, Temperature: opt.Sampling.Temperature, TopK: opt.Sampling.TopK, TopP: opt.Sampling.TopP, JudgeWeights: judge.SHA256,
+		Passes: p.Cfg.Frames * len(p.Cfg.Quant.Scales), RasterPasses: p.Cfg.Frames * p.Cfg.Quant.Tokens(), Saved: save}
+	if save != "" {
+		if err := os.MkdirAll(save, 0o755); err != nil {
+			return rep, err
+		}
+	}
 	var gen, ceil tally
 	var genTime time.Duration
 	var grid [][]uint8
@@ -130,6 +141,11 @@ func Eval(ctx context.Context, p *Pipeline, tokPath, dataDir, split string, n in
 			return rep, err
 		}
 		gen.add(v, len(c.Movers))
+		if save != "" {
+			if err := writeClip(filepath.Join(save, fmt.Sprintf("%05d.gif", i)), frames); err != nil {
+				return rep, err
+			}
+		}
 		if len(grid) < gridClips {
 			grid = append(grid, frames)
 			prompts = append(prompts, fmt.Sprintf("%d: %q → digit %v, direction %v", len(grid), c.Captions[0], v.Digit, v.Direction))
@@ -160,8 +176,8 @@ func Eval(ctx context.Context, p *Pipeline, tokPath, dataDir, split string, n in
 
 // Print writes the report as a table.
 func (r EvalReport) Print(w io.Writer) {
-	fmt.Fprintf(w, "prompt fidelity on %d %s prompts (judge %.12s…; CFG %.1f, T %.2f, top-k %d, top-p %.2f), %.1f s per clip\n",
-		r.Generated.Clips, r.Split, r.JudgeWeights, r.CFG, r.Temperature, r.TopK, r.TopP, r.SecPerClip)
+	fmt.Fprintf(w, "prompt fidelity on %d %s prompts (judge %.12s…; CFG %.1f, T %.2f, top-k %d, top-p %.2f), %.2f s per clip, %d decoder passes (raster order: %d)\n",
+		r.Generated.Clips, r.Split, r.JudgeWeights, r.CFG, r.Temperature, r.TopK, r.TopP, r.SecPerClip, r.Passes, r.RasterPasses)
 	fmt.Fprintf(w, "  %-26s %8s %8s %10s %10s %10s\n", "", "match", "digit", "direction", "one-digit", "two-digit")
 	row := func(name string, f Fidelity) {
 		fmt.Fprintf(w, "  %-26s %7.1f%% %7.1f%% %9.1f%% %9.1f%% %9.1f%%\n", name, 100*f.Match, 100*f.Digit, 100*f.Direction, 100*f.OneMatch, 100*f.TwoMatch)
@@ -197,4 +213,14 @@ func writeGrid(dir string, clips [][]uint8, prompts []string) error {
 		return err
 	}
 	return atomicfile.WriteBytes(filepath.Join(dir, "generated.txt"), []byte(strings.Join(prompts, "\n")+"\n"))
+}
+
+// writeClip writes one generated clip as a GIF.
+func writeClip(path string, clip []uint8) error {
+	const s = digits.Canvas
+	v := &vio.Video{W: s, H: s, FPS: 8}
+	for f := range len(clip) / (s * s) {
+		v.Frames = append(v.Frames, clip[f*s*s:(f+1)*s*s])
+	}
+	return vio.Write(path, v)
 }
