@@ -132,7 +132,7 @@ func evalModel(ctx context.Context, r *EvalReport, opt EvalOptions, m *omni.Mode
 	}
 	r.Notes = append(r.Notes,
 		"understanding: greedy answers through the KV cache, exact match of the decoded text; alsa_words = the real ALSA recordings (test only), word = espeak words, spoken = espeak digits of held-out voices",
-		"elastic: every sub-model of unified.DefaultElastic from the same run; held-out cross-entropy on the same batches, digit accuracy on 100 test images, latency of one image question (batch 1, fastest of 10) on the shared, contended CPU",
+		"elastic: every sub-model of unified.DefaultElastic from the same run; held-out cross-entropy on the same batches, digit accuracy on 100 test images spread over the classes, latency of one image question (batch 1, fastest of 20) on the shared, contended CPU",
 		fmt.Sprintf("video tokenizer %s, audio codec %s (snapshots; retrain when the shipped tokenizers change)", meta[MetaVideoTok], meta[MetaCodec]))
 	return nil
 }
