@@ -109,13 +109,11 @@ demo: build ## the main job: a clip from PROMPT with the shipped model, into DEM
 
 assets: assets-tokenizer assets-videoar eval-videoar ## the whole recipe of the shipped checkpoints (resumable)
 
-assets-tokenizer: data ## video tokenizer: image stage, a polish at a lower real-clip share, the causal temporal stage → assets/video_tokenizer.safetensors
+assets-tokenizer: data ## video tokenizer: image stage, then the causal temporal stage → assets/video_tokenizer.safetensors
 	$(OMNIAR) train tokenizer --modality image --ckpt $(RUNS)/tok_image.safetensors --resume \
-	  --batch 16 --steps 1400 --stop-at 1089 --warmup 100 --lr 5e-4 --ckpt-every 25 --real-share 0.25
-	$(OMNIAR) train tokenizer --modality image --init $(RUNS)/tok_image.safetensors --ckpt $(RUNS)/tok_image2.safetensors --resume \
-	  --batch 16 --steps 100 --warmup 5 --lr 5e-4 --ckpt-every 25 --real-share 0.1
-	$(OMNIAR) train tokenizer --modality video --frames 9 --init $(RUNS)/tok_image2.safetensors \
-	  --ckpt $(RUNS)/tok_video.safetensors --resume --batch 4 --steps 350 --warmup 20 --lr 4e-4 \
+	  --batch 16 --steps 500 --warmup 30 --lr 6e-4 --ckpt-every 25 --real-share 0.1
+	$(OMNIAR) train tokenizer --modality video --frames 9 --init $(RUNS)/tok_image.safetensors \
+	  --ckpt $(RUNS)/tok_video.safetensors --resume --batch 4 --steps 200 --warmup 10 --lr 4e-4 \
 	  --ckpt-every 25 --real-share 0.1 --export assets/video_tokenizer.safetensors
 
 assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full clips → assets/videoar.safetensors

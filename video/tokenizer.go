@@ -9,6 +9,7 @@ package video
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 
 	G "gorgonia.org/gorgonia"
 
@@ -120,7 +121,52 @@ func newLayers(b *nn.Builder, cfg Config) *layers {
 		l.decUp = append(l.decUp, nn.NewConvTranspose3d(d, fmt.Sprintf("up.%d", i), nn.ConvTranspose3dConfig{In: in, Out: out, Kernel: spatial(4), Stride: spatial(2), PadBefore: pad(1), PadAfter: pad(1), Bias: true}))
 	}
 	l.decOut = nn.NewConv3d(d, "conv_out", nn.Conv3dConfig{In: ws[0], Out: c, Kernel: spatial(3), Padding: pad(1), Bias: true})
+	identityInTime(l.encT.W.Data(), l.decT.W.Data(), top, ts)
+	l.heInit()
 	return l
+}
+
+// heInit rescales the spatial convs from PyTorch's default U(±1/√fan_in)
+// to He's U(±√(6/fan_in)), which keeps the signal's variance through
+// SiLU layers, and zeroes the second conv of each residual block so a
+// block starts as the identity. With the default init the bias-free
+// encoder shrank a frame about 10⁴× by the latent, every vector took the
+// zero code, the decoder saw zeros and the encoder's gradient was 2e-8 of
+// the output layer's (TestEncoderGetsGradient).
+func (l *layers) heInit() {
+	scale := func(p *nn.Param) {
+		for i := range p.Data() {
+			p.Data()[i] *= float32(math.Sqrt(6))
+		}
+	}
+	for _, c := range append([]*nn.Conv3d{l.encIn, l.encOut, l.decIn, l.decOut}, l.encDn...) {
+		scale(c.W)
+	}
+	for _, u := range l.decUp {
+		scale(u.W)
+	}
+	for _, r := range append(append([]*resBlock(nil), l.encRes...), l.decRes...) {
+		scale(r.c1.W)
+		clear(r.c2.W.Data())
+	}
+}
+
+// identityInTime starts the temporal convs as the identity on the image
+// path: the encoder's causal conv passes the last frame of each group
+// (frame 0 alone) through, the decoder's transposed conv copies each latent
+// frame to the frames it covers. With the default random init these two
+// layers shrank the signal and its gradient about 10× each way, and the
+// encoder's gradients fell below AdamW's ε (measured: first moments of
+// 1e-11), so the image stage barely trained the encoder.
+func identityInTime(enc, dec []float32, w, k int) {
+	clear(enc) // [Out, In, k, 1, 1]
+	clear(dec) // [In, Out, k, 1, 1]
+	for c := range w {
+		enc[(c*w+c)*k+k-1] = 1
+		for t := range k {
+			dec[(c*w+c)*k+t] = 1
+		}
+	}
 }
 
 // resBlock is x + conv(SiLU(conv(x))) with per-frame 3×3 convs: depth at
