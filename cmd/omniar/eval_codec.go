@@ -67,7 +67,7 @@ func printCodecReport(w io.Writer, r *atok.Report) {
 	for _, u := range r.Usage {
 		fmt.Fprintf(w, "depth %d: %d codes used, perplexity %.1f, entropy %.2f nats\n", u.Depth, u.Used, u.Perplexity, u.EntropyNat)
 	}
-	fmt.Fprintf(w, "encode+decode: %.0f× real time (%d Go threads)\n", r.RTF, r.RTFThreads)
+	fmt.Fprintf(w, "encode+decode: %.0f× real time by the wall clock, %.0f× per CPU second (%d Go threads; the wall figure depends on other load)\n", r.RTF, r.RTFCPU, r.RTFThreads)
 	if it := r.Intelligibility; it != nil {
 		fmt.Fprintf(w, "spoken digits (%s; %d train, %d held-out): %.1f%% original, %.1f%% resynthesised with %d depths → %.1f%% kept (goal ≥ 90%%)\n",
 			it.Classifier, it.TrainClips, it.TestClips, 100*it.Original, 100*it.Resynth, it.Depths, 100*it.Kept)

@@ -23,6 +23,7 @@ import (
 	"github.com/omniar/omniar/datasets/speech"
 	"github.com/omniar/omniar/internal/atomicfile"
 	"github.com/omniar/omniar/metrics"
+	"github.com/omniar/omniar/tokenizers/textcorpus"
 )
 
 // DepthScore is the reconstruction quality with the first Depths depths.
@@ -71,7 +72,8 @@ type Report struct {
 	Codes           int              `json:"codes"`
 	Sets            []SetReport      `json:"sets"`
 	Usage           []CodeUsage      `json:"code_usage_test"`
-	RTF             float64          `json:"encode_decode_rtf"` // audio seconds per second of encode+decode, all depths
+	RTF             float64          `json:"encode_decode_rtf"`     // audio seconds per wall second of encode+decode, all depths
+	RTFCPU          float64          `json:"encode_decode_rtf_cpu"` // audio seconds per CPU second (fair on a shared machine)
 	RTFThreads      int              `json:"rtf_go_threads"`
 	Intelligibility *Intelligibility `json:"intelligibility,omitempty"`
 	Examples        []string         `json:"examples"`
@@ -119,7 +121,7 @@ func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
 	for d := range counts {
 		counts[d] = make([]float64, cfg.Codes)
 	}
-	var audioSec, took float64
+	var audioSec, took, cpu float64
 	for _, set := range []struct {
 		name  string
 		items []speech.Item
@@ -134,7 +136,7 @@ func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
 			if err != nil {
 				return nil, err
 			}
-			t0 := time.Now()
+			t0, c0 := time.Now(), textcorpus.CPUTime()
 			codes, err := cdc.Encode(clip.Samples)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", it.Path, err)
@@ -146,6 +148,7 @@ func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
 				}
 				if d == cfg.Depths {
 					took += time.Since(t0).Seconds()
+					cpu += (textcorpus.CPUTime() - c0).Seconds()
 					audioSec += clip.Duration().Seconds()
 				}
 				recs[d-1] = recs[d-1][:len(clip.Samples)]
@@ -201,6 +204,9 @@ func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
 		}
 	}
 	r.RTF = audioSec / math.Max(took, 1e-9)
+	if cpu > 0 {
+		r.RTFCPU = audioSec / cpu
+	}
 	for d, c := range counts {
 		r.Usage = append(r.Usage, usage(d+1, c))
 	}
