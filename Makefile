@@ -117,12 +117,12 @@ assets-tokenizer: data ## video tokenizer: image stage, then the causal temporal
 	  --ckpt-every 25 --real-share 0.1 --export assets/video_tokenizer.safetensors
 
 assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full clips → assets/videoar.safetensors
-	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 --clips 5000 \
-	  --ckpt $(RUNS)/videoar_1.safetensors --resume --frames 1 --batch 16 --steps 300 --lr 1e-3 --warmup 30
+	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 --clips 4000 \
+	  --ckpt $(RUNS)/videoar_1.safetensors --resume --frames 1 --batch 16 --steps 200 --lr 1e-3 --warmup 20
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
-	  --ckpt $(RUNS)/videoar_3.safetensors --init $(RUNS)/videoar_1.safetensors --resume --frames 3 --batch 8 --steps 200 --lr 6e-4 --warmup 20
+	  --ckpt $(RUNS)/videoar_3.safetensors --init $(RUNS)/videoar_1.safetensors --resume --frames 3 --batch 8 --steps 120 --lr 6e-4 --warmup 10
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
-	  --ckpt $(RUNS)/videoar_5.safetensors --init $(RUNS)/videoar_3.safetensors --resume --frames 5 --batch 8 --steps 200 --lr 4e-4 --warmup 20 \
+	  --ckpt $(RUNS)/videoar_5.safetensors --init $(RUNS)/videoar_3.safetensors --resume --frames 5 --batch 8 --steps 150 --lr 4e-4 --warmup 10 \
 	  --export assets/videoar.safetensors
 
 eval-videoar: build ## prompt fidelity of the shipped generator on 100 test prompts → docs/eval/videoar.json
