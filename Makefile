@@ -33,7 +33,7 @@ endef
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help deps deps-build deps-py data-deps data data-report eval-metrics build lint test fuzz fixtures bench \
-        demo assets assets-tokenizer assets-videoar eval-videoar results
+        demo assets assets-tokenizer assets-videoar eval-videoar eval-unified results
 
 # The recipe of the shipped checkpoints (make assets). Every stage writes a
 # resumable training checkpoint under RUNS and continues it on a rerun.
@@ -124,6 +124,10 @@ assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full c
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
 	  --ckpt $(RUNS)/videoar_5.safetensors --init $(RUNS)/videoar_3.safetensors --resume --frames 5 --batch 8 --steps 150 --lr 4e-4 --warmup 10 \
 	  --export assets/videoar.safetensors
+
+eval-unified: build ## understanding, elastic table and routing of the shipped unified model → docs/eval/unified*
+	$(OMNIAR) eval unified --ckpt assets/unified.safetensors --out docs/eval/unified.json
+	$(OMNIAR) inspect routing --ckpt assets/unified.safetensors --out docs/eval/unified_routing
 
 eval-videoar: build ## prompt fidelity of the shipped generator on 100 test prompts → docs/eval/videoar.json
 	$(OMNIAR) eval videoar --n 100 --out docs/eval/videoar.json --pictures docs/eval/videoar
