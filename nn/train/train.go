@@ -16,6 +16,7 @@ package train
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/omniar/omniar/nn/optim"
@@ -112,4 +113,16 @@ func checkParams(params []optim.Param) error {
 		seen[name] = true
 	}
 	return nil
+}
+
+// WillResume says whether Run with this checkpoint path and resume flag
+// continues a run (the file exists) rather than starting fresh, so a task
+// can start from other weights (a previous stage's) only when it starts
+// fresh: `--resume --init` is then the same command on every rerun.
+func WillResume(ckptPath string, resume bool) bool {
+	if !resume || ckptPath == "" {
+		return false
+	}
+	_, err := os.Stat(ckptPath)
+	return err == nil
 }

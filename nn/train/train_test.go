@@ -470,3 +470,20 @@ func TestStopAt(t *testing.T) {
 	}
 	sameLosses(t, got.Losses, want.Losses)
 }
+
+func TestWillResume(t *testing.T) {
+	dir := t.TempDir()
+	have := filepath.Join(dir, "have.safetensors")
+	if err := os.WriteFile(have, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path   string
+		resume bool
+		want   bool
+	}{{have, true, true}, {have, false, false}, {filepath.Join(dir, "none"), true, false}, {"", true, false}} {
+		if got := WillResume(c.path, c.resume); got != c.want {
+			t.Errorf("WillResume(%q, %v) = %v, want %v", c.path, c.resume, got, c.want)
+		}
+	}
+}

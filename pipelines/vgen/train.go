@@ -93,7 +93,7 @@ func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
 		return train.Result{}, err
 	}
 	defer tr.Close()
-	if opt.Init != "" && !opt.Resume {
+	if opt.Init != "" && !train.WillResume(opt.Ckpt, opt.Resume) {
 		icfg, w, err := videoar.LoadWeights(opt.Init)
 		if err != nil {
 			return train.Result{}, err

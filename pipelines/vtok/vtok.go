@@ -66,7 +66,7 @@ func NewTask(cfg video.Config, opt Options) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opt.Init != "" && !opt.Resume {
+	if opt.Init != "" && !train.WillResume(opt.Ckpt, opt.Resume) {
 		icfg, w, err := video.LoadCheckpoint(opt.Init)
 		if err != nil {
 			return nil, err
