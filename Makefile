@@ -129,8 +129,9 @@ eval-unified: build ## understanding, elastic table and routing of the shipped u
 	$(OMNIAR) eval unified --ckpt assets/unified.safetensors --out docs/eval/unified.json
 	$(OMNIAR) inspect routing --ckpt assets/unified.safetensors --out docs/eval/unified_routing
 
-eval-videoar: build ## prompt fidelity of the shipped generator on 100 test prompts → docs/eval/videoar.json
-	$(OMNIAR) eval videoar --n 100 --out docs/eval/videoar.json --pictures docs/eval/videoar
+eval-videoar: build ## prompt fidelity and FVD-style distance of the shipped generator on 100 test prompts → docs/eval/
+	$(OMNIAR) eval videoar --n 100 --out docs/eval/videoar.json --pictures docs/eval/videoar --save $(RUNS)/videoar_clips
+	$(OMNIAR) eval fvd --real test --fake $(RUNS)/videoar_clips --n 100 --bootstrap 20 --json > docs/eval/fvd_videoar.json
 
 results: build ## docs/RESULTS.md from the JSON reports under docs/ (bench, eval); go test ./pipelines/results checks it
 	./bin/omniar results --docs docs --out docs/RESULTS.md
