@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/omniar/omniar/nn/train"
 	"github.com/omniar/omniar/pipelines/lmtrain"
 	"github.com/omniar/omniar/pipelines/vtok"
 	"github.com/omniar/omniar/video"
@@ -76,6 +77,22 @@ func oneGoThread() {
 	}
 }
 
+// finishStage reports a training stage's last loss and, when the stage
+// completed and export is set, writes the shipped weights with save.
+func finishStage(cmd *cobra.Command, res train.Result, ckpt, export string, save func() error) error {
+	if n := len(res.Losses); n > 0 {
+		fmt.Fprintf(cmd.OutOrStdout(), "step %d: loss %.4f; checkpoint %s\n", res.Steps, res.Losses[n-1], ckpt)
+	}
+	if export == "" || res.Stopped {
+		return nil
+	}
+	if err := save(); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "weights %s\n", export)
+	return nil
+}
+
 func newTrainTokenizerCmd() *cobra.Command {
 	opt := vtok.Options{}
 	var modality, export string
@@ -105,21 +122,13 @@ func newTrainTokenizerCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if n := len(res.Losses); n > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "step %d: loss %.4f; checkpoint %s\n", res.Steps, res.Losses[n-1], opt.Ckpt)
-			}
-			if export == "" || res.Stopped {
-				return nil
-			}
-			cfg, w, err := video.LoadCheckpoint(opt.Ckpt)
-			if err != nil {
-				return err
-			}
-			if err := video.SaveWeights(export, cfg, w); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "weights %s\n", export)
-			return nil
+			return finishStage(cmd, res, opt.Ckpt, export, func() error {
+				cfg, w, err := video.LoadCheckpoint(opt.Ckpt)
+				if err != nil {
+					return err
+				}
+				return video.SaveWeights(export, cfg, w)
+			})
 		},
 	}
 	f := cmd.Flags()

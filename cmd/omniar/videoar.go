@@ -241,21 +241,13 @@ Ctrl-C; --resume continues a stage exactly.`,
 			if err != nil {
 				return err
 			}
-			if n := len(res.Losses); n > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "step %d: loss %.4f; checkpoint %s\n", res.Steps, res.Losses[n-1], opt.Ckpt)
-			}
-			if export == "" || res.Stopped {
-				return nil
-			}
-			cfg, w, err := videoar.LoadWeights(opt.Ckpt)
-			if err != nil {
-				return err
-			}
-			if err := videoar.SaveWeights(export, cfg, w); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "weights %s\n", export)
-			return nil
+			return finishStage(cmd, res, opt.Ckpt, export, func() error {
+				cfg, w, err := videoar.LoadWeights(opt.Ckpt)
+				if err != nil {
+					return err
+				}
+				return videoar.SaveWeights(export, cfg, w)
+			})
 		},
 	}
 	f := cmd.Flags()
