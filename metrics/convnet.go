@@ -163,7 +163,8 @@ const (
 	MetaConfig = "config" // NetConfig JSON
 )
 
-// Save writes the weights as F32 safetensors with the config and meta.
+// Save writes the weights as F16 safetensors with the config and meta
+// (Round first, so that what was measured is what is saved).
 func (n *Net) Save(path string, meta map[string]string) error {
 	m := map[string]string{}
 	for k, v := range meta {
@@ -178,7 +179,17 @@ func (n *Net) Save(path string, meta map[string]string) error {
 		}
 		ts = append(ts, ckpt.Tensor{Name: p.Name(), Shape: p.Shape(), Data: p.Data()})
 	}
-	return ckpt.Save(path, m, ts, ckpt.F32)
+	return ckpt.Save(path, m, ts, ckpt.F16)
+}
+
+// Round rounds the weights to the F16 precision Save stores.
+func (n *Net) Round() {
+	for _, p := range n.Params() {
+		d := p.Data()
+		for i, v := range d {
+			d[i] = ckpt.RoundF16(v)
+		}
+	}
 }
 
 // CopyFrom copies the weights of another Net of the same config (not

@@ -20,7 +20,7 @@ func SaveWeights(path string, cfg Config, w Weights) error {
 	for n, v := range w.Params {
 		ts = append(ts, ckpt.Tensor{Name: n, Shape: []int{len(v)}, Data: v})
 	}
-	return ckpt.Save(path, map[string]string{"config": cfg.JSON(), "kind": "video_tokenizer"}, ts, ckpt.F32)
+	return ckpt.Save(path, map[string]string{"config": cfg.JSON(), "kind": "video_tokenizer"}, ts, ckpt.F16)
 }
 
 // LoadCheckpoint reads a tokenizer from a training checkpoint (written by

@@ -280,7 +280,7 @@ func SaveWeights(path string, cfg Config, w Weights) error {
 		ts = append(ts, ckpt.Tensor{Name: n, Shape: []int{len(w.Params[n])}, Data: w.Params[n]})
 	}
 	ts = append(ts, ckpt.Tensor{Name: codebooksName, Shape: []int{cfg.Depths, cfg.Codes, cfg.Latent}, Data: w.Codebooks})
-	return ckpt.Save(path, map[string]string{metaFormat: weightsFormat, metaConfig: cfg.JSON()}, ts, ckpt.F32)
+	return ckpt.Save(path, map[string]string{metaFormat: weightsFormat, metaConfig: cfg.JSON()}, ts, ckpt.F16)
 }
 
 // Load reads a codec from a weights-only file or a training checkpoint.

@@ -83,3 +83,7 @@ func f32ToBF16(f float32) uint16 {
 func bf16ToF32(h uint16) float32 {
 	return math.Float32frombits(uint32(h) << 16)
 }
+
+// RoundF16 is f rounded to IEEE 754 binary16 (nearest even), as the F16
+// dtype stores it.
+func RoundF16(f float32) float32 { return f16ToF32(f32ToF16(f)) }

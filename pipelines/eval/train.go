@@ -122,7 +122,8 @@ func trainNet(ctx context.Context, cfg metrics.NetConfig, opt TrainOptions, next
 	return tr, res, nil
 }
 
-// frozen copies a trainer's weights into a forward-only runner of batch.
+// frozen copies a trainer's weights, rounded as they will be saved, into a
+// forward-only runner of batch.
 func frozen(tr *metrics.Trainer, batch int) (*metrics.Runner, error) {
 	n, err := metrics.NewNet(tr.Net.Cfg, batch, 0)
 	if err != nil {
@@ -131,6 +132,7 @@ func frozen(tr *metrics.Trainer, batch int) (*metrics.Runner, error) {
 	if err := n.CopyFrom(tr.Net); err != nil {
 		return nil, err
 	}
+	n.Round()
 	return metrics.NewRunner(n), nil
 }
 

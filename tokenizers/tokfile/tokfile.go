@@ -49,6 +49,7 @@ import (
 	"os"
 
 	"github.com/omniar/omniar/internal/atomicfile"
+	"github.com/omniar/omniar/nn/ckpt"
 )
 
 // Magic starts every .tok file.
@@ -287,14 +288,16 @@ func Write(path string, f *File) error {
 }
 
 // CodebookID is the first 16 hex digits of the SHA-256 of the tensors'
-// float32 values (little-endian, in order): a tokenizer passes its codebook
-// tensors so that a retrained or different tokenizer gets a different id.
+// values rounded to float16 (little-endian, in order): a tokenizer passes
+// its codebook tensors so that a retrained or different tokenizer gets a
+// different id, while its training checkpoint (F32) and its shipped
+// half-precision export share one.
 func CodebookID(tensors ...[]float32) string {
 	h := sha256.New()
 	var b [4]byte
 	for _, t := range tensors {
 		for _, v := range t {
-			binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
+			binary.LittleEndian.PutUint32(b[:], math.Float32bits(ckpt.RoundF16(v)))
 			h.Write(b[:])
 		}
 	}

@@ -149,9 +149,13 @@ func TestWriteRejectsInvalid(t *testing.T) {
 }
 
 func TestCodebookID(t *testing.T) {
-	a, b := CodebookID([]float32{1, 2}), CodebookID([]float32{1, 2.0001})
+	a, b := CodebookID([]float32{1, 2}), CodebookID([]float32{1, 2.01})
 	if len(a) != 16 || a == b || a != CodebookID([]float32{1}, []float32{2}) {
 		t.Fatalf("CodebookID: %s %s", a, b)
+	}
+	// an F16 export keeps the id of its F32 checkpoint
+	if c := CodebookID([]float32{1, 2.0001}); c != a {
+		t.Fatalf("CodebookID differs below float16 precision: %s %s", a, c)
 	}
 }
 
