@@ -33,7 +33,7 @@ endef
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help deps deps-build deps-py data-deps data data-report eval-metrics build lint test fuzz fixtures bench \
-        demo assets assets-tokenizer assets-videoar eval-videoar eval-unified results
+        demo assets assets-metrics assets-tokenizer assets-videoar eval-videoar eval-unified results
 
 # The recipe of the shipped checkpoints (make assets). Every stage writes a
 # resumable training checkpoint under RUNS and continues it on a rerun.
@@ -72,8 +72,8 @@ data-report: data ## docs/DATA.md and its pictures, drawn from DATA_DIR
 
 eval-metrics: data ## FVD-style sanity curve and the judge/classifier scores, into docs/eval
 	./bin/omniar eval sanity --data "$(DATA_DIR)" --out docs/eval
-	./bin/omniar eval judge --data "$(DATA_DIR)"
-	./bin/omniar eval video --data "$(DATA_DIR)"
+	./bin/omniar eval judge --data "$(DATA_DIR)" --json > docs/eval/judge.json
+	./bin/omniar eval video --data "$(DATA_DIR)" --out docs/eval/video_classifier.json
 
 build: deps-build ## build bin/omniar
 	$(GO) build -o bin/omniar ./cmd/omniar
@@ -107,12 +107,20 @@ demo: build ## the main job: a clip from PROMPT with the shipped model, into DEM
 	./bin/omniar generate video --prompt "$(PROMPT)" --out "$(DEMO_OUT)"
 	@echo "open $(CURDIR)/$(DEMO_OUT)"
 
-assets: assets-tokenizer assets-videoar eval-videoar ## the whole recipe of the shipped checkpoints (resumable)
+assets: assets-metrics assets-tokenizer assets-videoar eval-videoar ## the whole recipe of the shipped checkpoints (resumable)
 
-assets-tokenizer: data ## video tokenizer: image stage, then the causal temporal stage → assets/video_tokenizer.safetensors
+assets-metrics: data ## metric networks: the judge's digit classifier and pair reader, the video classifier → assets/metrics/
+	$(OMNIAR) eval train-judge --data "$(DATA_DIR)" --ckpt $(RUNS)/judge.train --resume --out assets/metrics/digits.safetensors
+	$(OMNIAR) eval train-pairs --data "$(DATA_DIR)" --ckpt $(RUNS)/pairs.train --resume --out assets/metrics/pairs.safetensors
+	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --ckpt $(RUNS)/video.train --resume --steps 4000 --out $(RUNS)/video_clean.safetensors
+	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --ckpt $(RUNS)/video.train --resume --steps 4800 --noise 64 --out assets/metrics/video.safetensors
+
+assets-tokenizer: data ## video tokenizer: two image stages, then the causal temporal stage → assets/video_tokenizer.safetensors
 	$(OMNIAR) train tokenizer --modality image --ckpt $(RUNS)/tok_image.safetensors --resume \
 	  --batch 16 --steps 500 --warmup 30 --lr 6e-4 --ckpt-every 25 --real-share 0.1
-	$(OMNIAR) train tokenizer --modality video --frames 9 --init $(RUNS)/tok_image.safetensors \
+	$(OMNIAR) train tokenizer --modality image --init $(RUNS)/tok_image.safetensors --ckpt $(RUNS)/tok_image_long.safetensors --resume \
+	  --batch 16 --steps 4000 --warmup 30 --lr 6e-4 --ckpt-every 25 --real-share 0.1
+	$(OMNIAR) train tokenizer --modality video --frames 9 --init $(RUNS)/tok_image_long.safetensors \
 	  --ckpt $(RUNS)/tok_video.safetensors --resume --batch 4 --steps 200 --warmup 10 --lr 4e-4 \
 	  --ckpt-every 25 --real-share 0.1 --export assets/video_tokenizer.safetensors
 
@@ -134,6 +142,8 @@ eval-unified: build ## understanding, elastic table and routing of the shipped u
 eval-videoar: build ## prompt fidelity and FVD-style distance of the shipped generator on 100 test prompts → docs/eval/
 	$(OMNIAR) eval videoar --n 100 --out docs/eval/videoar.json --pictures docs/eval/videoar --save $(RUNS)/videoar_clips
 	$(OMNIAR) eval fvd --real test --fake $(RUNS)/videoar_clips --n 100 --bootstrap 20 --json > docs/eval/fvd_videoar.json
+	$(OMNIAR) eval videoar --continue --n 100 --out docs/eval/videoar_continue.json --save $(RUNS)/videoar_continue_clips
+	$(OMNIAR) eval fvd --real test --fake $(RUNS)/videoar_continue_clips --n 100 --bootstrap 20 --json > docs/eval/fvd_videoar_continue.json
 
 results: build ## docs/RESULTS.md from the JSON reports under docs/ (bench, eval); go test ./pipelines/results checks it
 	./bin/omniar results --docs docs --out docs/RESULTS.md

@@ -182,3 +182,43 @@ func TestLocateBadFrames(t *testing.T) {
 		t.Errorf("short logits: %+v", p)
 	}
 }
+
+func TestReadOverlapping(t *testing.T) {
+	odds := func(present ...int) [10]float64 {
+		var o [10]float64
+		for d := range o {
+			o[d] = -4
+		}
+		for _, d := range present {
+			o[d] = 3
+		}
+		return o
+	}
+	track := func(a, b int) [][10]float64 { // log-probabilities reading a then b
+		var pa, pb [10]float64
+		for d := range pa {
+			pa[d], pb[d] = -5, -5
+		}
+		pa[a], pb[b] = -0.1, -0.1
+		return [][10]float64{pa, pb}
+	}
+	for _, c := range []struct {
+		name   string
+		pair   [][10]float64
+		tracks [][][10]float64
+		l1, l2 int
+	}{
+		{"labels and order", [][10]float64{odds(3, 8), odds(3, 8), odds(8)}, [][][10]float64{track(8, 3), track(8, 3)}, 8, 3},
+		{"two of a kind", [][10]float64{odds(7), odds(7), odds(7, 1)}, [][][10]float64{track(7, 7), track(7, 7)}, 7, 7},
+		{"pair reader outvotes a misread track", [][10]float64{odds(2, 5), odds(2, 5), odds(2, 5)}, [][][10]float64{track(2, 6), track(2, 5)}, 2, 5},
+	} {
+		ink := &clipInk{k: 2, pair: c.pair, logp: c.tracks}
+		l1, l2, votes := ink.readOverlapping([]int{0, 1})
+		if l1 != c.l1 || l2 != c.l2 {
+			t.Errorf("%s: read %d, %d; want %d, %d", c.name, l1, l2, c.l1, c.l2)
+		}
+		if votes[c.l1] != len(c.pair) {
+			t.Errorf("%s: votes %v", c.name, votes)
+		}
+	}
+}

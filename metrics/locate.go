@@ -116,12 +116,12 @@ func (f *frameInk) twoMeans(init []Blob) [2]Blob {
 
 func sq(x float64) float64 { return x * x }
 
-// crop appends the CropSize² window centred at b (the pixel grid point
+// crop appends the size² window centred at b (the pixel grid point
 // nearest to it), zero outside the frame, in [0, 1]; with only ≥ 0, ink
 // pixels of other clusters are left out.
-func (f *frameInk) crop(dst []float32, b Blob, only int) []float32 {
-	x0 := int(math.Round(b.X - (CropSize-1)/2.0))
-	y0 := int(math.Round(b.Y - (CropSize-1)/2.0))
+func (f *frameInk) crop(dst []float32, b Blob, only, size int) []float32 {
+	x0 := int(math.Round(b.X - float64(size-1)/2))
+	y0 := int(math.Round(b.Y - float64(size-1)/2))
 	other := make([]bool, f.w*f.h)
 	if only >= 0 {
 		for i, l := range f.label {
@@ -130,8 +130,8 @@ func (f *frameInk) crop(dst []float32, b Blob, only int) []float32 {
 			}
 		}
 	}
-	for y := y0; y < y0+CropSize; y++ {
-		for x := x0; x < x0+CropSize; x++ {
+	for y := y0; y < y0+size; y++ {
+		for x := x0; x < x0+size; x++ {
 			var v float32
 			if x >= 0 && y >= 0 && x < f.w && y < f.h && y*f.w+x < len(f.frame) && !other[y*f.w+x] {
 				v = float32(f.frame[y*f.w+x]) / 255
@@ -160,7 +160,7 @@ func locateFrame(dst []float32, frame []uint8, w, h, k int, prev []Blob) ([]floa
 	f := newFrameInk(frame, w, h)
 	if k == 1 {
 		b := f.centre(-1)
-		return f.crop(dst, b, -1), []Blob{b}, true
+		return f.crop(dst, b, -1, CropSize), []Blob{b}, true
 	}
 	c, split := f.componentMeans(prev)
 	if !split {
@@ -168,7 +168,7 @@ func locateFrame(dst []float32, frame []uint8, w, h, k int, prev []Blob) ([]floa
 	}
 	bs := []Blob{c[0], c[1]}
 	for i, b := range bs {
-		dst = f.crop(dst, b, i)
+		dst = f.crop(dst, b, i, CropSize)
 	}
 	total := c[0].Mass + c[1].Mass
 	clean := split && c[0].Mass >= MinShare*total && c[1].Mass >= MinShare*total
@@ -291,5 +291,5 @@ func groupCentres(cs []Blob, group []int8, old [2]Blob) [2]Blob {
 // [h, w] (centred on its ink's centre of mass).
 func CentreCrop(dst []float32, img []uint8, w, h int) []float32 {
 	f := newFrameInk(img, w, h)
-	return f.crop(dst, f.centre(-1), -1)
+	return f.crop(dst, f.centre(-1), -1, CropSize)
 }

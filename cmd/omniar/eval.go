@@ -3,9 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/omniar/omniar/internal/atomicfile"
 	"github.com/omniar/omniar/metrics"
 	"github.com/omniar/omniar/pipelines/eval"
 )
@@ -15,7 +18,7 @@ func newEvalCmd() *cobra.Command {
 		Use:   "eval",
 		Short: "Score generated media and train the frozen metric networks",
 	}
-	cmd.AddCommand(newEvalTokenizerCmd(), newEvalCodecCmd(), newEvalTrainVideoCmd(), newEvalTrainJudgeCmd(), newEvalJudgeCmd(), newEvalFVDCmd(), newEvalSanityCmd(), newEvalVideoCmd(), newEvalVideoARCmd(), newEvalUnifiedCmd())
+	cmd.AddCommand(newEvalTokenizerCmd(), newEvalCodecCmd(), newEvalTrainVideoCmd(), newEvalTrainJudgeCmd(), newEvalTrainPairsCmd(), newEvalJudgeCmd(), newEvalFVDCmd(), newEvalSanityCmd(), newEvalVideoCmd(), newEvalVideoARCmd(), newEvalUnifiedCmd())
 	return cmd
 }
 
@@ -76,8 +79,29 @@ the frozen weights with the accuracy in their metadata.`,
 	return cmd
 }
 
+func newEvalTrainPairsCmd() *cobra.Command {
+	opt := eval.TrainOptions{}
+	cmd := &cobra.Command{
+		Use:   "train-pairs",
+		Short: "Train the pair reader of the attribute judge",
+		Long: `train-pairs trains the judge's pair reader (a multi-label CNN on the 48×48
+window around two touching digits) on pairs of augmented digits of the digits
+train split, measures it on pairs of test-split digits and writes the frozen
+weights with the accuracy in their metadata.`,
+		Example: `  omniar eval train-pairs --out assets/metrics/pairs.safetensors`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			oneGoThread()
+			_, err := eval.TrainPairs(cmd.Context(), opt, cmd.OutOrStdout())
+			return err
+		},
+	}
+	trainFlags(cmd, &opt, eval.DefaultPairWeights)
+	return cmd
+}
+
 func newEvalJudgeCmd() *cobra.Command {
-	var dir, split, weights string
+	var dir, split, weights, pairs string
 	var limit int
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -85,7 +109,7 @@ func newEvalJudgeCmd() *cobra.Command {
 		Short: "Measure the attribute judge against the metadata of real Moving-digits clips",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			w, err := metrics.LoadWeights(eval.Asset(weights))
+			w, err := metrics.LoadJudgeWeights(eval.Asset(weights), eval.Asset(pairs))
 			if err != nil {
 				return err
 			}
@@ -104,6 +128,7 @@ func newEvalJudgeCmd() *cobra.Command {
 	f.StringVar(&dir, "data", defaultCache("data"), "prepared data directory")
 	f.StringVar(&split, "split", "test", "Moving-digits split")
 	f.StringVar(&weights, "weights", eval.DefaultDigitWeights, "digit classifier weights")
+	f.StringVar(&pairs, "pairs", eval.DefaultPairWeights, "pair reader weights")
 	f.IntVar(&limit, "n", 0, "judge only the first n clips (0: all)")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
@@ -195,11 +220,12 @@ and grows with each corruption. Writes sanity.png and sanity.json to --out.`,
 }
 
 func newEvalVideoCmd() *cobra.Command {
-	var dir, split, weights string
+	var dir, split, weights, out string
 	cmd := &cobra.Command{
-		Use:   "video",
-		Short: "Measure the video classifier (digits and directions) on a Moving-digits split",
-		Args:  cobra.NoArgs,
+		Use:     "video",
+		Short:   "Measure the video classifier (digits and directions) on a Moving-digits split",
+		Example: `  omniar eval video --out docs/eval/video_classifier.json`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w, err := metrics.LoadWeights(eval.Asset(weights))
 			if err != nil {
@@ -210,10 +236,23 @@ func newEvalVideoCmd() *cobra.Command {
 				return err
 			}
 			eval.PrintVideoAccuracy(cmd.OutOrStdout(), w.Cfg.Name, acc)
-			return nil
+			if out == "" {
+				return nil
+			}
+			rep := struct {
+				eval.VideoAccuracy
+				Weights string `json:"weights_sha256"`
+				Command string `json:"command"`
+			}{acc, w.SHA256, "omniar " + strings.Join(os.Args[1:], " ")}
+			b, err := json.MarshalIndent(rep, "", "  ")
+			if err != nil {
+				return err
+			}
+			return atomicfile.WriteBytes(out, append(b, '\n'))
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&out, "out", "", "JSON report")
 	f.StringVar(&dir, "data", defaultCache("data"), "prepared data directory")
 	f.StringVar(&split, "split", "test", "Moving-digits split")
 	f.StringVar(&weights, "weights", eval.DefaultVideoWeights, "video classifier weights (or a training checkpoint)")

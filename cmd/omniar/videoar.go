@@ -276,8 +276,8 @@ Ctrl-C; --resume continues a stage exactly.`,
 
 func newEvalVideoARCmd() *cobra.Command {
 	var g genFlags
-	var data, split, out, judge, pictures, save string
-	var n int
+	var eo vgen.EvalOptions
+	var out, judge, pairs string
 	cmd := &cobra.Command{
 		Use:     "videoar",
 		Short:   "Prompt fidelity of generated clips (attribute judge) beside the tokenizer's ceiling",
@@ -289,12 +289,13 @@ func newEvalVideoARCmd() *cobra.Command {
 				return err
 			}
 			defer p.Close()
-			w, err := metrics.LoadWeights(judge)
+			w, err := metrics.LoadJudgeWeights(eval.Asset(judge), eval.Asset(pairs))
 			if err != nil {
 				return err
 			}
 			oneGoThread()
-			rep, err := vgen.Eval(cmd.Context(), p, g.tokenizer, data, split, n, g.opt, w, pictures, save)
+			eo.Tokenizer, eo.Gen, eo.Judge = g.tokenizer, g.opt, w
+			rep, err := vgen.Eval(cmd.Context(), p, eo)
 			if err != nil {
 				return err
 			}
@@ -312,12 +313,14 @@ func newEvalVideoARCmd() *cobra.Command {
 	}
 	g.register(cmd)
 	f := cmd.Flags()
-	f.StringVar(&data, "data", defaultCache("data"), "prepared data directory")
-	f.StringVar(&split, "split", "test", "Moving-digits split whose captions are the prompts")
-	f.IntVar(&n, "n", 100, "prompts")
+	f.StringVar(&eo.Data, "data", defaultCache("data"), "prepared data directory")
+	f.StringVar(&eo.Split, "split", "test", "Moving-digits split whose captions are the prompts")
+	f.IntVar(&eo.N, "n", 100, "prompts")
+	f.BoolVar(&eo.Continue, "continue", false, "continue each real clip from its first frame instead of generating it")
 	f.StringVar(&judge, "judge", eval.DefaultDigitWeights, "digit classifier of the attribute judge")
+	f.StringVar(&pairs, "pairs", eval.DefaultPairWeights, "pair reader of the attribute judge")
 	f.StringVar(&out, "out", "", "JSON report")
-	f.StringVar(&pictures, "pictures", "", "directory for a GIF grid of generated clips and their prompts")
-	f.StringVar(&save, "save", "", "directory for every generated clip as a GIF (the --fake set of omniar eval fvd)")
+	f.StringVar(&eo.Pictures, "pictures", "", "directory for a GIF grid of generated clips and their prompts")
+	f.StringVar(&eo.Save, "save", "", "directory for every generated clip as a GIF (the --fake set of omniar eval fvd)")
 	return cmd
 }

@@ -211,7 +211,8 @@ func realData(t *testing.T, weights string) (string, *metrics.Weights) {
 
 func TestJudgeRealClips(t *testing.T) {
 	dir, w := realData(t, "digits.safetensors")
-	rep, err := JudgeSplit(dir, "test", 80, w)
+	_, pw := realData(t, "pairs.safetensors")
+	rep, err := JudgeSplit(dir, "test", 80, metrics.JudgeWeights{Digits: w, Pairs: pw})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,6 +85,7 @@ func NewExtractor(features, weights, layer string) (*Extractor, error) {
 const (
 	DefaultVideoWeights = "assets/metrics/video.safetensors"
 	DefaultDigitWeights = "assets/metrics/digits.safetensors"
+	DefaultPairWeights  = "assets/metrics/pairs.safetensors"
 )
 
 func omniarExtractor(weights string) (*Extractor, error) {

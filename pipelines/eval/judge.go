@@ -246,7 +246,7 @@ type JudgeReport struct {
 
 // JudgeSplit runs the judge over real Moving-digits clips of a split
 // (limit > 0 takes the first limit) against their metadata.
-func JudgeSplit(dataDir, split string, limit int, wts *metrics.Weights) (JudgeReport, error) {
+func JudgeSplit(dataDir, split string, limit int, wts metrics.JudgeWeights) (JudgeReport, error) {
 	m, err := digits.LoadMoving(dataDir, split)
 	if err != nil {
 		return JudgeReport{}, err
@@ -260,7 +260,7 @@ func JudgeSplit(dataDir, split string, limit int, wts *metrics.Weights) (JudgeRe
 	if limit > 0 {
 		n = min(n, limit)
 	}
-	rep := JudgeReport{Split: split, Clips: n, Weights: wts.SHA256}
+	rep := JudgeReport{Split: split, Clips: n, Weights: wts.SHA256()}
 	var c [2][3]int // [one/two][match, digit, direction]
 	t0 := time.Now()
 	const chunk = 32

@@ -189,6 +189,7 @@ type videoarReport struct {
 	Temperature float64  `json:"temperature"`
 	TopK        int      `json:"top_k"`
 	TopP        float64  `json:"top_p"`
+	Continued   bool     `json:"continued"`
 }
 
 // moeReport is docs/eval/unified_moe_vs_dense.json.

@@ -67,7 +67,7 @@ func TestSyntheticReports(t *testing.T) {
 		"Not measured yet (no `docs/eval/fvd*.json`)",
 		"Command (recorded in `docs/eval/judge.json`): `omniar eval judge --json --n 50`",
 		"| test | 50 | 90.0% | 92.0% | 98.0% | 95.0% | 85.0% |",
-		"Not measured yet (no `docs/eval/video_classifier.json`): `omniar eval video`",
+		"Not measured yet (no `docs/eval/video_classifier.json`): `omniar eval video --out docs/eval/video_classifier.json`",
 		// VideoAR beside its ceiling
 		"Command (recorded in `docs/eval/videoar.json`): `omniar eval videoar --n 4`",
 		"digit right in 50.0% of the ceiling, both right in 50.0% of the ceiling",

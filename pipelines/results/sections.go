@@ -18,7 +18,7 @@ const (
 	cmdCodec      = "omniar eval codec --json docs/eval/codec.json --examples docs/eval/codec"
 	cmdSanity     = "omniar eval sanity --out docs/eval"
 	cmdJudge      = "omniar eval judge --json > docs/eval/judge.json"
-	cmdClassifier = "omniar eval video"
+	cmdClassifier = "omniar eval video --out docs/eval/video_classifier.json"
 	cmdFVD        = "omniar eval fvd --real test --fake DIR --bootstrap 100 --json > docs/eval/fvd.json"
 	cmdVideoAR    = "omniar eval videoar --n 100 --out docs/eval/videoar.json"
 	cmdUnified    = "omniar eval unified"
@@ -248,7 +248,11 @@ func (g *gen) videoar() error {
 		row := func(what string, f fidelity) []string {
 			return []string{path.Base(rel), what, strconv.Itoa(f.Clips), pct(f.Match), pct(f.Digit), pct(f.Direction), pct(f.OneMatch), pct(f.TwoMatch)}
 		}
-		rows = append(rows, row("generated", r.Generated), row("ceiling", r.Ceiling))
+		what := "generated"
+		if r.Continued {
+			what = "continued from frame 0"
+		}
+		rows = append(rows, row(what, r.Generated), row("ceiling", r.Ceiling))
 		if r.Ceiling.Digit > 0 && r.Ceiling.Match > 0 {
 			g.printf("`%s` (%s split, CFG %s, temperature %s, top-k %d, top-p %s, %s s per clip): digit right in %s of the ceiling, both right in %s of the ceiling.\n\n",
 				path.Base(rel), r.Split, fix(r.CFG, 1), fix(r.Temperature, 2), r.TopK, fix(r.TopP, 2), fix(r.SecPerClip, 2),

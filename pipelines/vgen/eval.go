@@ -47,7 +47,25 @@ type EvalReport struct {
 	TopK         int      `json:"top_k"`
 	TopP         float64  `json:"top_p"`
 	JudgeWeights string   `json:"judge_weights_sha256"`
+	Continued    bool     `json:"continued,omitempty"` // the real clip's first frame was given
 	Command      string   `json:"command"`
+}
+
+// EvalOptions say what `omniar eval videoar` generates and where it writes.
+type EvalOptions struct {
+	Tokenizer   string // video tokenizer checkpoint (for the ceiling)
+	Data, Split string // prepared data directory, Moving-digits split of the prompts
+	N           int    // prompts: the first caption of each of the first N clips
+	Gen         videoar.Options
+	Judge       metrics.JudgeWeights
+	// Continue gives the generator each real clip's first frame (its
+	// first latent frame) and judges the continuation.
+	Continue bool
+	// Pictures, if not empty, is a directory for a GIF grid of the first
+	// clips generated (and their prompts, as text); Save, if not empty, a
+	// directory for every generated clip as a GIF (the fake set of
+	// `omniar eval fvd`).
+	Pictures, Save string
 }
 
 type tally struct {
@@ -81,25 +99,21 @@ func b2i(b bool) int {
 	return 0
 }
 
-// Eval generates a clip for the first caption of each of the first n clips
+// Eval generates a clip for the first caption of each of the first N clips
 // of a Moving-digits split and judges it against that clip's metadata;
 // the same clips' tokenizer reconstructions give the ceiling.
-// pictures, if not empty, is a directory for a GIF grid of the first
-// clips generated (and their prompts, as text).
-// save, if not empty, is a directory for every generated clip as a GIF
-// (the fake set of `omniar eval fvd`).
-func Eval(ctx context.Context, p *Pipeline, tokPath, dataDir, split string, n int, opt videoar.Options, judge *metrics.Weights, pictures, save string) (EvalReport, error) {
-	mv, err := digits.LoadMoving(dataDir, split)
+func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) {
+	mv, err := digits.LoadMoving(eo.Data, eo.Split)
 	if err != nil {
 		return EvalReport{}, err
 	}
-	n = min(n, mv.Store.Len())
-	j, err := metrics.NewJudge(judge)
+	n, opt, save := min(eo.N, mv.Store.Len()), eo.Gen, eo.Save
+	j, err := metrics.NewJudge(eo.Judge)
 	if err != nil {
 		return EvalReport{}, err
 	}
 	defer j.Close()
-	tcfg, tw, err := video.LoadCheckpoint(tokPath)
+	tcfg, tw, err := video.LoadCheckpoint(eo.Tokenizer)
 	if err != nil {
 		return EvalReport{}, err
 	}
@@ -108,7 +122,7 @@ func Eval(ctx context.Context, p *Pipeline, tokPath, dataDir, split string, n in
 		return EvalReport{}, err
 	}
 	defer ae.Close()
-	rep := EvalReport{Split: split, CFG: opt.CFG, Temperature: opt.Sampling.Temperature, TopK: opt.Sampling.TopK, TopP: opt.Sampling.TopP, JudgeWeights: judge.SHA256,
+	rep := EvalReport{Split: eo.Split, CFG: opt.CFG, Temperature: opt.Sampling.Temperature, TopK: opt.Sampling.TopK, TopP: opt.Sampling.TopP, JudgeWeights: eo.Judge.SHA256(), Continued: eo.Continue,
 		Passes: p.Cfg.Frames * len(p.Cfg.Quant.Scales), RasterPasses: p.Cfg.Frames * p.Cfg.Quant.Tokens(), Saved: save}
 	if save != "" {
 		if err := os.MkdirAll(save, 0o755); err != nil {
@@ -131,7 +145,11 @@ func Eval(ctx context.Context, p *Pipeline, tokPath, dataDir, split string, n in
 		o := opt
 		o.Seed = opt.Seed + uint64(i)
 		t0 := time.Now()
-		frames, err := p.Generate(ctx, c.Captions[0], digits.Frames, nil, o, nil)
+		var first []uint8
+		if eo.Continue {
+			first = mv.Store.Clip(i)[:digits.Canvas*digits.Canvas]
+		}
+		frames, err := p.Generate(ctx, c.Captions[0], digits.Frames, first, o, nil)
 		if err != nil {
 			return rep, fmt.Errorf("clip %d %q: %w", i, c.Captions[0], err)
 		}
@@ -165,8 +183,8 @@ func Eval(ctx context.Context, p *Pipeline, tokPath, dataDir, split string, n in
 		}
 	}
 	rep.Generated, rep.Ceiling = gen.fidelity(), ceil.fidelity()
-	if pictures != "" && len(grid) > 0 {
-		if err := writeGrid(pictures, grid, prompts); err != nil {
+	if eo.Pictures != "" && len(grid) > 0 {
+		if err := writeGrid(eo.Pictures, grid, prompts); err != nil {
 			return rep, err
 		}
 	}
@@ -182,7 +200,11 @@ func (r EvalReport) Print(w io.Writer) {
 	row := func(name string, f Fidelity) {
 		fmt.Fprintf(w, "  %-26s %7.1f%% %7.1f%% %9.1f%% %9.1f%% %9.1f%%\n", name, 100*f.Match, 100*f.Digit, 100*f.Direction, 100*f.OneMatch, 100*f.TwoMatch)
 	}
-	row("generated", r.Generated)
+	name := "generated"
+	if r.Continued {
+		name = "continued from frame 0"
+	}
+	row(name, r.Generated)
 	row("ceiling (reconstructions)", r.Ceiling)
 }
 
