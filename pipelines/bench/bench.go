@@ -1,21 +1,26 @@
 // Package bench measures the engine against PyTorch on the same machine in
 // the same run: float32 matmul GFLOP/s (through a gorgonia graph, raw
-// OpenBLAS sgemm, torch.mm) and the training throughput of the reference
+// OpenBLAS sgemm, torch.mm), the training throughput of the reference
 // decoder (nn/lm.Reference) against the same network in PyTorch
-// (tools/peer_train.py). Results are printed as a table and written as JSON
-// under docs/bench/ for `make results`.
+// (tools/peer_train.py), and the encode+decode throughput of the video
+// tokenizer (video.Small) against the same network in PyTorch
+// (tools/peer_tokenizer.py). Results are printed as a table and written as
+// JSON under docs/bench/ for `make results`.
 package bench
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,13 +38,23 @@ import (
 
 // Options select what runs.
 type Options struct {
-	Threads    []int  // thread counts to compare (default 1, 2)
-	TrainSteps int    // timed training steps per side (default 5)
-	Python     string // interpreter with torch (default /usr/bin/python3)
-	Peer       string // path of tools/peer_train.py
-	Out        string // JSON file to write ("" = none)
-	SkipTorch  bool
+	Threads       []int  // thread counts to compare (default 1, 2)
+	TrainSteps    int    // timed training steps per side (default 5)
+	TokenizerReps int    // timed clip encode+decodes per side (default 10; images 10×)
+	Tokenizer     string // video tokenizer weights ("" or missing: a random video.Small)
+	Python        string // interpreter with torch (default /usr/bin/python3)
+	Peer          string // path of tools/peer_train.py
+	Out           string // JSON file to write ("" = none)
+	SkipTorch     bool
+	// Only runs these parts (Parts); with Out, the other parts of an
+	// existing report there are kept, so one part can be re-measured.
+	Only []string
 }
+
+// Parts are the benchmark's parts, in the order they run.
+var Parts = []string{"matmul", "train", "tokenizer"}
+
+func (o Options) runs(part string) bool { return len(o.Only) == 0 || slices.Contains(o.Only, part) }
 
 // Matmul is one matrix-product measurement: C[M,N] = A[M,K]·B[K,N].
 type Matmul struct {
@@ -69,59 +84,154 @@ type Train struct {
 
 // Report is everything one run measured.
 type Report struct {
-	Date    string
-	Machine string
-	BLAS    string
-	Torch   string `json:",omitempty"`
-	Matmul  []Matmul
-	Train   []Train
+	Date      string
+	Machine   string
+	BLAS      string
+	Torch     string `json:",omitempty"`
+	Matmul    []Matmul
+	Train     []Train
+	Tokenizer []Tokenizer `json:",omitempty"`
+	// Updated dates the parts re-measured alone (Options.Only) after Date.
+	Updated map[string]string `json:",omitempty"`
 }
 
 // Run measures and writes the report.
 func Run(ctx context.Context, opt Options, w io.Writer) (*Report, error) {
-	if len(opt.Threads) == 0 {
-		opt.Threads = []int{1, 2}
-	}
-	if opt.TrainSteps <= 0 {
-		opt.TrainSteps = 5
-	}
-	if opt.Python == "" {
-		opt.Python = "/usr/bin/python3"
+	opt = opt.withDefaults()
+	for _, p := range opt.Only {
+		if !slices.Contains(Parts, p) {
+			return nil, fmt.Errorf("bench: unknown part %q (parts: %s)", p, strings.Join(Parts, ", "))
+		}
 	}
 	rep := &Report{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), BLAS: ob.Name}
 	procs := runtime.GOMAXPROCS(0)
 	defer runtime.GOMAXPROCS(procs)
+	steps := []struct {
+		part string
+		run  func(context.Context, Options, *Report) error
+	}{{"matmul", runMatmul}, {"train", runTrain}, {"tokenizer", runTokenizer}}
+	for _, s := range steps {
+		if !opt.runs(s.part) {
+			continue
+		}
+		if err := s.run(ctx, opt, rep); err != nil {
+			return nil, err
+		}
+	}
+	printReport(w, rep)
+	if opt.Out == "" {
+		return rep, nil
+	}
+	if err := keepOtherParts(opt, rep); err != nil {
+		return nil, err
+	}
+	return rep, writeJSON(opt.Out, rep)
+}
+
+func (o Options) withDefaults() Options {
+	if len(o.Threads) == 0 {
+		o.Threads = []int{1, 2}
+	}
+	if o.TrainSteps <= 0 {
+		o.TrainSteps = 5
+	}
+	if o.TokenizerReps <= 0 {
+		o.TokenizerReps = 10
+	}
+	if o.Python == "" {
+		o.Python = "/usr/bin/python3"
+	}
+	return o
+}
+
+func runMatmul(ctx context.Context, opt Options, rep *Report) error {
 	for _, th := range opt.Threads {
 		for _, s := range [][3]int{{512, 512, 512}, {1024, 1024, 1024}, {2048, 256, 1024}} {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return err
 			}
 			m, err := matmul(ctx, opt, s[0], s[1], s[2], th)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			rep.Matmul = append(rep.Matmul, m)
 			slog.Info("matmul", "m", m.M, "k", m.K, "n", m.N, "threads", th, "graph_gflops", round(m.GraphGFLOP), "sgemm_gflops", round(m.RawGFLOP), "torch_gflops", round(m.TorchGFLOP))
 		}
 	}
+	return nil
+}
+
+func runTrain(ctx context.Context, opt Options, rep *Report) error {
 	for _, th := range opt.Threads {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		t, err := train(ctx, opt, th, rep)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		rep.Train = append(rep.Train, t)
 		slog.Info("train", "threads", th, "go_tokens_per_s", round(t.GoTokensS), "torch_tokens_per_s", round(t.TorchTokensS), "ratio", round(t.Ratio))
 	}
-	printReport(w, rep)
-	if opt.Out != "" {
-		if err := writeJSON(opt.Out, rep); err != nil {
-			return nil, err
+	return nil
+}
+
+func runTokenizer(ctx context.Context, opt Options, rep *Report) error {
+	for _, th := range opt.Threads {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rows, err := tokenizer(ctx, opt, th, rep)
+		if err != nil {
+			return err
+		}
+		rep.Tokenizer = append(rep.Tokenizer, rows...)
+		for _, t := range rows {
+			slog.Info("tokenizer", "threads", th, "input", t.Input, "go_frames_per_s", round(t.GoFPS), "torch_frames_per_s", round(t.TorchFPS), "ratio", round(t.Ratio))
 		}
 	}
-	return rep, nil
+	return nil
+}
+
+// keepOtherParts fills the parts a partial run (Options.Only) skipped from
+// the report already at opt.Out, so re-measuring one part does not erase
+// the others; the re-measured parts are dated in Updated.
+func keepOtherParts(opt Options, rep *Report) error {
+	if len(opt.Only) == 0 {
+		return nil
+	}
+	b, err := os.ReadFile(opt.Out)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	var old Report
+	if err := json.Unmarshal(b, &old); err != nil {
+		return fmt.Errorf("bench: %s: %w", opt.Out, err)
+	}
+	if !opt.runs("matmul") {
+		rep.Matmul = old.Matmul
+	}
+	if !opt.runs("train") {
+		rep.Train = old.Train
+	}
+	if !opt.runs("tokenizer") {
+		rep.Tokenizer = old.Tokenizer
+	}
+	if rep.Torch == "" {
+		rep.Torch = old.Torch
+	}
+	rep.Updated = old.Updated
+	if rep.Updated == nil {
+		rep.Updated = map[string]string{}
+	}
+	for _, p := range opt.Only {
+		rep.Updated[p] = rep.Date
+	}
+	rep.Date = old.Date
+	return nil
 }
 
 // setThreads applies a thread count to the Go side at its best settings:
@@ -296,17 +406,35 @@ func randSlice(n int, seed uint32) []float32 {
 }
 
 func printReport(w io.Writer, r *Report) {
-	fmt.Fprintf(w, "machine: %s; BLAS: %s; PyTorch %s\n\n", r.Machine, r.BLAS, r.Torch)
-	fmt.Fprintf(w, "float32 matmul GFLOP/s (gorgonia: G.Mul in a graph; nn.Linear: our op in a graph)\n%-20s %7s %9s %9s %9s %9s %9s\n", "M×K·K×N", "threads", "gorgonia", "nn.Linear", "sgemm", "torch.mm", "graph/raw")
+	fmt.Fprintf(w, "machine: %s; BLAS: %s; PyTorch %s\n", r.Machine, r.BLAS, r.Torch)
+	if len(r.Matmul) > 0 {
+		fmt.Fprintf(w, "\nfloat32 matmul GFLOP/s (gorgonia: G.Mul in a graph; nn.Linear: our op in a graph)\n%-20s %7s %9s %9s %9s %9s %9s\n", "M×K·K×N", "threads", "gorgonia", "nn.Linear", "sgemm", "torch.mm", "graph/raw")
+	}
 	for _, m := range r.Matmul {
 		fmt.Fprintf(w, "%-20s %7d %9.1f %9.1f %9.1f %9.1f %8.0f%%\n", fmt.Sprintf("%d×%d·%d×%d", m.M, m.K, m.K, m.N), m.Threads, m.GraphGFLOP, m.LinearGFLOP, m.RawGFLOP, m.TorchGFLOP, 100*m.GraphOfRaw)
 	}
-	fmt.Fprintf(w, "\nreference decoder train step (fwd+bwd+AdamW), tokens/s\n%7s %10s %10s %8s  %s\n", "threads", "omniar", "pytorch", "ratio", "settings")
+	if len(r.Train) > 0 {
+		fmt.Fprintf(w, "\nreference decoder train step (fwd+bwd+AdamW), tokens/s\n%7s %10s %10s %8s  %s\n", "threads", "omniar", "pytorch", "ratio", "settings")
+	}
 	for _, t := range r.Train {
 		fmt.Fprintf(w, "%7d %10.0f %10.0f %7.2f×  go: %s; torch: %s\n", t.Threads, t.GoTokensS, t.TorchTokensS, t.Ratio, t.GoSettings, t.TorchSettings)
 	}
+	printTokenizer(w, r.Tokenizer)
 	if n := len(r.Train); n > 0 {
 		fmt.Fprintf(w, "\nwhere a Go step's time goes (%d threads):\n%s", r.Train[n-1].Threads, r.Train[n-1].OpProfile)
+	}
+}
+
+func printTokenizer(w io.Writer, rows []Tokenizer) {
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nvideo tokenizer encode+decode (pixels → tokens → pixels), frames/s; weights: %s\n%7s %-16s %10s %10s %8s  %-22s %s\n",
+		rows[0].Weights, "threads", "input", "omniar", "pytorch", "ratio", "go ms enc/latent/dec", "settings")
+	for _, t := range rows {
+		in := fmt.Sprintf("%s %d×%d×%d", t.Input, t.Frames, t.Config.Size, t.Config.Size)
+		st := fmt.Sprintf("%.1f / %.1f / %.1f", 1e3*t.GoStages.Encode, 1e3*t.GoStages.Latents, 1e3*t.GoStages.Decode)
+		fmt.Fprintf(w, "%7d %-16s %10.1f %10.1f %7.2f×  %-22s go: %s; torch: %s\n", t.Threads, in, t.GoFPS, t.TorchFPS, t.Ratio, st, t.GoSettings, t.TorchSettings)
 	}
 }
 

@@ -33,6 +33,23 @@ type benchReport struct {
 		GoSettings    string  `json:"go_settings"`
 		TorchSettings string  `json:"torch_settings"`
 	}
+	Tokenizer []struct {
+		Threads  int
+		Input    string  `json:"input"`
+		Frames   int     `json:"frames"`
+		Weights  string  `json:"weights"`
+		GoFPS    float64 `json:"go_frames_per_s"`
+		GoStages struct {
+			Encode  float64 `json:"encode"`
+			Latents float64 `json:"latents"`
+			Decode  float64 `json:"decode"`
+		} `json:"go_stages_s"`
+		TorchFPS      float64 `json:"torch_frames_per_s"`
+		Ratio         float64 `json:"go_over_torch"`
+		GoSettings    string  `json:"go_settings"`
+		TorchSettings string  `json:"torch_settings"`
+	}
+	Updated map[string]string // part → date, for parts re-measured alone
 }
 
 // tokSet is pipelines/vtok.SetScores.

@@ -51,6 +51,9 @@ func TestSyntheticReports(t *testing.T) {
 		"Measured 2026-01-02T03:04:05Z on test box",
 		"| 1 | 64×32×16 | 10.0 | 15.0 | 20.0 | 19.5 | 0.50 |",
 		"| 2 | 1234 | 0.250 | 4000 | 0.500 | 2000 | 2.00× | GOMAXPROCS=1 | t\\|2 |",
+		"Video tokenizer encode+decode (pixels → tokens → pixels, weights `assets/vt.safetensors`), Go against the same network in PyTorch, measured 2026-01-03T00:00:00Z:",
+		"| 1 | clip, 17 frames | 85.0 | 80.0 / 40.0 / 80.0 | 170.0 | 0.50× | GOMAXPROCS=1 | t1 |",
+		"| 1 | image | 40.0 | 10.0 / 7.0 / 8.0 | 125.0 | 0.32× | GOMAXPROCS=1 | t1 |",
 		// tokenizer, and an empty report beside it
 		"Command (`docs/eval/tokenizer.json` records none; this command writes it): `omniar eval tokenizer --modality video --ckpt assets/tok.safetensors --out docs/eval/tokenizer.json`",
 		"| Moving-digits | 3 | 30.12 | 0.988 | 20.50 | 10.0 / 20.2 / 30.1 |",

@@ -49,7 +49,32 @@ func (g *gen) throughput() error {
 			fix(t.TorchStepS, 3), fix(t.TorchTokensS, 0), fix(t.Ratio, 2) + "×", cell(t.GoSettings), cell(t.TorchSettings)})
 	}
 	g.table([]string{"threads", "params", "Go s/step", "Go tokens/s", "PyTorch s/step", "PyTorch tokens/s", "Go / PyTorch", "Go settings", "PyTorch settings"}, rows)
+	g.benchTokenizer(&r)
 	return nil
+}
+
+// benchTokenizer is the video tokenizer's encode+decode throughput, when
+// the bench report has it.
+func (g *gen) benchTokenizer(r *benchReport) {
+	if len(r.Tokenizer) == 0 {
+		return
+	}
+	g.printf("Video tokenizer encode+decode (pixels → tokens → pixels, weights `%s`), Go against the same network in PyTorch", r.Tokenizer[0].Weights)
+	if d := r.Updated["tokenizer"]; d != "" {
+		g.printf(", measured %s", d)
+	}
+	g.printf(":\n\n")
+	var rows [][]string
+	for _, t := range r.Tokenizer {
+		in := t.Input
+		if t.Frames > 1 {
+			in = fmt.Sprintf("%s, %d frames", t.Input, t.Frames)
+		}
+		st := fmt.Sprintf("%s / %s / %s", fix(1e3*t.GoStages.Encode, 1), fix(1e3*t.GoStages.Latents, 1), fix(1e3*t.GoStages.Decode, 1))
+		rows = append(rows, []string{strconv.Itoa(t.Threads), in, fix(t.GoFPS, 1), st, fix(t.TorchFPS, 1), fix(t.Ratio, 2) + "×",
+			cell(t.GoSettings), cell(t.TorchSettings)})
+	}
+	g.table([]string{"threads", "input", "Go frames/s", "Go ms: encode / latents / decode", "PyTorch frames/s", "Go / PyTorch", "Go settings", "PyTorch settings"}, rows)
 }
 
 // tokenizer is the video tokenizer's reconstruction (docs/eval/tokenizer*.json).
