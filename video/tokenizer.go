@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 
 	G "gorgonia.org/gorgonia"
 
@@ -24,6 +25,12 @@ type Config struct {
 	Widths     []int       `json:"widths"`      // hidden channels per resolution, full first; len = Down+1
 	Down       int         `json:"down"`        // spatial downsampling steps (3: f = 8)
 	Res        int         `json:"res"`         // residual blocks at the latent resolution, each side
+	// ResTime residual blocks, each side, sit right after the temporal
+	// convs: at the latent frame rate in the encoder, at the video frame
+	// rate in the decoder, where each frame of a group must be drawn apart
+	// from the others (with none, only the transposed temporal conv's four
+	// linear maps tell the frames of a group apart).
+	ResTime int `json:"res_time,omitempty"`
 	TimeStride int         `json:"time_stride"` // 4: 1 + 4k frames → 1 + k latent frames
 	Quant      msvq.Config `json:"quant"`
 }
@@ -33,7 +40,7 @@ type Config struct {
 // layers are narrow (they cost the most per channel) and the depth sits at
 // 8×8, where a residual block costs 1/64 of one at 64×64.
 func Small() Config {
-	return Config{Size: 64, Channels: 1, Widths: []int{32, 64, 96, 96}, Down: 3, Res: 2, TimeStride: 4, Quant: msvq.Default(32)}
+	return Config{Size: 64, Channels: 1, Widths: []int{32, 64, 96, 96}, Down: 3, Res: 2, ResTime: 2, TimeStride: 4, Quant: msvq.Default(32)}
 }
 
 // Tiny is a test configuration.
@@ -50,7 +57,7 @@ func (c Config) Validate() error {
 	if c.Size>>c.Down != c.Quant.Side() || c.Size%(1<<c.Down) != 0 {
 		return fmt.Errorf("video tokenizer: %d px / 2^%d is not the quantizer side %d", c.Size, c.Down, c.Quant.Side())
 	}
-	if c.Channels <= 0 || c.TimeStride <= 0 || c.Res < 0 || len(c.Widths) != c.Down+1 {
+	if c.Channels <= 0 || c.TimeStride <= 0 || c.Res < 0 || c.ResTime < 0 || len(c.Widths) != c.Down+1 {
 		return fmt.Errorf("video tokenizer config %+v: sizes must be positive, one width per resolution", c)
 	}
 	for _, w := range c.Widths {
@@ -81,10 +88,12 @@ type layers struct {
 	encDn  []*nn.Conv3d
 	encRes []*resBlock
 	encT   *nn.CausalConv3d
+	encTR  []*resBlock
 	encOut *nn.Conv3d
 	decIn  *nn.Conv3d
 	decRes []*resBlock
 	decT   *nn.ConvTranspose3d
+	decTR  []*resBlock
 	decUp  []*nn.ConvTranspose3d
 	decOut *nn.Conv3d
 }
@@ -109,6 +118,9 @@ func newLayers(b *nn.Builder, cfg Config) *layers {
 		l.encRes = append(l.encRes, newResBlock(e.Sub(fmt.Sprintf("res.%d", i)), top, false))
 	}
 	l.encT = nn.NewCausalTemporalConv(e, "time", nn.CausalTemporalConfig{In: top, Out: top, Kernel: cfg.TimeStride, Stride: cfg.TimeStride})
+	for i := 0; i < cfg.ResTime; i++ {
+		l.encTR = append(l.encTR, newResBlock(e.Sub(fmt.Sprintf("res_time.%d", i)), top, false))
+	}
 	l.encOut = nn.NewConv3d(e, "conv_out", nn.Conv3dConfig{In: top, Out: lat, Kernel: spatial(3), Padding: pad(1)})
 	l.decIn = nn.NewConv3d(d, "conv_in", nn.Conv3dConfig{In: lat, Out: top, Kernel: spatial(3), Padding: pad(1), Bias: true})
 	for i := 0; i < cfg.Res; i++ {
@@ -116,6 +128,9 @@ func newLayers(b *nn.Builder, cfg Config) *layers {
 	}
 	ts := cfg.TimeStride
 	l.decT = nn.NewConvTranspose3d(d, "time", nn.ConvTranspose3dConfig{In: top, Out: top, Kernel: [3]int{ts, 1, 1}, Stride: [3]int{ts, 1, 1}, PadBefore: [3]int{ts - 1, 0, 0}, Bias: true})
+	for i := 0; i < cfg.ResTime; i++ {
+		l.decTR = append(l.decTR, newResBlock(d.Sub(fmt.Sprintf("res_time.%d", i)), top, true))
+	}
 	for i := 0; i < cfg.Down; i++ {
 		in, out := ws[cfg.Down-i], ws[cfg.Down-i-1]
 		l.decUp = append(l.decUp, nn.NewConvTranspose3d(d, fmt.Sprintf("up.%d", i), nn.ConvTranspose3dConfig{In: in, Out: out, Kernel: spatial(4), Stride: spatial(2), PadBefore: pad(1), PadAfter: pad(1), Bias: true}))
@@ -128,8 +143,8 @@ func newLayers(b *nn.Builder, cfg Config) *layers {
 
 // heInit rescales the spatial convs from PyTorch's default U(±1/√fan_in)
 // to He's U(±√(6/fan_in)), which keeps the signal's variance through
-// SiLU layers, and zeroes the second conv of each residual block so a
-// block starts as the identity. With the default init the bias-free
+// SiLU layers, and zeroes the second conv (and its bias) of each residual
+// block so a block starts as the identity. With the default init the bias-free
 // encoder shrank a frame about 10⁴× by the latent, every vector took the
 // zero code, the decoder saw zeros and the encoder's gradient was 2e-8 of
 // the output layer's (TestEncoderGetsGradient).
@@ -145,9 +160,12 @@ func (l *layers) heInit() {
 	for _, u := range l.decUp {
 		scale(u.W)
 	}
-	for _, r := range append(append([]*resBlock(nil), l.encRes...), l.decRes...) {
+	for _, r := range slices.Concat(l.encRes, l.decRes, l.encTR, l.decTR) {
 		scale(r.c1.W)
 		clear(r.c2.W.Data())
+		if r.c2.B != nil {
+			clear(r.c2.B.Data())
+		}
 	}
 }
 
@@ -215,8 +233,14 @@ func (l *layers) encode(x *G.Node) (*G.Node, error) {
 	for _, r := range l.encRes {
 		ls = append(ls, r)
 	}
-	ls = append(ls, l.encT, l.encOut)
-	z, err := chain(x, ls...) // [B, D, T', s, s]
+	h, err := chain(x, append(ls, l.encT)...)
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	if h, err = residuals(h, l.encTR); err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	z, err := l.encOut.Forward(h) // [B, D, T', s, s]
 	if err != nil {
 		return nil, fmt.Errorf("encode: %w", err)
 	}
@@ -234,14 +258,36 @@ func (l *layers) decode(z *G.Node, b int) (*G.Node, error) {
 	for _, r := range l.decRes {
 		ls = append(ls, r)
 	}
-	ls = append(ls, l.decT)
+	h, err := chain(v, append(ls, l.decT)...)
+	if err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	if h, err = residuals(h, l.decTR); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	ls = nil
 	for _, u := range l.decUp {
 		ls = append(ls, u)
 	}
-	ls = append(ls, l.decOut)
-	y, err := chain(v, ls...)
+	y, err := chain(h, append(ls, l.decOut)...)
 	if err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
 	return y, nil
+}
+
+// residuals applies SiLU, then the residual blocks rs one after another
+// with no activation between or after them, so that blocks that start as
+// the identity leave the network as it was without them.
+func residuals(x *G.Node, rs []*resBlock) (*G.Node, error) {
+	x, err := nn.SiLU(x)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs {
+		if x, err = r.Forward(x); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/omniar/omniar/internal/blas"
@@ -230,5 +231,49 @@ func TestEncoderGetsGradient(t *testing.T) {
 	t.Logf("gradient rms: enc.conv_in %.3g, dec.conv_out %.3g", in, out)
 	if !(in > 1e-4*out) {
 		t.Fatalf("encoder gradient %.3g is %.2g of the decoder's %.3g", in, in/out, out)
+	}
+}
+
+// TestGrowResTime: residual blocks added after the temporal convs start as
+// the identity, so a tokenizer grown from one without them reconstructs
+// exactly as it did.
+func TestGrowResTime(t *testing.T) {
+	small := Tiny()
+	tr, err := NewTrainer(small, TrainConfig{Batch: 1, Frames: 5, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w0 := tr.Weights()
+	tr.Close()
+	big := small
+	big.ResTime = 2
+	tr, err = NewTrainer(big, TrainConfig{Batch: 1, Frames: 5, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if err := tr.InitFrom(small, w0); err != nil {
+		t.Fatal(err)
+	}
+	bad := small
+	bad.Res++
+	if err := tr.InitFrom(bad, w0); err == nil {
+		t.Error("InitFrom accepted a config that differs in more than ResTime")
+	}
+	clip := squares(rand.New(rand.NewPCG(6, 6)), 1, 5, small.Size)
+	run := func(cfg Config, w Weights) []uint8 {
+		ae, err := NewAutoencoder(cfg, 1, 5, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ae.Close()
+		r, err := ae.Run(clip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Full
+	}
+	if a, b := run(small, w0), run(big, tr.Weights()); !slices.Equal(a, b) {
+		t.Error("grown tokenizer reconstructs differently at init")
 	}
 }

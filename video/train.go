@@ -303,7 +303,25 @@ func decodeState(b []byte, ncb, ncount int) (state, error) {
 // Init starts from trained weights (the image stage's, for the video
 // stage): parameters and codebook; the codebook's EMA restarts from it.
 func (t *Trainer) Init(w Weights) error {
-	if err := load(t.params, w); err != nil {
+	return t.InitFrom(t.Cfg, w)
+}
+
+// InitFrom starts from the weights of a tokenizer of config from: the
+// trainer's own config, or one without the residual blocks after the
+// temporal convs (ResTime 0), whose new blocks then start as the identity.
+func (t *Trainer) InitFrom(from Config, w Weights) error {
+	grow := from.ResTime == 0 && t.Cfg.ResTime > 0
+	if grow {
+		from.ResTime = t.Cfg.ResTime
+	}
+	if from.JSON() != t.Cfg.JSON() {
+		return fmt.Errorf("tokenizer init: config %s, want %s", from.JSON(), t.Cfg.JSON())
+	}
+	ps := t.params
+	if grow {
+		ps = slices.DeleteFunc(slices.Clone(ps), func(p *nn.Param) bool { return strings.Contains(p.Name(), ".res_time.") })
+	}
+	if err := load(ps, w); err != nil {
 		return err
 	}
 	cb := t.Q.CodebookData()

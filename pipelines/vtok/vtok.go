@@ -71,10 +71,7 @@ func NewTask(cfg video.Config, opt Options) (*Task, error) {
 		if err != nil {
 			return nil, err
 		}
-		if icfg.JSON() != cfg.JSON() {
-			return nil, fmt.Errorf("--init %s: tokenizer config %s, want %s", opt.Init, icfg.JSON(), cfg.JSON())
-		}
-		if err := tr.Init(w); err != nil {
+		if err := tr.InitFrom(icfg, w); err != nil {
 			return nil, fmt.Errorf("--init %s: %w", opt.Init, err)
 		}
 	}
