@@ -38,14 +38,16 @@ import (
 // carries which are those most likely under the pair reader (pairs.go; it
 // reads every frame's union of ink) and the digit classifier's readings of
 // the tracks over the third of the frames in which the two are farthest
-// apart, together. The clip matches when the readings can be paired with the prompt's two digits so that each pair agrees on the
-// digit and the direction; the digit and direction checks each take their
-// own best pairing.
+// apart, together. The clip matches when the readings can be paired with
+// the prompt's two digits so that each pair agrees on the digit and the
+// direction; the digit and direction checks each take their own best
+// pairing.
 
 // Judge settings.
 const (
 	MinSpeed = 0.3  // px/frame below which a track has no direction
 	MinShare = 0.15 // of the ink, for a cluster of a clean frame
+	minClean = 3    // clean frames for the clean-frame rule
 	// trackWeight weighs the digit classifier's reading of the tracks
 	// against the pair reader's in overlapping clips (chosen among 0, 0.3,
 	// 1, 3 on the val split's clips: 96.7, 97.7, 97.8, 97.7 % match).
@@ -154,7 +156,7 @@ type clipInk struct {
 }
 
 // overlapping says whether a two-digit clip shows its digits apart in
-// fewer than 3 frames (the pair reader's case).
+// fewer than minClean frames (the pair reader's case).
 func (ink *clipInk) overlapping() bool {
 	if ink.k != 2 {
 		return false
@@ -165,7 +167,7 @@ func (ink *clipInk) overlapping() bool {
 			n++
 		}
 	}
-	return n < 3
+	return n < minClean
 }
 
 // Read reads every clip: one Reading per digit its prompt names.
@@ -296,7 +298,7 @@ func (ink *clipInk) readTwo() []Reading {
 			frames = append(frames, t)
 		}
 	}
-	clean := len(frames) >= 3
+	clean := len(frames) >= minClean
 	if !clean {
 		frames = ink.farthest()
 	}
