@@ -45,17 +45,9 @@ func TrainJudge(ctx context.Context, opt TrainOptions, w io.Writer) (DigitAccura
 		}
 		return nil
 	}
-	tr, res, err := trainNet(ctx, metrics.DigitNetConfig(), opt, next)
+	run, res, err := trainFrozen(ctx, metrics.DigitNetConfig(), opt, next, 64)
 	if err != nil {
 		return DigitAccuracy{}, fmt.Errorf("train judge: %w", err)
-	}
-	defer tr.Close()
-	if res.Stopped {
-		return DigitAccuracy{}, fmt.Errorf("train judge: stopped at step %d; rerun with --resume", res.Steps)
-	}
-	run, err := frozen(tr, 64)
-	if err != nil {
-		return DigitAccuracy{}, err
 	}
 	defer run.Close()
 	acc, err := digitAccuracy(s, "test", run)

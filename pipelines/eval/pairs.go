@@ -48,17 +48,9 @@ func TrainPairs(ctx context.Context, opt TrainOptions, w io.Writer) (PairAccurac
 		}
 		return nil
 	}
-	tr, res, err := trainNet(ctx, metrics.PairNetConfig(), opt, next)
+	run, res, err := trainFrozen(ctx, metrics.PairNetConfig(), opt, next, 64)
 	if err != nil {
 		return PairAccuracy{}, fmt.Errorf("train pair reader: %w", err)
-	}
-	defer tr.Close()
-	if res.Stopped {
-		return PairAccuracy{}, fmt.Errorf("train pair reader: stopped at step %d; rerun with --resume", res.Steps)
-	}
-	run, err := frozen(tr, 64)
-	if err != nil {
-		return PairAccuracy{}, err
 	}
 	defer run.Close()
 	acc, err := pairAccuracy(s, "test", run, 2000)

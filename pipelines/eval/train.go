@@ -122,6 +122,21 @@ func trainNet(ctx context.Context, cfg metrics.NetConfig, opt TrainOptions, next
 	return tr, res, nil
 }
 
+// trainFrozen trains cfg and returns its weights, rounded as they will be
+// saved, in a forward-only runner of batch samples.
+func trainFrozen(ctx context.Context, cfg metrics.NetConfig, opt TrainOptions, next sampler, batch int) (*metrics.Runner, train.Result, error) {
+	tr, res, err := trainNet(ctx, cfg, opt, next)
+	if err != nil {
+		return nil, res, err
+	}
+	defer tr.Close()
+	if res.Stopped {
+		return nil, res, fmt.Errorf("stopped at step %d; rerun with --resume", res.Steps)
+	}
+	run, err := frozen(tr, batch)
+	return run, res, err
+}
+
 // frozen copies a trainer's weights, rounded as they will be saved, into a
 // forward-only runner of batch.
 func frozen(tr *metrics.Trainer, batch int) (*metrics.Runner, error) {

@@ -57,17 +57,9 @@ func TrainVideo(ctx context.Context, opt TrainOptions, w io.Writer) (VideoAccura
 		}
 		return nil
 	}
-	tr, res, err := trainNet(ctx, metrics.VideoNetConfig(), opt, next)
+	run, res, err := trainFrozen(ctx, metrics.VideoNetConfig(), opt, next, 32)
 	if err != nil {
 		return VideoAccuracy{}, fmt.Errorf("train video classifier: %w", err)
-	}
-	defer tr.Close()
-	if res.Stopped {
-		return VideoAccuracy{}, fmt.Errorf("train video classifier: stopped at step %d; rerun with --resume", res.Steps)
-	}
-	run, err := frozen(tr, 32)
-	if err != nil {
-		return VideoAccuracy{}, err
 	}
 	defer run.Close()
 	acc, err := videoAccuracy(opt.Data, "test", run)
