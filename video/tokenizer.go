@@ -20,17 +20,17 @@ import (
 
 // Config sizes the tokenizer.
 type Config struct {
-	Size       int         `json:"size"`        // frame side (64)
-	Channels   int         `json:"channels"`    // 1: grey
-	Widths     []int       `json:"widths"`      // hidden channels per resolution, full first; len = Down+1
-	Down       int         `json:"down"`        // spatial downsampling steps (3: f = 8)
-	Res        int         `json:"res"`         // residual blocks at the latent resolution, each side
+	Size     int   `json:"size"`     // frame side (64)
+	Channels int   `json:"channels"` // 1: grey
+	Widths   []int `json:"widths"`   // hidden channels per resolution, full first; len = Down+1
+	Down     int   `json:"down"`     // spatial downsampling steps (3: f = 8)
+	Res      int   `json:"res"`      // residual blocks at the latent resolution, each side
 	// ResTime residual blocks, each side, sit right after the temporal
 	// convs: at the latent frame rate in the encoder, at the video frame
 	// rate in the decoder, where each frame of a group must be drawn apart
 	// from the others (with none, only the transposed temporal conv's four
 	// linear maps tell the frames of a group apart).
-	ResTime int `json:"res_time,omitempty"`
+	ResTime    int         `json:"res_time,omitempty"`
 	TimeStride int         `json:"time_stride"` // 4: 1 + 4k frames → 1 + k latent frames
 	Quant      msvq.Config `json:"quant"`
 }
