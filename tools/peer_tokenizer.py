@@ -6,14 +6,16 @@ weights load into it (random weights without; the work is the same):
 
   encoder  conv_in 3×3 → down.i 4×4 stride 2 (×Down) → res.i (x + conv(SiLU(conv(x))))
            → time: causal conv over T, kernel = stride = TimeStride, TimeStride−1
-           frames of front padding (1 + 4k frames → 1 + k) → conv_out 3×3;
+           frames of front padding (1 + 4k frames → 1 + k) → res_time.i
+           (ResTime blocks, no SiLU between them) → conv_out 3×3;
            SiLU between layers, no biases
   quantizer per scale k: area-downsample the residual to k×k, L2-nearest code
            (‖e‖² − 2x·e), bilinear upsample, phi: (1−r)·z + r·conv3×3(z),
            subtract from the residual
   decoder  codes → Σ_scales phi(upsample(codebook[codes])) → conv_in → res.i
            → time: transposed conv (kernel = stride = TimeStride) minus its first
-           TimeStride−1 frames → up.i 4×4 stride-2 transposed convs → conv_out
+           TimeStride−1 frames → res_time.i → up.i 4×4 stride-2 transposed
+           convs → conv_out
 
 Encode and decode meet at the token maps, as in the Go inference path
 (video.Encoder, then msvq.Decoder.Latent and video.PixelDecoder): the decoder
@@ -33,7 +35,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-SMALL = {"size": 64, "channels": 1, "widths": [32, 64, 96, 96], "down": 3, "res": 2, "time_stride": 4,
+SMALL = {"size": 64, "channels": 1, "widths": [32, 64, 96, 96], "down": 3, "res": 2, "res_time": 2, "time_stride": 4,
          "quant": {"codes": 256, "dim": 32, "scales": [1, 2, 3, 4, 6, 8], "phi_ratio": 0.5}}
 
 
@@ -97,6 +99,14 @@ def chain(x, layers):
     return x
 
 
+def residuals(x, blocks):
+    """SiLU, then residual blocks with no activation between (video.residuals)."""
+    x = F.silu(x)
+    for b in blocks:
+        x = b(x)
+    return x
+
+
 class Encoder(nn.Module):
     def __init__(self, cfg, layout):
         super().__init__()
@@ -105,10 +115,12 @@ class Encoder(nn.Module):
         self.down = nn.ModuleList(spatial(ws[i], ws[i + 1], 4, layout, stride=2, pad=1) for i in range(d))
         self.res = nn.ModuleList(Res(top, False, layout) for _ in range(cfg["res"]))
         self.time = Temporal(top, cfg["time_stride"], False, layout)
+        self.res_time = nn.ModuleList(Res(top, False, layout) for _ in range(cfg.get("res_time", 0)))
         self.conv_out = spatial(top, cfg["quant"]["dim"], 3, layout, pad=1)
 
     def forward(self, x):
-        return chain(x, [self.conv_in, *self.down, *self.res, self.time, self.conv_out])
+        h = chain(x, [self.conv_in, *self.down, *self.res, self.time])
+        return self.conv_out(residuals(h, self.res_time))
 
 
 class Decoder(nn.Module):
@@ -118,11 +130,13 @@ class Decoder(nn.Module):
         self.conv_in = spatial(cfg["quant"]["dim"], top, 3, layout, pad=1, bias=True)
         self.res = nn.ModuleList(Res(top, True, layout) for _ in range(cfg["res"]))
         self.time = Temporal(top, cfg["time_stride"], True, layout)
+        self.res_time = nn.ModuleList(Res(top, True, layout) for _ in range(cfg.get("res_time", 0)))
         self.up = nn.ModuleList(upsample(ws[d - i], ws[d - i - 1], layout) for i in range(d))
         self.conv_out = spatial(ws[0], cfg["channels"], 3, layout, pad=1, bias=True)
 
     def forward(self, z):
-        return chain(z, [self.conv_in, *self.res, self.time, *self.up, self.conv_out])
+        h = chain(z, [self.conv_in, *self.res, self.time])
+        return chain(residuals(h, self.res_time), [*self.up, self.conv_out])
 
 
 class Quantizer(nn.Module):
@@ -189,10 +203,13 @@ class Tokenizer(nn.Module):
 
     def load(self, tensors):
         """Copies the tensors of a Go weights file (read_weights) by name."""
-        for name, t in self.state_dict().items():
+        state = self.state_dict()
+        for name, t in state.items():
             if name not in tensors:
                 raise KeyError(f"weights: no tensor {name}")
             t.copy_(torch.from_numpy(tensors[name]).view(t.shape))
+        if extra := sorted(set(tensors) - set(state)):
+            raise KeyError(f"weights: tensors this network lacks: {extra[:4]}")
 
 
 def read_weights(path):
