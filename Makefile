@@ -121,7 +121,7 @@ assets-tokenizer: data ## video tokenizer: two image stages, then the causal tem
 	$(OMNIAR) train tokenizer --modality image --init $(RUNS)/tok_image.safetensors --ckpt $(RUNS)/tok_image_long.safetensors --resume \
 	  --batch 16 --steps 4000 --warmup 30 --lr 6e-4 --ckpt-every 25 --real-share 0.1
 	$(OMNIAR) train tokenizer --modality video --frames 9 --init $(RUNS)/tok_image_long.safetensors \
-	  --ckpt $(RUNS)/tok_video.safetensors --resume --batch 4 --steps 200 --warmup 10 --lr 4e-4 \
+	  --ckpt $(RUNS)/tok_video.safetensors --resume --batch 4 --steps 400 --warmup 10 --lr 4e-4 \
 	  --ckpt-every 25 --real-share 0.1 --export assets/video_tokenizer.safetensors
 
 assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full clips → assets/videoar.safetensors
@@ -132,7 +132,7 @@ assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full c
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
 	  --ckpt $(RUNS)/videoar_5.safetensors --init $(RUNS)/videoar_3.safetensors --resume --frames 5 --batch 8 --steps 120 --lr 4e-4 --warmup 10
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
-	  --ckpt $(RUNS)/videoar_5b.safetensors --init $(RUNS)/videoar_5.safetensors --resume --frames 5 --batch 8 --steps 450 --lr 3e-4 --warmup 10 \
+	  --ckpt $(RUNS)/videoar_5b.safetensors --init $(RUNS)/videoar_5.safetensors --resume --frames 5 --batch 8 --steps 600 --lr 3e-4 --warmup 10 \
 	  --export assets/videoar.safetensors
 
 eval-unified: build ## understanding, elastic table and routing of the shipped unified model → docs/eval/unified*
