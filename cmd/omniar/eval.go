@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/omniar/omniar/internal/atomicfile"
 	"github.com/omniar/omniar/metrics"
 	"github.com/omniar/omniar/pipelines/eval"
 )
@@ -244,11 +243,7 @@ func newEvalVideoCmd() *cobra.Command {
 				Weights string `json:"weights_sha256"`
 				Command string `json:"command"`
 			}{acc, w.SHA256, "omniar " + strings.Join(os.Args[1:], " ")}
-			b, err := json.MarshalIndent(rep, "", "  ")
-			if err != nil {
-				return err
-			}
-			return atomicfile.WriteBytes(out, append(b, '\n'))
+			return writeReport(out, rep)
 		},
 	}
 	f := cmd.Flags()

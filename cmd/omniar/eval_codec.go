@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/omniar/omniar/internal/atomicfile"
 	"github.com/omniar/omniar/pipelines/atok"
 )
 
@@ -39,11 +37,10 @@ WAVs and spectrogram PNGs go to --examples.`,
 			if jsonOut == "" {
 				return nil
 			}
-			b, _ := json.MarshalIndent(r, "", "  ")
 			if err := os.MkdirAll(filepath.Dir(jsonOut), 0o755); err != nil {
 				return err
 			}
-			return atomicfile.WriteBytes(jsonOut, append(b, '\n'))
+			return writeReport(jsonOut, r)
 		},
 	}
 	f := cmd.Flags()

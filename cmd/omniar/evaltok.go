@@ -1,14 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/omniar/omniar/internal/atomicfile"
 	"github.com/omniar/omniar/pipelines/vtok"
 )
 
@@ -55,14 +53,10 @@ decoded from the scales up to 4×4) and a plot of PSNR vs scales decoded.`,
 			if out == "" {
 				return nil
 			}
-			b, err := json.MarshalIndent(r, "", "  ")
-			if err != nil {
-				return fmt.Errorf("report %s: %w", out, err)
-			}
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 				return err
 			}
-			return atomicfile.WriteBytes(out, append(b, '\n'))
+			return writeReport(out, r)
 		},
 	}
 	f := cmd.Flags()

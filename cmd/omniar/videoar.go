@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/omniar/omniar/internal/atomicfile"
 	"github.com/omniar/omniar/metrics"
 	"github.com/omniar/omniar/pipelines/eval"
 	"github.com/omniar/omniar/pipelines/vgen"
@@ -304,11 +302,7 @@ func newEvalVideoARCmd() *cobra.Command {
 			if out == "" {
 				return nil
 			}
-			b, err := json.MarshalIndent(rep, "", "  ")
-			if err != nil {
-				return err
-			}
-			return atomicfile.WriteBytes(out, append(b, '\n'))
+			return writeReport(out, rep)
 		},
 	}
 	g.register(cmd)

@@ -1,0 +1,18 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/omniar/omniar/internal/atomicfile"
+)
+
+// writeReport writes v as indented JSON to path, atomically: the JSON
+// reports that `make results` reads.
+func writeReport(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("report %s: %w", path, err)
+	}
+	return atomicfile.WriteBytes(path, append(b, '\n'))
+}
