@@ -5,16 +5,18 @@ says otherwise), layer for layer, with the Go tensor names, so the shipped
 weights load into it (random weights without; the work is the same):
 
   encoder  conv_in 3×3 → down.i 4×4 stride 2 (×Down) → res.i (x + conv(SiLU(conv(x))))
-           → time: causal conv over T, kernel = stride = TimeStride, TimeStride−1
+           → time: causal conv over T, kernel TimeStride × tk × tk (tk = TimeKernel,
+           padding tk//2 in space), stride TimeStride in time, TimeStride−1
            frames of front padding (1 + 4k frames → 1 + k) → res_time.i
-           (ResTime blocks, no SiLU between them) → conv_out 3×3;
+           (ResTime blocks, no SiLU between them) → mix.i (TimeMix blocks
+           x + conv3×3(SiLU(causal conv (2, 3, 3) over latent time))) → conv_out 3×3;
            SiLU between layers, no biases
   quantizer per scale k: area-downsample the residual to k×k, L2-nearest code
            (‖e‖² − 2x·e), bilinear upsample, phi: (1−r)·z + r·conv3×3(z),
            subtract from the residual
   decoder  codes → Σ_scales phi(upsample(codebook[codes])) → conv_in → res.i
-           → time: transposed conv (kernel = stride = TimeStride) minus its first
-           TimeStride−1 frames → res_time.i → up.i 4×4 stride-2 transposed
+           → mix.i (no SiLU before them) → SiLU → time: transposed conv (kernel TimeStride × tk × tk, stride TimeStride
+           in time, padding tk//2 in space) minus its first TimeStride−1 frames → res_time.i → up.i 4×4 stride-2 transposed
            convs → conv_out
 
 Encode and decode meet at the token maps, as in the Go inference path
@@ -35,7 +37,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-SMALL = {"size": 64, "channels": 1, "widths": [32, 64, 96, 96], "down": 3, "res": 2, "res_time": 2, "time_stride": 4,
+SMALL = {"size": 64, "channels": 1, "widths": [32, 64, 96, 96], "down": 3, "res": 2, "res_time": 2, "time_kernel": 3,
+         "time_mix": 2, "time_stride": 4,
          "quant": {"codes": 256, "dim": 32, "scales": [1, 2, 3, 4, 6, 8], "phi_ratio": 0.5}}
 
 
@@ -63,28 +66,48 @@ class Res(nn.Module):
         return x + self.conv2(F.silu(self.conv1(x)))
 
 
+class Mix(nn.Module):
+    """x + conv2(SiLU(conv1(x))), conv1 causal over latent time: kernel
+    (2, 3, 3), one frame of front padding (video.mixBlock)."""
+
+    def __init__(self, w, bias, layout):
+        super().__init__()
+        self.layout = layout
+        self.conv1 = nn.Conv3d(w, w, (2, 3, 3), bias=bias)
+        self.conv2 = spatial(w, w, 3, layout, pad=1, bias=bias)
+
+    def forward(self, x):
+        v = x.transpose(0, 1)[None] if self.layout == "2d" else x
+        h = self.conv1(F.pad(v, (1, 1, 1, 1, 1, 0)))
+        if self.layout == "2d":
+            h = h[0].transpose(0, 1).contiguous()
+        return x + self.conv2(F.silu(h))
+
+
 class Temporal(nn.Module):
     """The causal conv along time: encoder (Conv3d, kernel = stride = ts,
     ts−1 frames of front padding) or decoder (ConvTranspose3d minus its first
     ts−1 output frames). In the 2d layout frames [T, C, h, w] go to a clip
     [1, C, T, h, w] and back around it (at the 8×8 latent: cheap)."""
 
-    def __init__(self, w, ts, transposed, layout):
+    def __init__(self, w, ts, tk, transposed, layout):
         super().__init__()
-        self.ts, self.transposed, self.layout = ts, transposed, layout
+        self.ts, self.pad, self.transposed, self.layout = ts, tk // 2, transposed, layout
         # Parameters of their own (not a submodule): the tensor names are
         # the Go ones, enc.time.weight and dec.time.{weight,bias}.
-        conv = (nn.ConvTranspose3d(w, w, (ts, 1, 1), stride=(ts, 1, 1)) if transposed
-                else nn.Conv3d(w, w, (ts, 1, 1), stride=(ts, 1, 1), bias=False))
+        conv = (nn.ConvTranspose3d(w, w, (ts, tk, tk), stride=(ts, 1, 1)) if transposed
+                else nn.Conv3d(w, w, (ts, tk, tk), stride=(ts, 1, 1), bias=False))
         self.weight, self.bias = conv.weight, conv.bias
 
     def forward(self, x):
         if self.layout == "2d":
             x = x.transpose(0, 1)[None]
         if self.transposed:  # 1 + k latent frames → 1 + ts·k
-            y = F.conv_transpose3d(x, self.weight, self.bias, stride=(self.ts, 1, 1))[:, :, self.ts - 1:]
+            y = F.conv_transpose3d(x, self.weight, self.bias, stride=(self.ts, 1, 1),
+                                   padding=(0, self.pad, self.pad))[:, :, self.ts - 1:]
         else:  # 1 + ts·k frames → 1 + k
-            y = F.conv3d(F.pad(x, (0, 0, 0, 0, self.ts - 1, 0)), self.weight, stride=(self.ts, 1, 1))
+            p = self.pad
+            y = F.conv3d(F.pad(x, (p, p, p, p, self.ts - 1, 0)), self.weight, stride=(self.ts, 1, 1))
         if self.layout == "2d":
             y = y[0].transpose(0, 1).contiguous()
         return y
@@ -96,6 +119,13 @@ def chain(x, layers):
         x = layer(x)
         if i < len(layers) - 1:
             x = F.silu(x)
+    return x
+
+
+def mixes(x, blocks):
+    """Latent-time blocks, no activation between or around them (video.mixes)."""
+    for b in blocks:
+        x = b(x)
     return x
 
 
@@ -114,13 +144,14 @@ class Encoder(nn.Module):
         self.conv_in = spatial(cfg["channels"], ws[0], 3, layout, pad=1)
         self.down = nn.ModuleList(spatial(ws[i], ws[i + 1], 4, layout, stride=2, pad=1) for i in range(d))
         self.res = nn.ModuleList(Res(top, False, layout) for _ in range(cfg["res"]))
-        self.time = Temporal(top, cfg["time_stride"], False, layout)
+        self.time = Temporal(top, cfg["time_stride"], max(1, cfg.get("time_kernel", 0)), False, layout)
         self.res_time = nn.ModuleList(Res(top, False, layout) for _ in range(cfg.get("res_time", 0)))
+        self.mix = nn.ModuleList(Mix(top, False, layout) for _ in range(cfg.get("time_mix", 0)))
         self.conv_out = spatial(top, cfg["quant"]["dim"], 3, layout, pad=1)
 
     def forward(self, x):
         h = chain(x, [self.conv_in, *self.down, *self.res, self.time])
-        return self.conv_out(residuals(h, self.res_time))
+        return self.conv_out(mixes(residuals(h, self.res_time), self.mix))
 
 
 class Decoder(nn.Module):
@@ -129,13 +160,14 @@ class Decoder(nn.Module):
         ws, d, top = cfg["widths"], cfg["down"], cfg["widths"][cfg["down"]]
         self.conv_in = spatial(cfg["quant"]["dim"], top, 3, layout, pad=1, bias=True)
         self.res = nn.ModuleList(Res(top, True, layout) for _ in range(cfg["res"]))
-        self.time = Temporal(top, cfg["time_stride"], True, layout)
+        self.time = Temporal(top, cfg["time_stride"], max(1, cfg.get("time_kernel", 0)), True, layout)
         self.res_time = nn.ModuleList(Res(top, True, layout) for _ in range(cfg.get("res_time", 0)))
+        self.mix = nn.ModuleList(Mix(top, True, layout) for _ in range(cfg.get("time_mix", 0)))
         self.up = nn.ModuleList(upsample(ws[d - i], ws[d - i - 1], layout) for i in range(d))
         self.conv_out = spatial(ws[0], cfg["channels"], 3, layout, pad=1, bias=True)
 
     def forward(self, z):
-        h = chain(z, [self.conv_in, *self.res, self.time])
+        h = self.time(F.silu(mixes(chain(z, [self.conv_in, *self.res]), self.mix)))
         return chain(residuals(h, self.res_time), [*self.up, self.conv_out])
 
 

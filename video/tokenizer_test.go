@@ -1,11 +1,13 @@
 package video
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/omniar/omniar/internal/blas"
@@ -65,13 +67,30 @@ func TestTrainerLearns(t *testing.T) {
 // the latent frames that cover frames ≤ t unchanged, and a one-frame video
 // (an image) has the codes of a longer clip's first latent frame.
 func TestCausalAndImageIsOneFrame(t *testing.T) {
+	for _, c := range []struct{ kernel, mix int }{{1, 0}, {3, 0}, {3, 2}} {
+		t.Run(fmt.Sprintf("time_kernel_%d_mix_%d", c.kernel, c.mix), func(t *testing.T) { testCausal(t, c.kernel, c.mix) })
+	}
+}
+
+func testCausal(t *testing.T, timeKernel, timeMix int) {
 	cfg := Tiny()
+	cfg.TimeKernel, cfg.TimeMix = timeKernel, timeMix
 	tr, err := NewTrainer(cfg, TrainConfig{Batch: 1, Frames: 9, Seed: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := tr.Weights()
 	tr.Close()
+	// Random temporal weights: at init they pass one frame through, which
+	// would hide a conv that looks ahead.
+	wr := rand.New(rand.NewPCG(7, 7))
+	for name, v := range w.Params {
+		if strings.HasPrefix(name, "enc.time.") || strings.HasPrefix(name, "enc.mix.") {
+			for i := range v {
+				v[i] = float32(wr.NormFloat64()) * 0.3
+			}
+		}
+	}
 	enc9, err := NewEncoder(cfg, 9, w)
 	if err != nil {
 		t.Fatal(err)
@@ -234,10 +253,11 @@ func TestEncoderGetsGradient(t *testing.T) {
 	}
 }
 
-// TestGrowResTime: residual blocks added after the temporal convs start as
-// the identity, so a tokenizer grown from one without them reconstructs
-// exactly as it did.
-func TestGrowResTime(t *testing.T) {
+// TestGrow: residual blocks added after the temporal convs and latent-time
+// blocks start as the identity and a temporal kernel widened in space keeps the old one at its
+// centre, so a tokenizer grown from one without them reconstructs exactly
+// as it did.
+func TestGrow(t *testing.T) {
 	small := Tiny()
 	tr, err := NewTrainer(small, TrainConfig{Batch: 1, Frames: 5, Seed: 3})
 	if err != nil {
@@ -245,21 +265,6 @@ func TestGrowResTime(t *testing.T) {
 	}
 	w0 := tr.Weights()
 	tr.Close()
-	big := small
-	big.ResTime = 2
-	tr, err = NewTrainer(big, TrainConfig{Batch: 1, Frames: 5, Seed: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
-	if err := tr.InitFrom(small, w0); err != nil {
-		t.Fatal(err)
-	}
-	bad := small
-	bad.Res++
-	if err := tr.InitFrom(bad, w0); err == nil {
-		t.Error("InitFrom accepted a config that differs in more than ResTime")
-	}
 	clip := squares(rand.New(rand.NewPCG(6, 6)), 1, 5, small.Size)
 	run := func(cfg Config, w Weights) []uint8 {
 		ae, err := NewAutoencoder(cfg, 1, 5, w)
@@ -273,7 +278,30 @@ func TestGrowResTime(t *testing.T) {
 		}
 		return r.Full
 	}
-	if a, b := run(small, w0), run(big, tr.Weights()); !slices.Equal(a, b) {
-		t.Error("grown tokenizer reconstructs differently at init")
+	want := run(small, w0)
+	for _, tc := range []struct {
+		name                       string
+		resTime, timeKern, timeMix int
+	}{{"res_time", 2, 0, 0}, {"time_kernel", 0, 3, 0}, {"time_mix", 0, 0, 2}, {"all", 2, 3, 2}} {
+		t.Run(tc.name, func(t *testing.T) {
+			big := small
+			big.ResTime, big.TimeKernel, big.TimeMix = tc.resTime, tc.timeKern, tc.timeMix
+			tr, err := NewTrainer(big, TrainConfig{Batch: 1, Frames: 5, Seed: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close()
+			bad := small
+			bad.Res++
+			if err := tr.InitFrom(bad, w0); err == nil {
+				t.Error("InitFrom accepted a config that differs in more than the growing parts")
+			}
+			if err := tr.InitFrom(small, w0); err != nil {
+				t.Fatal(err)
+			}
+			if got := run(big, tr.Weights()); !slices.Equal(got, want) {
+				t.Error("grown tokenizer reconstructs differently at init")
+			}
+		})
 	}
 }

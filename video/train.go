@@ -307,19 +307,37 @@ func (t *Trainer) Init(w Weights) error {
 }
 
 // InitFrom starts from the weights of a tokenizer of config from: the
-// trainer's own config, or one without the residual blocks after the
-// temporal convs (ResTime 0), whose new blocks then start as the identity.
+// trainer's own config, or a smaller one that differs only in growing
+// parts, which start so that the grown tokenizer computes what the old one
+// did: residual blocks after the temporal convs (from ResTime 0) and
+// latent-time blocks (from TimeMix 0) start as the identity, and a temporal
+// kernel widened in space (from TimeKernel 1) keeps the old weights at its
+// centre.
 func (t *Trainer) InitFrom(from Config, w Weights) error {
-	grow := from.ResTime == 0 && t.Cfg.ResTime > 0
-	if grow {
+	var fresh []string // name parts of the grown blocks, left at their init
+	if from.ResTime == 0 && t.Cfg.ResTime > 0 {
 		from.ResTime = t.Cfg.ResTime
+		fresh = append(fresh, ".res_time.")
+	}
+	if from.TimeMix == 0 && t.Cfg.TimeMix > 0 {
+		from.TimeMix = t.Cfg.TimeMix
+		fresh = append(fresh, ".mix.")
+	}
+	growKernel := from.timeKernel() == 1 && t.Cfg.timeKernel() > 1
+	if growKernel {
+		from.TimeKernel = t.Cfg.TimeKernel
 	}
 	if from.JSON() != t.Cfg.JSON() {
 		return fmt.Errorf("tokenizer init: config %s, want %s", from.JSON(), t.Cfg.JSON())
 	}
-	ps := t.params
-	if grow {
-		ps = slices.DeleteFunc(slices.Clone(ps), func(p *nn.Param) bool { return strings.Contains(p.Name(), ".res_time.") })
+	ps := slices.DeleteFunc(slices.Clone(t.params), func(p *nn.Param) bool {
+		return slices.ContainsFunc(fresh, func(part string) bool { return strings.Contains(p.Name(), part) })
+	})
+	if growKernel {
+		var err error
+		if ps, err = t.embedTimeKernel(ps, w); err != nil {
+			return err
+		}
 	}
 	if err := load(ps, w); err != nil {
 		return err
@@ -339,6 +357,28 @@ func (t *Trainer) InitFrom(from Config, w Weights) error {
 	}
 	t.Q.SetEMAState(ones, sum)
 	return nil
+}
+
+// embedTimeKernel loads the 1×1 temporal kernels of w into the centre of
+// the trainer's tk×tk ones (the rest zero) and returns ps without them.
+func (t *Trainer) embedTimeKernel(ps []*nn.Param, w Weights) ([]*nn.Param, error) {
+	tk := t.Cfg.timeKernel()
+	rest := ps[:0:0]
+	for _, p := range ps {
+		if n := p.Name(); n != "enc.time.weight" && n != "dec.time.weight" {
+			rest = append(rest, p)
+			continue
+		}
+		v, dst := w.Params[p.Name()], p.Data()
+		if len(v)*tk*tk != len(dst) {
+			return nil, fmt.Errorf("tokenizer init: %s of size %d, want %d", p.Name(), len(v), len(dst)/(tk*tk))
+		}
+		clear(dst)
+		for i, x := range v { // [a, b, k] → [a, b, k, tk, tk] at the centre
+			dst[(i*tk+tk/2)*tk+tk/2] = x
+		}
+	}
+	return rest, nil
 }
 
 // Close releases the graph.

@@ -97,6 +97,7 @@ func newTrainTokenizerCmd() *cobra.Command {
 	opt := vtok.Options{}
 	var modality, export string
 	var frames int
+	cfg := video.Small()
 	cmd := &cobra.Command{
 		Use:   "tokenizer --modality image|video --ckpt FILE",
 		Short: "Train the video tokenizer (an image is a one-frame video) on Moving-digits and real clips",
@@ -118,7 +119,7 @@ func newTrainTokenizerCmd() *cobra.Command {
 				return usageErrorf("--ckpt is required")
 			}
 			oneGoThread()
-			res, err := vtok.Run(cmd.Context(), video.Small(), opt)
+			res, err := vtok.Run(cmd.Context(), cfg, opt)
 			if err != nil {
 				return err
 			}
@@ -133,6 +134,8 @@ func newTrainTokenizerCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&modality, "modality", "video", "image (one frame) or video (17 frames)")
+	f.IntVar(&cfg.TimeKernel, "time-kernel", cfg.TimeKernel, "spatial side of the temporal convs' kernel (odd; 1: they mix channels only)")
+	f.IntVar(&cfg.TimeMix, "time-mix", cfg.TimeMix, "causal blocks over latent time, each side (0: each group of frames is drawn from its latent frame alone)")
 	f.IntVar(&frames, "frames", 0, "video: frames per training clip (1 + 4k; default 17); the tokenizer is causal and convolutional in time, so shorter clips train the same weights faster")
 	f.StringVar(&opt.Data, "data", defaultCache("data"), "prepared data directory (make data)")
 	f.StringVar(&opt.Ckpt, "ckpt", "", "training checkpoint")
