@@ -29,12 +29,26 @@ type Config struct {
 	Beta     float64 `json:"beta"`      // commitment weight
 	Decay    float64 `json:"decay"`     // EMA decay of the codebook
 	PhiRatio float32 `json:"phi_ratio"` // z ← (1−r)·z + r·conv(z)
+	// ZeroBias is a dead zone around the frozen zero code: at the finest
+	// scale a vector takes code 0 unless another code is nearer by more
+	// than this (squared L2); at a coarser scale k the zone is scaled by
+	// (k/side)² (deadZone). Nearly empty cells then share one code, which a
+	// generator models cheaply, at a small cost in reconstruction.
+	ZeroBias float32 `json:"zero_bias,omitempty"`
 }
 
 // Default is the recipe DESIGN.md reports works for generation: 256 codes,
 // scales 1, 2, 3, 4, 6, 8.
 func Default(dim int) Config {
 	return Config{Codes: 256, Dim: dim, Scales: []int{1, 2, 3, 4, 6, 8}, Beta: 0.25, Decay: 0.99, PhiRatio: 0.5}
+}
+
+// deadZone is ZeroBias at scale k: scaled by the cell's share of the
+// latent map's area ((k/side)²), because averaging over a larger cell
+// shrinks the residual of sparse content (a digit in a few cells) as much.
+func (c Config) deadZone(k int) float32 {
+	s := c.Side()
+	return c.ZeroBias * float32(k*k) / float32(s*s)
 }
 
 // Side is the latent side the schedule ends at.
@@ -51,8 +65,8 @@ func (c Config) Tokens() int {
 
 // Validate reports a schedule that cannot work.
 func (c Config) Validate() error {
-	if c.Codes < 2 || c.Dim <= 0 || len(c.Scales) == 0 {
-		return fmt.Errorf("msvq config %+v: need ≥ 2 codes, a width and scales", c)
+	if c.Codes < 2 || c.Dim <= 0 || len(c.Scales) == 0 || c.ZeroBias < 0 {
+		return fmt.Errorf("msvq config %+v: need ≥ 2 codes, a width, scales and a dead zone ≥ 0", c)
 	}
 	for i, s := range c.Scales {
 		if s <= 0 || (i > 0 && s <= c.Scales[i-1]) {
@@ -169,7 +183,7 @@ func (q *Quantizer) scale(rest *G.Node, n, k, h int) (*G.Node, error) {
 	}
 	idx := nn.NewInts(n * k * k)
 	q.idx = append(q.idx, idx)
-	qr, err := nn.Nearest(rows, q.Codebook.Node, idx, q.Stats)
+	qr, err := nn.NearestDeadZone(rows, q.Codebook.Node, q.Cfg.deadZone(k), idx, q.Stats)
 	if err != nil {
 		return nil, err
 	}

@@ -59,8 +59,23 @@ func build(t *testing.T, cfg Config, n int, fill func([]float32)) (*Quantizer, [
 
 // TestRoundTrip: decoding the codes of every scale without the graph gives
 // the graph's quantized latent, after every scale.
+// TestRoundTrip: decoding the codes up to each scale gives the graph's
+// quantized latent, with and without a dead zone around code 0 (which must
+// give code 0 to more vectors).
 func TestRoundTrip(t *testing.T) {
-	cfg := small()
+	zeros := map[float32]int{}
+	for _, zb := range []float32{0, 2} {
+		cfg := small()
+		cfg.ZeroBias = zb
+		zeros[zb] = roundTrip(t, cfg)
+	}
+	t.Logf("code 0 taken %d times without a dead zone, %d with", zeros[0], zeros[2])
+	if zeros[2] <= zeros[0] {
+		t.Errorf("the dead zone gave code 0 to %d vectors, none did to %d", zeros[2], zeros[0])
+	}
+}
+
+func roundTrip(t *testing.T, cfg Config) (zeros int) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const n = 3
 	q, fhat, partials := build(t, cfg, n, func(d []float32) {
@@ -69,6 +84,13 @@ func TestRoundTrip(t *testing.T) {
 		}
 	})
 	idx := q.Indices()
+	for _, codes := range idx {
+		for _, c := range codes {
+			if c == 0 {
+				zeros++
+			}
+		}
+	}
 	dec := q.Decoder()
 	per := cfg.Dim * cfg.Side() * cfg.Side()
 	for img := 0; img < n; img++ {
@@ -92,6 +114,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 		}
 	}
+	return zeros
 }
 
 // TestZeroLatentTakesCodeZero: an empty latent is all code 0 at every scale.

@@ -13,6 +13,7 @@ import (
 // maps to a near-zero code); x [M, C], codebook [K, C] → [M, C]. It has no
 // gradient: quantizers wrap it with a straight-through estimator.
 type nearestK struct {
+	zero  float32 // dead zone: code 0 wins unless another is nearer by more (squared L2)
 	idx   *Ints
 	stats *CodeStats // nil, or accumulates the rows each code was chosen for
 	norm  *[]float32 // ‖e_k‖², scratch
@@ -100,6 +101,9 @@ func (k nearestK) forward(q []float32, in []*tensor.Dense) error {
 				best, bi = d, j
 			}
 		}
+		if bi != 0 && row[0]+norm[0]-best <= k.zero {
+			bi = 0
+		}
 		k.idx.V[i] = bi
 		copy(q[i*c:(i+1)*c], e[bi*c:(bi+1)*c])
 		if k.stats != nil && k.stats.On {
@@ -113,7 +117,14 @@ func (k nearestK) forward(q []float32, in []*tensor.Dense) error {
 // the chosen codes in idx (len = rows of x) and, if stats is not nil and
 // on, in stats. No gradient flows through it.
 func Nearest(x, codebook *G.Node, idx *Ints, stats *CodeStats) (*G.Node, error) {
-	return apply(nearestK{idx: idx, stats: stats, norm: new([]float32), dot: new([]float32)}, x, codebook)
+	return NearestDeadZone(x, codebook, 0, idx, stats)
+}
+
+// NearestDeadZone is Nearest, except that code 0 is chosen unless another
+// code is nearer than it by more than zero (in squared L2 distance): with
+// code 0 frozen at zero, rows that are nearly zero all take it.
+func NearestDeadZone(x, codebook *G.Node, zero float32, idx *Ints, stats *CodeStats) (*G.Node, error) {
+	return apply(nearestK{zero: zero, idx: idx, stats: stats, norm: new([]float32), dot: new([]float32)}, x, codebook)
 }
 
 // stopK is the identity with no gradient (PyTorch's .detach()).

@@ -63,33 +63,48 @@ func TestStraightThroughIsIdentityGrad(t *testing.T) {
 	}
 }
 
+// TestNearest checks the codes against brute force, with and without a
+// dead zone around code 0.
 func TestNearest(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 9))
-	xs, cb := randTensor(rng, 1, 50, 4), randTensor(rng, 1, 16, 4)
-	idx := NewInts(50)
-	res := evaluate(t, testCase{name: "nearest", inputs: map[string]*tensor.Dense{"x": xs, "cb": cb}, build: func(n map[string]*G.Node) (*G.Node, error) {
-		return Nearest(n["x"], n["cb"], idx, nil)
-	}}, nil)
-	x, e := xs.Float32s(), cb.Float32s()
-	for i := 0; i < 50; i++ {
-		best, bi := math.Inf(1), -1
-		for k := 0; k < 16; k++ {
-			var d float64
+	for _, zero := range []float32{0, 0.5, 2} {
+		rng := rand.New(rand.NewPCG(1, 9))
+		xs, cb := randTensor(rng, 1, 50, 4), randTensor(rng, 1, 16, 4)
+		idx := NewInts(50)
+		res := evaluate(t, testCase{name: "nearest", inputs: map[string]*tensor.Dense{"x": xs, "cb": cb}, build: func(n map[string]*G.Node) (*G.Node, error) {
+			return NearestDeadZone(n["x"], n["cb"], zero, idx, nil)
+		}}, nil)
+		x, e := xs.Float32s(), cb.Float32s()
+		zeros := 0
+		for i := 0; i < 50; i++ {
+			d := make([]float64, 16)
+			bi := 0
+			for k := range d {
+				for c := 0; c < 4; c++ {
+					v := float64(x[i*4+c] - e[k*4+c])
+					d[k] += v * v
+				}
+				if d[k] < d[bi] {
+					bi = k
+				}
+			}
+			if d[0]-d[bi] <= float64(zero)+1e-5 && d[0]-d[bi] > float64(zero)-1e-5 && bi != 0 {
+				continue // at the edge of the dead zone: rounding decides
+			}
+			if d[0]-d[bi] <= float64(zero) {
+				bi = 0
+			}
+			if bi == 0 {
+				zeros++
+			}
+			if idx.V[i] != bi {
+				t.Fatalf("dead zone %g, row %d: code %d, brute force %d", zero, i, idx.V[i], bi)
+			}
 			for c := 0; c < 4; c++ {
-				v := float64(x[i*4+c] - e[k*4+c])
-				d += v * v
-			}
-			if d < best {
-				best, bi = d, k
+				if res.out[i*4+c] != e[bi*4+c] {
+					t.Fatalf("dead zone %g, row %d: output is not code %d", zero, i, bi)
+				}
 			}
 		}
-		if idx.V[i] != bi {
-			t.Fatalf("row %d: code %d, brute force %d", i, idx.V[i], bi)
-		}
-		for c := 0; c < 4; c++ {
-			if res.out[i*4+c] != e[bi*4+c] {
-				t.Fatalf("row %d: output is not code %d", i, bi)
-			}
-		}
+		t.Logf("dead zone %g: %d of 50 rows take code 0", zero, zeros)
 	}
 }

@@ -323,6 +323,7 @@ func (t *Trainer) InitFrom(from Config, w Weights) error {
 		from.TimeMix = t.Cfg.TimeMix
 		fresh = append(fresh, ".mix.")
 	}
+	from.Quant.ZeroBias = t.Cfg.Quant.ZeroBias // the dead zone changes no weight
 	growKernel := from.timeKernel() == 1 && t.Cfg.timeKernel() > 1
 	if growKernel {
 		from.TimeKernel = t.Cfg.TimeKernel

@@ -13,6 +13,7 @@ import (
 func newEvalTokenizerCmd() *cobra.Command {
 	var opt vtok.EvalOptions
 	var out, modality string
+	var zeroBias float64
 	cmd := &cobra.Command{
 		Use:   "tokenizer --ckpt FILE [--judge FILE] [--pictures DIR] [--out FILE.json]",
 		Short: "Reconstruction, per-scale PSNR, coarse-scale layout, digit check, codebook usage and token entropy of a video tokenizer on the test splits",
@@ -45,6 +46,12 @@ decoded from the scales up to 4×4) and a plot of PSNR vs scales decoded.`,
 			if opt.Clips < 1 || opt.Digits < 0 {
 				return usageErrorf("--clips must be positive and --digits ≥ 0")
 			}
+			if cmd.Flags().Changed("zero-bias") {
+				if zeroBias < 0 {
+					return usageErrorf("--zero-bias %g: want ≥ 0", zeroBias)
+				}
+				opt.ZeroBias = &zeroBias
+			}
 			r, err := vtok.Eval(cmd.Context(), opt)
 			if err != nil {
 				return err
@@ -68,5 +75,6 @@ decoded from the scales up to 4×4) and a plot of PSNR vs scales decoded.`,
 	f.IntVar(&opt.Digits, "digits", 0, "test digits for the digit check (0: the whole test split)")
 	f.StringVar(&opt.Pictures, "pictures", "", "directory for PNG grids and the PSNR-vs-scales plot (e.g. docs/img)")
 	f.StringVar(&out, "out", "", "JSON report (e.g. docs/eval/tokenizer.json)")
+	f.Float64Var(&zeroBias, "zero-bias", 0, "dead zone around the zero code (squared L2) in place of the checkpoint's")
 	return cmd
 }

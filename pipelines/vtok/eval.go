@@ -97,6 +97,9 @@ type EvalOptions struct {
 	Judge    string // digit classifier weights; "" skips the digit check
 	Digits   int    // test digits for the digit check (0: the whole split)
 	Pictures string // directory for PNG grids and the PSNR plot; "" writes none
+	// ZeroBias, if not nil, replaces the checkpoint's dead zone around the
+	// zero code (msvq.Config.ZeroBias); the report's config shows the one used.
+	ZeroBias *float64
 }
 
 // Eval reconstructs opt.Clips test clips of each set with the checkpoint's
@@ -106,6 +109,9 @@ func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
 	cfg, w, err := video.LoadCheckpoint(opt.Ckpt)
 	if err != nil {
 		return nil, err
+	}
+	if opt.ZeroBias != nil {
+		cfg.Quant.ZeroBias = float32(*opt.ZeroBias)
 	}
 	frames := opt.Frames
 	const batch = 1
@@ -370,7 +376,7 @@ func (r *Report) String() string {
 		fmt.Fprintln(tw)
 	}
 	f2 := func(v float64) string { return fmt.Sprintf("%.2f", v) }
-	fmt.Fprintf(&b, "tokenizer %s, %d-frame clips, scales %v, %d codes\n", r.Checkpoint, r.Frames, r.Config.Quant.Scales, r.Config.Quant.Codes)
+	fmt.Fprintf(&b, "tokenizer %s, %d-frame clips, scales %v, %d codes, dead zone %g\n", r.Checkpoint, r.Frames, r.Config.Quant.Scales, r.Config.Quant.Codes, r.Config.Quant.ZeroBias)
 	row("", "Moving-digits test", "real test")
 	row("clips", r.Moving.Clips, r.Real.Clips)
 	row("PSNR (dB)", f2(r.Moving.PSNR), f2(r.Real.PSNR))
