@@ -7,11 +7,18 @@ import (
 	"github.com/omniar/omniar/nn/ckpt"
 )
 
-// SaveWeights writes a generator as shipped: configuration and weights.
+// SaveWeights writes a generator as shipped: configuration and weights,
+// F16 except the routed experts' matrices, which are 60 % of the weights
+// and are stored as blockwise int8 (ckpt.Q8), so that assets/ stays within
+// its 60 MB.
 func SaveWeights(path string, cfg Config, w map[string][]float32) error {
 	ts := make([]ckpt.Tensor, 0, len(w))
 	for n, v := range w {
-		ts = append(ts, ckpt.Tensor{Name: n, Shape: []int{len(v)}, Data: v})
+		t := ckpt.Tensor{Name: n, Shape: []int{len(v)}, Data: v}
+		if strings.Contains(n, ".moe.experts.") {
+			t.Store = ckpt.Q8
+		}
+		ts = append(ts, t)
 	}
 	return ckpt.Save(path, map[string]string{"config": cfg.JSON(), "kind": "videoar"}, ts, ckpt.F16)
 }

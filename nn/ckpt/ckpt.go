@@ -94,6 +94,9 @@ type Tensor struct {
 	Name  string
 	Shape []int
 	Data  []float32
+	// Store overrides Save's dtype for this tensor: "" keeps it, Q8 stores
+	// blockwise int8 (see Q8).
+	Store DType
 }
 
 const (
@@ -118,9 +121,30 @@ func Save(path string, meta map[string]string, tensors []Tensor, dtype DType) (e
 	if !dtype.IsFloat() {
 		return fmt.Errorf("unsupported dtype %q (want F32, F16 or BF16)", dtype)
 	}
-	sorted := slices.Clone(tensors)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	header, err := encodeHeader(meta, sorted, dtype)
+	var stored []Tensor
+	var q8 map[string][]byte // int8 bytes of Q8 tensors, by name
+	for _, t := range tensors {
+		switch t.Store {
+		case "":
+			t.Store = dtype
+			stored = append(stored, t)
+		case Q8:
+			if q8 == nil {
+				q8 = map[string][]byte{}
+			}
+			codes, scales := quantizeQ8(t.Data)
+			q8[t.Name] = codes
+			stored = append(stored, Tensor{Name: t.Name, Shape: t.Shape, Data: t.Data, Store: I8},
+				Tensor{Name: t.Name + Q8ScaleSuffix, Shape: []int{len(scales)}, Data: scales, Store: F16})
+		default:
+			if !t.Store.IsFloat() {
+				return fmt.Errorf("tensor %q: unsupported dtype %q (want F32, F16, BF16 or Q8)", t.Name, t.Store)
+			}
+			stored = append(stored, t)
+		}
+	}
+	sort.Slice(stored, func(i, j int) bool { return stored[i].Name < stored[j].Name })
+	header, err := encodeHeader(meta, stored)
 	if err != nil {
 		return err
 	}
@@ -130,10 +154,16 @@ func Save(path string, meta map[string]string, tensors []Tensor, dtype DType) (e
 			return err
 		}
 		buf := make([]byte, 0, 64<<10)
-		for _, t := range sorted {
+		for _, t := range stored {
+			if t.Store == I8 {
+				if _, err := w.Write(q8[t.Name]); err != nil {
+					return err
+				}
+				continue
+			}
 			for data := t.Data; len(data) > 0; {
 				n := min(len(data), cap(buf)/4)
-				buf = encodeFloats(buf[:0], data[:n], dtype)
+				buf = encodeFloats(buf[:0], data[:n], t.Store)
 				if _, err := w.Write(buf); err != nil {
 					return err
 				}
@@ -144,9 +174,10 @@ func Save(path string, meta map[string]string, tensors []Tensor, dtype DType) (e
 	})
 }
 
-// encodeHeader validates the tensors (sorted by name) and returns the
-// 8-byte length prefix followed by the space-padded JSON header.
-func encodeHeader(meta map[string]string, tensors []Tensor, dtype DType) ([]byte, error) {
+// encodeHeader validates the tensors (sorted by name, each with its
+// stored dtype) and returns the 8-byte length prefix followed by the
+// space-padded JSON header.
+func encodeHeader(meta map[string]string, tensors []Tensor) ([]byte, error) {
 	var h strings.Builder
 	h.WriteByte('{')
 	first := true
@@ -189,10 +220,10 @@ func encodeHeader(meta map[string]string, tensors []Tensor, dtype DType) ([]byte
 		if n != uint64(len(t.Data)) {
 			return nil, fmt.Errorf("tensor %q has shape %v (%d elements) but %d values", t.Name, t.Shape, n, len(t.Data))
 		}
-		size := n * uint64(dtype.Size())
+		size := n * uint64(t.Store.Size())
 		sep()
 		h.Write(jsonString(t.Name))
-		fmt.Fprintf(&h, `:{"dtype":"%s","shape":[`, dtype)
+		fmt.Fprintf(&h, `:{"dtype":"%s","shape":[`, t.Store)
 		for j, d := range t.Shape {
 			if j > 0 {
 				h.WriteByte(',')
@@ -518,8 +549,11 @@ func abbrev(v []byte) string {
 	return s
 }
 
-// Names returns the tensor names, sorted.
-func (f *File) Names() []string { return slices.Clone(f.names) }
+// Names returns the tensor names, sorted; the scales of a Q8 tensor are
+// part of it and not listed.
+func (f *File) Names() []string {
+	return slices.DeleteFunc(slices.Clone(f.names), func(n string) bool { return f.isQ8Scale(n) })
+}
 
 // Has reports whether the file holds a tensor called name.
 func (f *File) Has(name string) bool {
@@ -560,7 +594,7 @@ func (f *File) Get(name string, shape ...int) ([]float32, error) {
 		return nil, err
 	}
 	dst := make([]float32, len(t.data)/t.dtype.Size())
-	decodeFloats(dst, t.data, t.dtype)
+	f.decode(dst, name, t)
 	return dst, nil
 }
 
@@ -574,8 +608,20 @@ func (f *File) Into(name string, dst []float32, shape ...int) error {
 	if n := len(t.data) / t.dtype.Size(); len(dst) != n {
 		return fmt.Errorf("ckpt %s: tensor %q has %d elements, dst has %d", f.Path, name, n, len(dst))
 	}
-	decodeFloats(dst, t.data, t.dtype)
+	f.decode(dst, name, t)
 	return nil
+}
+
+// decode converts tensor t (checked by lookup) to float32.
+func (f *File) decode(dst []float32, name string, t tensorInfo) {
+	if t.dtype == I8 {
+		sc := f.tensors[name+Q8ScaleSuffix]
+		scales := make([]float32, len(sc.data)/sc.dtype.Size())
+		decodeFloats(scales, sc.data, sc.dtype)
+		dequantizeQ8(dst, t.data, scales)
+		return
+	}
+	decodeFloats(dst, t.data, t.dtype)
 }
 
 func (f *File) lookup(name string, shape []int) (tensorInfo, error) {
@@ -583,7 +629,11 @@ func (f *File) lookup(name string, shape []int) (tensorInfo, error) {
 	if !ok {
 		return t, fmt.Errorf("ckpt %s: no tensor %q", f.Path, name)
 	}
-	if !t.dtype.IsFloat() {
+	if t.dtype == I8 {
+		if err := f.checkQ8(name, t); err != nil {
+			return t, err
+		}
+	} else if !t.dtype.IsFloat() {
 		return t, fmt.Errorf("ckpt %s: tensor %q has dtype %s, not a float type (use Raw)", f.Path, name, t.dtype)
 	}
 	if shape != nil && !slices.Equal(shape, t.shape) {
