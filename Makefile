@@ -33,13 +33,14 @@ endef
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help deps deps-build deps-py data-deps data data-report eval-metrics build lint test fuzz fixtures bench \
-        demo assets assets-metrics assets-tokenizer assets-videoar eval-videoar eval-unified results
+        demo assets assets-metrics assets-tokenizer assets-videoar eval-tokenizers eval-videoar eval-unified results
 
 # The recipe of the shipped checkpoints (make assets). Every stage writes a
 # resumable training checkpoint under RUNS and continues it on a rerun.
 RUNS        ?= runs
 OMNIAR       = GOMAXPROCS=1 OPENBLAS_NUM_THREADS=2 ./bin/omniar
 PROMPT      ?= a 7 moves to the left
+ZERO_BIAS   ?= 0.5
 DEMO_OUT    ?= demo.gif
 
 help: ## list the targets
@@ -107,7 +108,7 @@ demo: build ## the main job: a clip from PROMPT with the shipped model, into DEM
 	./bin/omniar generate video --prompt "$(PROMPT)" --out "$(DEMO_OUT)"
 	@echo "open $(CURDIR)/$(DEMO_OUT)"
 
-assets: assets-metrics assets-tokenizer assets-videoar eval-videoar ## the whole recipe of the shipped checkpoints (resumable)
+assets: assets-metrics assets-tokenizer eval-tokenizers assets-videoar eval-videoar ## the whole recipe of the shipped checkpoints (resumable)
 
 assets-metrics: data ## metric networks: the judge's digit classifier and pair reader, the video classifier → assets/metrics/
 	$(OMNIAR) eval train-judge --data "$(DATA_DIR)" --ckpt $(RUNS)/judge.train --resume --out assets/metrics/digits.safetensors
@@ -115,14 +116,26 @@ assets-metrics: data ## metric networks: the judge's digit classifier and pair r
 	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --ckpt $(RUNS)/video.train --resume --steps 4000 --out $(RUNS)/video_clean.safetensors
 	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --ckpt $(RUNS)/video.train --resume --steps 4800 --noise 64 --out assets/metrics/video.safetensors
 
-assets-tokenizer: data ## video tokenizer: two image stages, then the causal temporal stage → assets/video_tokenizer.safetensors
+assets-tokenizer: data ## video tokenizer: two image stages, two causal temporal stages, a dead-zone stage → assets/video_tokenizer.safetensors
 	$(OMNIAR) train tokenizer --modality image --ckpt $(RUNS)/tok_image.safetensors --resume \
 	  --batch 16 --steps 500 --warmup 30 --lr 6e-4 --ckpt-every 25 --real-share 0.1
 	$(OMNIAR) train tokenizer --modality image --init $(RUNS)/tok_image.safetensors --ckpt $(RUNS)/tok_image_long.safetensors --resume \
 	  --batch 16 --steps 4000 --warmup 30 --lr 6e-4 --ckpt-every 25 --real-share 0.1
 	$(OMNIAR) train tokenizer --modality video --frames 9 --init $(RUNS)/tok_image_long.safetensors \
-	  --ckpt $(RUNS)/tok_video.safetensors --resume --batch 4 --steps 400 --warmup 10 --lr 4e-4 \
+	  --ckpt $(RUNS)/tok_video_a.safetensors --resume --batch 4 --steps 100 --warmup 10 --lr 4e-4 \
+	  --ckpt-every 25 --real-share 0.1 --export $(RUNS)/tok_video_a.weights.safetensors
+	$(OMNIAR) train tokenizer --modality video --frames 9 --init $(RUNS)/tok_video_a.weights.safetensors \
+	  --ckpt $(RUNS)/tok_video_b.safetensors --resume --batch 4 --steps 800 --warmup 20 --lr 5e-4 \
+	  --ckpt-every 50 --real-share 0.1 --export $(RUNS)/tok_video_b.weights.safetensors
+	$(OMNIAR) train tokenizer --modality video --frames 9 --init $(RUNS)/tok_video_b.weights.safetensors --zero-bias $(ZERO_BIAS) \
+	  --ckpt $(RUNS)/tok_video_c.safetensors --resume --batch 4 --steps 150 --warmup 10 --lr 2e-4 \
 	  --ckpt-every 25 --real-share 0.1 --export assets/video_tokenizer.safetensors
+
+eval-tokenizers: build ## reconstruction, layout, digit check and token entropy of the shipped tokenizer → docs/eval/tokenizer_*
+	$(OMNIAR) eval tokenizer --modality video --ckpt assets/video_tokenizer.safetensors --clips 60 \
+	  --judge assets/metrics/digits.safetensors --digits 300 --pictures docs/eval/tokenizer_video --out docs/eval/tokenizer_video.json
+	$(OMNIAR) eval tokenizer --modality image --ckpt assets/video_tokenizer.safetensors --clips 100 \
+	  --judge assets/metrics/digits.safetensors --digits 300 --pictures docs/eval/tokenizer_image --out docs/eval/tokenizer_image.json
 
 assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full clips → assets/videoar.safetensors
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 --clips 4000 \
@@ -132,7 +145,7 @@ assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full c
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
 	  --ckpt $(RUNS)/videoar_5.safetensors --init $(RUNS)/videoar_3.safetensors --resume --frames 5 --batch 8 --steps 120 --lr 4e-4 --warmup 10
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
-	  --ckpt $(RUNS)/videoar_5b.safetensors --init $(RUNS)/videoar_5.safetensors --resume --frames 5 --batch 8 --steps 600 --lr 3e-4 --warmup 10 \
+	  --ckpt $(RUNS)/videoar_5b.safetensors --init $(RUNS)/videoar_5.safetensors --resume --frames 5 --batch 8 --steps 700 --lr 3e-4 --warmup 10 \
 	  --export assets/videoar.safetensors
 
 eval-unified: build ## understanding, elastic table and routing of the shipped unified model → docs/eval/unified*

@@ -12,7 +12,8 @@ weights load into it (random weights without; the work is the same):
            x + conv3×3(SiLU(causal conv (2, 3, 3) over latent time))) → conv_out 3×3;
            SiLU between layers, no biases
   quantizer per scale k: area-downsample the residual to k×k, L2-nearest code
-           (‖e‖² − 2x·e), bilinear upsample, phi: (1−r)·z + r·conv3×3(z),
+           (‖e‖² − 2x·e; code 0 within a dead zone ZeroBias·(k/side)²),
+           bilinear upsample, phi: (1−r)·z + r·conv3×3(z),
            subtract from the residual
   decoder  codes → Σ_scales phi(upsample(codebook[codes])) → conv_in → res.i
            → mix.i (no SiLU before them) → SiLU → time: transposed conv (kernel TimeStride × tk × tk, stride TimeStride
@@ -39,7 +40,8 @@ import torch.nn.functional as F
 
 SMALL = {"size": 64, "channels": 1, "widths": [32, 64, 96, 96], "down": 3, "res": 2, "res_time": 2, "time_kernel": 3,
          "time_mix": 2, "time_stride": 4,
-         "quant": {"codes": 256, "dim": 32, "scales": [1, 2, 3, 4, 6, 8], "phi_ratio": 0.5}}
+         "quant": {"codes": 256, "dim": 32, "scales": [1, 2, 3, 4, 6, 8], "phi_ratio": 0.5,
+                   "zero_bias": 0.5}}
 
 
 def spatial(cin, cout, k, layout, stride=1, pad=0, bias=False):
@@ -174,7 +176,7 @@ class Decoder(nn.Module):
 class Quantizer(nn.Module):
     def __init__(self, q):
         super().__init__()
-        self.scales, self.ratio = q["scales"], q["phi_ratio"]
+        self.scales, self.ratio, self.zero_bias = q["scales"], q["phi_ratio"], q.get("zero_bias", 0.0)
         self.phi = nn.Conv2d(q["dim"], q["dim"], 3, padding=1, bias=False)
         cb = torch.randn(q["codes"], q["dim"]) * 0.1
         cb[0] = 0
@@ -194,7 +196,11 @@ class Quantizer(nn.Module):
         for k in self.scales:
             r = F.interpolate(rest, size=(k, k), mode="area") if k != h else rest
             rows = r.permute(0, 2, 3, 1).reshape(-1, d)
-            idx = torch.addmm(norm, rows, self.codebook.t(), alpha=-2).argmin(1)
+            dist = torch.addmm(norm, rows, self.codebook.t(), alpha=-2)  # ‖x − e‖² − ‖x‖²
+            best, idx = dist.min(1)
+            # the dead zone: code 0 unless another is nearer by more (msvq deadZone)
+            zone = self.zero_bias * k * k / (h * h)
+            idx = torch.where(dist[:, 0] - best <= zone, torch.zeros_like(idx), idx)
             codes.append(idx)
             rest = rest - self.contribution(idx, n, k, h)
         return codes
