@@ -59,6 +59,7 @@ type tokSet struct {
 	SSIM       float64   `json:"ssim"`
 	FgPSNR     float64   `json:"foreground_psnr_db"`
 	PSNRScales []float64 `json:"psnr_db_after_scales"`
+	PSNRFrames []float64 `json:"psnr_db_per_frame"`
 	Identical  int       `json:"identical_clips"`
 }
 

@@ -111,6 +111,9 @@ func (g *gen) tokenizer() error {
 			[][]string{set("Moving-digits", r.Moving), set("real clips", r.Real)})
 		g.printf("Codebook: %d of %d codes used, perplexity %s. Entropy per scale (nats): %s. Tokens: %d per clip, %d per image.\n\n",
 			r.Codebook.Used, r.Codebook.Size, fix(r.Codebook.Perplexity, 1), joinFloats(r.ScaleEntropy, 2), r.TokensPerClip, r.TokensPerFrame)
+		if fr := r.Moving.PSNRFrames; len(fr) > 1 {
+			g.printf("Moving-digits PSNR per frame (dB; frame 0 is encoded alone, then each latent frame covers the next frames): %s.\n\n", joinFloats(fr, 1))
+		}
 		if l := r.Layout; l != nil {
 			g.printf("Layout (decode up to %d×%d): %s of %d frames within 3 px of the original's centre of mass, mean distance %s px.\n\n",
 				l.Side, l.Side, pct(l.Within), l.Frames, fix(l.MeanDist, 2))

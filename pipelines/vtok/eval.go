@@ -24,9 +24,14 @@ type SetScores struct {
 	FgPSNR     float64   `json:"foreground_psnr_db,omitempty"` // over pixels with ink in the original (Moving-digits)
 	PSNRScales []float64 `json:"psnr_db_after_scales"`         // decode from the first s scales, s = 1 … S
 	Identical  int       `json:"identical_clips,omitempty"`    // clips decoded exactly, left out of the PSNR means
+	// PSNRFrames is the mean PSNR of each frame index (clips only): frame
+	// 0 is encoded alone, then each group of TimeStride frames shares a
+	// latent frame, and this shows how the frames of a group fare.
+	PSNRFrames []float64 `json:"psnr_db_per_frame,omitempty"`
 
 	psnr, fg mean
 	scales   []mean
+	frames   []mean
 }
 
 // mean accumulates finite values.
@@ -51,6 +56,7 @@ func (m mean) value() float64 {
 
 // Report is the tokenizer evaluation (`omniar eval tokenizer`).
 type Report struct {
+	Command        string                `json:"command,omitempty"` // the command line that wrote it
 	Checkpoint     string                `json:"checkpoint"`
 	Frames         int                   `json:"frames"`
 	Config         video.Config          `json:"config"`
@@ -250,6 +256,19 @@ func (s *SetScores) add(clip []uint8, res video.Result, size, frames int, fg boo
 		s.scales[i].add(ps.PSNR)
 	}
 	s.scales[len(res.Partial)].add(full.PSNR)
+	if frames > 1 {
+		if s.frames == nil {
+			s.frames = make([]mean, frames)
+		}
+		rec := frameList(res.Full, frames, size)
+		for f := range ref {
+			one, err := metrics.CompareFrames(ref[f:f+1], rec[f:f+1], size, size)
+			if err != nil {
+				return err
+			}
+			s.frames[f].add(one.PSNR)
+		}
+	}
 	if fg {
 		var se float64
 		var n int
@@ -277,6 +296,10 @@ func (s *SetScores) finish() {
 	s.PSNRScales = make([]float64, len(s.scales))
 	for i, m := range s.scales {
 		s.PSNRScales[i] = m.value()
+	}
+	s.PSNRFrames = nil
+	for _, m := range s.frames {
+		s.PSNRFrames = append(s.PSNRFrames, m.value())
 	}
 }
 
@@ -391,6 +414,17 @@ func (r *Report) String() string {
 		row("clips decoded exactly (out of PSNR)", r.Moving.Identical, r.Real.Identical)
 	}
 	tw.Flush()
+	if fr := r.Moving.PSNRFrames; len(fr) > 1 {
+		fmt.Fprintf(&b, "Moving-digits PSNR per frame (dB; | between latent frames): %.1f", fr[0])
+		for f := 1; f < len(fr); f++ {
+			sep := " "
+			if (f-1)%r.Config.TimeStride == 0 {
+				sep = " | "
+			}
+			fmt.Fprintf(&b, "%s%.1f", sep, fr[f])
+		}
+		b.WriteByte('\n')
+	}
 	if l := r.Layout; l != nil {
 		fmt.Fprintf(&b, "layout (decode up to %d×%d, %d scales): digit centre of mass within %.0f px on %.1f%% of %d frames, mean %.2f px, %d all-black decodes\n",
 			l.Side, l.Side, l.Scales, LayoutTolerance, 100*l.Within, l.Frames, l.MeanDist, l.EmptyRecs)
