@@ -3,6 +3,9 @@ package msvq
 import (
 	"fmt"
 
+	"gonum.org/v1/gonum/blas"
+
+	ob "github.com/omniar/omniar/internal/blas"
 	"github.com/omniar/omniar/nn"
 )
 
@@ -75,36 +78,37 @@ func (d *Decoder) NextInput(fhat []float32, s int) []float32 {
 	return resizePlanes(fhat, d.Cfg.Dim, nn.AreaMatrix(k, h), nn.AreaMatrix(k, h))
 }
 
-// refine applies phi: (1−r)·z + r·conv3×3(z) on [C, H, H].
+// refine applies phi: (1−r)·z + r·conv3×3(z) on [C, H, H], as one matrix
+// product over the 3×3 patches (im2col): the plain loops were a fifth of
+// the tokenizer's clip time.
 func (d *Decoder) refine(z []float32) []float32 {
 	c, h := d.Cfg.Dim, d.Cfg.Side()
-	r := d.Cfg.PhiRatio
-	out := make([]float32, len(z))
-	for o := 0; o < c; o++ {
-		for y := 0; y < h; y++ {
-			for x := 0; x < h; x++ {
-				var acc float32
-				for i := 0; i < c; i++ {
-					w := d.PhiW[(o*c+i)*9:]
-					for dy := -1; dy <= 1; dy++ {
-						yy := y + dy
-						if yy < 0 || yy >= h {
-							continue
-						}
-						for dx := -1; dx <= 1; dx++ {
-							xx := x + dx
-							if xx < 0 || xx >= h {
-								continue
-							}
-							acc += w[(dy+1)*3+dx+1] * z[(i*h+yy)*h+xx]
-						}
+	n := h * h
+	cols := make([]float32, c*9*n) // [C·9, H·H]
+	for i := 0; i < c; i++ {
+		for t := 0; t < 9; t++ {
+			dy, dx := t/3-1, t%3-1
+			row := cols[(i*9+t)*n : (i*9+t+1)*n]
+			for y := 0; y < h; y++ {
+				yy := y + dy
+				if yy < 0 || yy >= h {
+					continue
+				}
+				for x := 0; x < h; x++ {
+					if xx := x + dx; xx >= 0 && xx < h {
+						row[y*h+x] = z[(i*h+yy)*h+xx]
 					}
 				}
-				p := (o*h+y)*h + x
-				out[p] = (1-r)*z[p] + r*acc
 			}
 		}
 	}
+	out := make([]float32, len(z))
+	r := d.Cfg.PhiRatio
+	for p, v := range z {
+		out[p] = (1 - r) * v
+	}
+	// out += r · W [C, C·9] × cols
+	ob.F32().Sgemm(blas.NoTrans, blas.NoTrans, c, n, c*9, r, d.PhiW, c*9, cols, n, 1, out, n)
 	return out
 }
 
