@@ -215,21 +215,6 @@ func NewCausalConv3d(b *Builder, name string, cfg CausalConv3dConfig) *CausalCon
 	}}
 }
 
-// CausalTemporalConfig configures the factorised temporal part of a video
-// conv: a CausalConv3d with kernel (Kernel, 1, 1) and stride (Stride, 1, 1).
-type CausalTemporalConfig struct {
-	In, Out, Kernel, Stride int
-	Bias                    bool
-}
-
-// NewCausalTemporalConv creates a causal 1-D convolution along time of a
-// video [N, C, T, H, W], applied at every pixel: a CausalConv3d with kernel
-// (Kernel, 1, 1) and no spatial padding.
-func NewCausalTemporalConv(b *Builder, name string, cfg CausalTemporalConfig) *CausalConv3d {
-	return NewCausalConv3d(b, name, CausalConv3dConfig{In: cfg.In, Out: cfg.Out, Bias: cfg.Bias,
-		Kernel: [3]int{cfg.Kernel, 1, 1}, Stride: [3]int{cfg.Stride, 1, 1}})
-}
-
 // Forward: x [N, In, T, H, W] → [N, Out, T', H', W'] with
 // T' = (T − 1)/Stride[0] + 1 (1 + s·k frames → 1 + k) and
 // H' = (H + 2·Padding[0] − Kernel[1])/Stride[1] + 1, likewise W'.

@@ -158,7 +158,7 @@ func layerForFixture(b *Builder, name string) (convLayer, *Param, *Param) {
 		l := NewCausalConv3d(b, "conv", CausalConv3dConfig{In: 3, Out: 4, Kernel: [3]int{3, 3, 3}, Stride: [3]int{2, 1, 1}, Padding: [2]int{1, 1}, Bias: true})
 		return l, l.W, l.B
 	case "conv3d_causal_t":
-		l := NewCausalTemporalConv(b, "conv", CausalTemporalConfig{In: 4, Out: 5, Kernel: 3, Bias: true})
+		l := NewCausalConv3d(b, "conv", CausalConv3dConfig{In: 4, Out: 5, Kernel: [3]int{3, 1, 1}, Stride: [3]int{1, 1, 1}, Bias: true})
 		return l, l.W, l.B
 	}
 	panic(name)
@@ -274,7 +274,7 @@ func TestCausalConv3dCausality(t *testing.T) {
 			return NewCausalConv3d(b, "c", CausalConv3dConfig{In: 2, Out: 3, Kernel: [3]int{3, 3, 3}, Stride: [3]int{2, 1, 1}, Padding: [2]int{1, 1}, Bias: true})
 		}, 2},
 		{"temporal k4", func(b *Builder) *CausalConv3d {
-			return NewCausalTemporalConv(b, "c", CausalTemporalConfig{In: 2, Out: 3, Kernel: 4})
+			return NewCausalConv3d(b, "c", CausalConv3dConfig{In: 2, Out: 3, Kernel: [3]int{4, 1, 1}, Stride: [3]int{1, 1, 1}})
 		}, 1},
 	} {
 		const T, H, W = 7, 4, 5
