@@ -159,4 +159,4 @@ eval-videoar: build ## prompt fidelity and FVD-style distance of the shipped gen
 	$(OMNIAR) eval fvd --real test --fake $(RUNS)/videoar_continue_clips --n 100 --bootstrap 20 --json > docs/eval/fvd_videoar_continue.json
 
 results: build ## docs/RESULTS.md from the JSON reports under docs/ (bench, eval); go test ./pipelines/results checks it
-	./bin/omniar results --docs docs --out docs/RESULTS.md
+	./bin/omniar results --docs docs --out docs/RESULTS.md --readme README.md

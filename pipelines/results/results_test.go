@@ -158,3 +158,53 @@ func TestWrite(t *testing.T) {
 		t.Error("written page differs from the generated one")
 	}
 }
+
+// TestCommittedReadme: the README's results block is what make results
+// writes from the committed reports.
+func TestCommittedReadme(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadmeBlock(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Headline("../../docs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("README.md's results block is stale (run make results):\ngot:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestWriteReadme replaces only the block, and refuses a README without one.
+func TestWriteReadme(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "README.md")
+	text := "# x\n\n" + ReadmeBegin + "\nold\n" + ReadmeEnd + "\ntail\n"
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteReadme("testdata/full", p); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	want, err := Headline("testdata/full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), "# x\n\n"+ReadmeBegin+"\n") || !strings.HasSuffix(string(b), ReadmeEnd+"\ntail\n") || !bytes.Contains(b, want) || bytes.Contains(b, []byte("old")) {
+		t.Errorf("README after WriteReadme:\n%s", b)
+	}
+	if !bytes.Contains(want, []byte("| 100.0% / 50.0% / 25.0% (ceiling 100.0% / 100.0% / 50.0%); 1.50 s per clip |")) {
+		t.Errorf("headline of the synthetic reports lacks the fidelity row:\n%s", want)
+	}
+	if err := os.WriteFile(p, []byte("no block\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteReadme("testdata/full", p); err == nil || !strings.Contains(err.Error(), p) {
+		t.Errorf("README without markers: %v, want an error naming it", err)
+	}
+}
