@@ -305,3 +305,25 @@ func TestGrow(t *testing.T) {
 		})
 	}
 }
+
+// TestLossWeights: ink adds InkWeight, frame 0 multiplies by 1 + FirstWeight.
+func TestLossWeights(t *testing.T) {
+	cfg := Tiny()
+	tr, err := NewTrainer(cfg, TrainConfig{Batch: 2, Frames: 5, InkWeight: 1, FirstWeight: 3, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	frame := cfg.Size * cfg.Size
+	clips := make([]uint8, 2*5*frame)
+	clips[0], clips[frame], clips[5*frame] = 200, 200, 200 // ink: frame 0 and 1 of clip 0, frame 0 of clip 1
+	w := tr.weights(clips)
+	for _, c := range []struct {
+		i    int
+		want float32
+	}{{0, 8}, {1, 4}, {frame, 2}, {frame + 1, 1}, {5 * frame, 8}, {5*frame + 1, 4}, {6 * frame, 1}} {
+		if w[c.i] != c.want {
+			t.Errorf("weight of pixel %d: %g, want %g", c.i, w[c.i], c.want)
+		}
+	}
+}

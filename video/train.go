@@ -28,7 +28,12 @@ type TrainConfig struct {
 	// (grey > 25) 1 + InkWeight times: thin strokes are a few percent of a
 	// Moving-digits frame, so an unweighted loss is mostly background.
 	InkWeight float64
-	Seed      uint64
+	// FirstWeight weighs the reconstruction error of frame 0 — the image
+	// path, encoded alone — 1 + FirstWeight times, so that the temporal
+	// stage, which trains the shared spatial layers for groups of frames,
+	// does not wear the image path down.
+	FirstWeight float64
+	Seed        uint64
 }
 
 // Trainer is the tokenizer compiled for training on [Batch, Frames] clips.
@@ -65,7 +70,7 @@ func NewTrainer(cfg Config, tc TrainConfig) (*Trainer, error) {
 	b := nn.NewBuilder(tc.Seed)
 	t := &Trainer{Cfg: cfg, TC: tc, rng: rand.NewPCG(tc.Seed, 3)}
 	t.x = b.Input("x", tc.Batch, cfg.Channels, tc.Frames, cfg.Size, cfg.Size)
-	if tc.InkWeight > 0 {
+	if tc.InkWeight > 0 || tc.FirstWeight > 0 {
 		t.w = b.Input("w", tc.Batch, cfg.Channels, tc.Frames, cfg.Size, cfg.Size)
 	}
 	l := newLayers(b, cfg)
@@ -137,7 +142,8 @@ func (t *Trainer) build(l *layers) (*G.Node, error) {
 	return G.Add(loss, q.Loss)
 }
 
-// recLoss is mean w·|y − x| + mean w·(y − x)² (w = 1 without InkWeight).
+// recLoss is mean w·|y − x| + mean w·(y − x)² (w = 1 without InkWeight
+// and FirstWeight).
 func (t *Trainer) recLoss(y *G.Node) (*G.Node, error) {
 	d, err := G.Sub(y, t.x.Node)
 	if err != nil {
@@ -191,14 +197,7 @@ func (t *Trainer) Step(clips []uint8) (float64, error) {
 		return 0, err
 	}
 	if t.w != nil {
-		w := make([]float32, n)
-		for i, v := range clips {
-			w[i] = 1
-			if v > 25 {
-				w[i] += float32(t.TC.InkWeight)
-			}
-		}
-		if err := t.w.Set(w); err != nil {
+		if err := t.w.Set(t.weights(clips)); err != nil {
 			return 0, err
 		}
 	}
@@ -209,6 +208,24 @@ func (t *Trainer) Step(clips []uint8) (float64, error) {
 	}
 	t.Metrics = StepMetrics{PSNR: psnr(t.recon.Data().([]float32), x), Restarted: t.Q.UpdateCodebook()}
 	return loss, nil
+}
+
+// weights are the per-pixel loss weights of clips [Batch, Channels,
+// Frames, Size, Size]: 1, plus InkWeight on ink, times 1 + FirstWeight on
+// frame 0.
+func (t *Trainer) weights(clips []uint8) []float32 {
+	w := make([]float32, len(clips))
+	frame := t.Cfg.Size * t.Cfg.Size
+	for i, v := range clips {
+		w[i] = 1
+		if v > 25 {
+			w[i] += float32(t.TC.InkWeight)
+		}
+		if i/frame%t.TC.Frames == 0 {
+			w[i] *= 1 + float32(t.TC.FirstWeight)
+		}
+	}
+	return w
 }
 
 // psnr of y against x in [0, 1].

@@ -150,6 +150,7 @@ func newTrainTokenizerCmd() *cobra.Command {
 	f.Float64Var(&opt.RealShare, "real-share", 0.25, "share of real clips in a batch")
 	f.BoolVar(&opt.Resume, "resume", false, "continue from --ckpt")
 	f.Float64Var(&opt.InkWeight, "ink-weight", 0, "weigh the error of pixels with ink 1 + this much (thin strokes are a few percent of a frame)")
+	f.Float64Var(&opt.FirstWeight, "first-weight", 0, "video: weigh the error of frame 0 (the image path) 1 + this much")
 	f.BoolVar(&opt.NoQuant, "no-quant", false, "ablation: train the continuous autoencoder (no quantizer), the tokenizer's ceiling")
 	f.StringVar(&opt.Init, "init", "", "start from this tokenizer checkpoint's weights (e.g. the image stage's for the video stage)")
 	f.Uint64Var(&opt.Seed, "seed", 1, "seed")

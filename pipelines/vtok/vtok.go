@@ -34,7 +34,9 @@ type Options struct {
 	Init      string // start from this tokenizer checkpoint's weights (not with Resume)
 	NoQuant   bool   // the continuous autoencoder (ablation: the quantizer's cost)
 	InkWeight float64
-	Seed      uint64
+	// FirstWeight is video.TrainConfig.FirstWeight.
+	FirstWeight float64
+	Seed        uint64
 }
 
 // source is a set of 17-frame 64×64 clips.
@@ -62,7 +64,7 @@ func NewTask(cfg video.Config, opt Options) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr, err := video.NewTrainer(cfg, video.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, PartialWeight: 0.5, NoQuant: opt.NoQuant, InkWeight: opt.InkWeight, Seed: opt.Seed})
+	tr, err := video.NewTrainer(cfg, video.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, PartialWeight: 0.5, NoQuant: opt.NoQuant, InkWeight: opt.InkWeight, FirstWeight: opt.FirstWeight, Seed: opt.Seed})
 	if err != nil {
 		return nil, err
 	}
