@@ -145,7 +145,9 @@ assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full c
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
 	  --ckpt $(RUNS)/videoar_5.safetensors --init $(RUNS)/videoar_3.safetensors --resume --frames 5 --batch 8 --steps 120 --lr 4e-4 --warmup 10
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
-	  --ckpt $(RUNS)/videoar_5b.safetensors --init $(RUNS)/videoar_5.safetensors --resume --frames 5 --batch 8 --steps 700 --lr 3e-4 --warmup 10 \
+	  --ckpt $(RUNS)/videoar_5b.safetensors --init $(RUNS)/videoar_5.safetensors --resume --frames 5 --batch 8 --steps 700 --lr 3e-4 --warmup 10
+	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
+	  --ckpt $(RUNS)/videoar_5c.safetensors --init $(RUNS)/videoar_5b.safetensors --resume --frames 5 --batch 8 --steps 300 --lr 2e-4 --warmup 10 \
 	  --export assets/videoar.safetensors
 
 eval-unified: build ## understanding, elastic table and routing of the shipped unified model → docs/eval/unified*
