@@ -6,8 +6,8 @@
 // config as JSON, for example). [Save] writes one atomically; [Load] reads
 // one and validates the whole file up front, so that a truncated or corrupt
 // file is reported with a one-line error naming the file and the tensor
-// instead of failing later. Floats can be stored as F32, F16 or BF16 and are
-// always handed back as float32.
+// instead of failing later. Floats can be stored as F32, F16 or BF16, or as
+// blockwise int8 ([Q8]), and are always handed back as float32.
 //
 // File layout (https://github.com/huggingface/safetensors): an 8-byte
 // little-endian header length N, N bytes of JSON header
