@@ -70,9 +70,9 @@ func TestQ8(t *testing.T) {
 // error naming the tensor.
 func TestQ8Corrupt(t *testing.T) {
 	dir := t.TempDir()
-	x := make([]float32, 64)
 	path := filepath.Join(dir, "ok.safetensors")
-	if err := Save(path, nil, []Tensor{{Name: "w", Shape: []int{64}, Data: x, Store: Q8}}, F32); err != nil {
+	ts := []Tensor{{Name: "w", Shape: []int{64}, Data: make([]float32, 64), Store: Q8}, {Name: "v", Shape: []int{32}, Data: make([]float32, 32), Store: Q8}}
+	if err := Save(path, nil, ts, F32); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -80,6 +80,11 @@ func TestQ8Corrupt(t *testing.T) {
 		edit       func(string) string
 	}{
 		{"no scales", "no scales", func(h string) string { return strings.Replace(h, `"w.q8_scale"`, `"w.other___"`, 1) }},
+		{"too few scales", "1 scales", func(h string) string { // w gets v's one scale
+			h = strings.Replace(h, `"w.q8_scale"`, `"x.q8_scale"`, 1)
+			h = strings.Replace(h, `"v.q8_scale"`, `"w.q8_scale"`, 1)
+			return strings.Replace(h, `"x.q8_scale"`, `"v.q8_scale"`, 1)
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := readFile(t, path)
