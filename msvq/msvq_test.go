@@ -57,8 +57,6 @@ func build(t *testing.T, cfg Config, n int, fill func([]float32)) (*Quantizer, [
 	return q, append([]float32(nil), fhat.Data().([]float32)...), ps
 }
 
-// TestRoundTrip: decoding the codes of every scale without the graph gives
-// the graph's quantized latent, after every scale.
 // TestRoundTrip: decoding the codes up to each scale gives the graph's
 // quantized latent, with and without a dead zone around code 0 (which must
 // give code 0 to more vectors).
@@ -71,7 +69,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	t.Logf("code 0 taken %d times without a dead zone, %d with", zeros[0], zeros[2])
 	if zeros[2] <= zeros[0] {
-		t.Errorf("the dead zone gave code 0 to %d vectors, none did to %d", zeros[2], zeros[0])
+		t.Errorf("with the dead zone %d vectors took code 0, without it %d: want more with it", zeros[2], zeros[0])
 	}
 }
 

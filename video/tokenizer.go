@@ -112,11 +112,11 @@ type layers struct {
 	encRes []*resBlock
 	encT   *nn.CausalConv3d
 	encTR  []*resBlock
-	encMix []*mixBlock
+	encMix []*resBlock
 	encOut *nn.Conv3d
 	decIn  *nn.Conv3d
 	decRes []*resBlock
-	decMix []*mixBlock
+	decMix []*resBlock
 	decT   *nn.ConvTranspose3d
 	decTR  []*resBlock
 	decUp  []*nn.ConvTranspose3d
@@ -192,18 +192,11 @@ func (l *layers) heInit() {
 	for _, u := range l.decUp {
 		scale(u.W)
 	}
-	for _, r := range slices.Concat(l.encRes, l.decRes, l.encTR, l.decTR) {
-		scale(r.c1.W)
+	for _, r := range slices.Concat(l.encRes, l.decRes, l.encTR, l.decTR, l.encMix, l.decMix) {
+		scale(r.w1)
 		clear(r.c2.W.Data())
 		if r.c2.B != nil {
 			clear(r.c2.B.Data())
-		}
-	}
-	for _, m := range slices.Concat(l.encMix, l.decMix) {
-		scale(m.c1.W)
-		clear(m.c2.W.Data())
-		if m.c2.B != nil {
-			clear(m.c2.B.Data())
 		}
 	}
 }
@@ -228,40 +221,31 @@ func identityInTime(enc, dec []float32, w, k, tk int) {
 	}
 }
 
-// resBlock is x + conv(SiLU(conv(x))) with per-frame 3×3 convs: depth at
-// the latent resolution, where it is cheap.
-type resBlock struct{ c1, c2 *nn.Conv3d }
+// resBlock is x + c2(SiLU(c1(x))) with per-frame 3×3 convs: depth at the
+// latent resolution, where it is cheap. A mix block (newMixBlock) has a c1
+// that is causal over latent time instead.
+type resBlock struct {
+	c1 forwarder
+	w1 *nn.Param  // c1's weights
+	c2 *nn.Conv3d // zero at init, so the block starts as the identity
+}
 
 func newResBlock(b *nn.Builder, w int, bias bool) *resBlock {
 	cfg := nn.Conv3dConfig{In: w, Out: w, Kernel: spatial(3), Padding: pad(1), Bias: bias}
-	return &resBlock{c1: nn.NewConv3d(b, "conv1", cfg), c2: nn.NewConv3d(b, "conv2", cfg)}
+	c1 := nn.NewConv3d(b, "conv1", cfg)
+	return &resBlock{c1: c1, w1: c1.W, c2: nn.NewConv3d(b, "conv2", cfg)}
+}
+
+// newMixBlock is a resBlock whose first conv, (2, 3, 3) and causal in
+// time, sees a latent frame and the one before it (the first sees zeros
+// before it, so an image is still a one-frame video).
+func newMixBlock(b *nn.Builder, w int, bias bool) *resBlock {
+	c1 := nn.NewCausalConv3d(b, "conv1", nn.CausalConv3dConfig{In: w, Out: w, Kernel: [3]int{2, 3, 3}, Stride: [3]int{1, 1, 1}, Padding: [2]int{1, 1}, Bias: bias})
+	return &resBlock{c1: c1, w1: c1.W, c2: nn.NewConv3d(b, "conv2", nn.Conv3dConfig{In: w, Out: w, Kernel: spatial(3), Padding: pad(1), Bias: bias})}
 }
 
 func (r *resBlock) Forward(x *G.Node) (*G.Node, error) {
 	h, err := chain(x, r.c1, r.c2)
-	if err != nil {
-		return nil, err
-	}
-	return G.Add(x, h)
-}
-
-// mixBlock is x + conv(SiLU(causalConv(x))): the causal conv sees a latent
-// frame and the one before it (the first sees zeros before it, so an image
-// is still a one-frame video).
-type mixBlock struct {
-	c1 *nn.CausalConv3d
-	c2 *nn.Conv3d
-}
-
-func newMixBlock(b *nn.Builder, w int, bias bool) *mixBlock {
-	return &mixBlock{
-		c1: nn.NewCausalConv3d(b, "conv1", nn.CausalConv3dConfig{In: w, Out: w, Kernel: [3]int{2, 3, 3}, Stride: [3]int{1, 1, 1}, Padding: [2]int{1, 1}, Bias: bias}),
-		c2: nn.NewConv3d(b, "conv2", nn.Conv3dConfig{In: w, Out: w, Kernel: spatial(3), Padding: pad(1), Bias: bias}),
-	}
-}
-
-func (m *mixBlock) Forward(x *G.Node) (*G.Node, error) {
-	h, err := chain(x, m.c1, m.c2)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +288,7 @@ func (l *layers) encode(x *G.Node) (*G.Node, error) {
 	if h, err = residuals(h, l.encTR); err != nil {
 		return nil, fmt.Errorf("encode: %w", err)
 	}
-	if h, err = mixes(h, l.encMix); err != nil {
+	if h, err = blocks(h, l.encMix); err != nil {
 		return nil, fmt.Errorf("encode: %w", err)
 	}
 	z, err := l.encOut.Forward(h) // [B, D, T', s, s]
@@ -329,7 +313,7 @@ func (l *layers) decode(z *G.Node, b int) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
-	if h, err = mixes(h, l.decMix); err != nil {
+	if h, err = blocks(h, l.decMix); err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
 	if h, err = nn.SiLU(h); err != nil {
@@ -352,31 +336,24 @@ func (l *layers) decode(z *G.Node, b int) (*G.Node, error) {
 	return y, nil
 }
 
-// mixes applies the latent-time blocks one after another, with no
-// activation between or around them (blocks that start as the identity
-// leave the network as it was without them).
-func mixes(x *G.Node, ms []*mixBlock) (*G.Node, error) {
+// blocks applies residual blocks one after another, with no activation
+// between or around them, so that blocks that start as the identity leave
+// the network as it was without them.
+func blocks(x *G.Node, rs []*resBlock) (*G.Node, error) {
 	var err error
-	for _, m := range ms {
-		if x, err = m.Forward(x); err != nil {
-			return nil, err
-		}
-	}
-	return x, nil
-}
-
-// residuals applies SiLU, then the residual blocks rs one after another
-// with no activation between or after them, so that blocks that start as
-// the identity leave the network as it was without them.
-func residuals(x *G.Node, rs []*resBlock) (*G.Node, error) {
-	x, err := nn.SiLU(x)
-	if err != nil {
-		return nil, err
-	}
 	for _, r := range rs {
 		if x, err = r.Forward(x); err != nil {
 			return nil, err
 		}
 	}
 	return x, nil
+}
+
+// residuals applies SiLU, then blocks.
+func residuals(x *G.Node, rs []*resBlock) (*G.Node, error) {
+	x, err := nn.SiLU(x)
+	if err != nil {
+		return nil, err
+	}
+	return blocks(x, rs)
 }

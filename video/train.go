@@ -317,16 +317,11 @@ func decodeState(b []byte, ncb, ncount int) (state, error) {
 	return st, nil
 }
 
-// Init starts from trained weights (the image stage's, for the video
+// InitFrom starts from trained weights (the image stage's, for the video
 // stage): parameters and codebook; the codebook's EMA restarts from it.
-func (t *Trainer) Init(w Weights) error {
-	return t.InitFrom(t.Cfg, w)
-}
-
-// InitFrom starts from the weights of a tokenizer of config from: the
-// trainer's own config, or a smaller one that differs only in growing
-// parts, which start so that the grown tokenizer computes what the old one
-// did: residual blocks after the temporal convs (from ResTime 0) and
+// The weights are of a tokenizer of config from: the trainer's own config,
+// or a smaller one that differs only in growing parts, which start so that
+// the grown tokenizer computes what the old one did: residual blocks after the temporal convs (from ResTime 0) and
 // latent-time blocks (from TimeMix 0) start as the identity, and a temporal
 // kernel widened in space (from TimeKernel 1) keeps the old weights at its
 // centre.

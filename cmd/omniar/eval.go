@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -242,7 +240,7 @@ func newEvalVideoCmd() *cobra.Command {
 				eval.VideoAccuracy
 				Weights string `json:"weights_sha256"`
 				Command string `json:"command"`
-			}{acc, w.SHA256, "omniar " + strings.Join(os.Args[1:], " ")}
+			}{acc, w.SHA256, commandLine()}
 			return writeReport(out, rep)
 		},
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -64,7 +63,7 @@ decoded from the scales up to 4×4) and a plot of PSNR vs scales decoded.`,
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 				return err
 			}
-			r.Command = "omniar " + strings.Join(os.Args[1:], " ")
+			r.Command = commandLine()
 			return writeReport(out, r)
 		},
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/omniar/omniar/internal/atomicfile"
 )
@@ -16,3 +18,6 @@ func writeReport(path string, v any) error {
 	}
 	return atomicfile.WriteBytes(path, append(b, '\n'))
 }
+
+// commandLine is the command line as a report records it.
+func commandLine() string { return "omniar " + strings.Join(os.Args[1:], " ") }

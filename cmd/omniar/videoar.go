@@ -297,7 +297,7 @@ func newEvalVideoARCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rep.Command = "omniar " + strings.Join(os.Args[1:], " ")
+			rep.Command = commandLine()
 			rep.Print(cmd.OutOrStdout())
 			if out == "" {
 				return nil

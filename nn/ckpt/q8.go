@@ -10,8 +10,9 @@ import (
 // stored as I8 in blocks of Q8Block consecutive values, each block with
 // its scale (absmax/127, F16) in the companion tensor name+Q8ScaleSuffix.
 // Get dequantizes it. A weight's error is at most half its block's step,
-// absmax/254: a quarter of F16's size for the large matrices of a model
-// (the experts of a mixture), where that error is noise.
+// absmax/254, for 1 + 2/Q8Block bytes a value — about half of F16's size —
+// for the large matrices of a model (the experts of a mixture), where that
+// error is noise.
 const Q8 DType = "Q8"
 
 // Q8Block is the number of values that share a scale.

@@ -28,9 +28,9 @@ func Headline(dir string) ([]byte, error) {
 	b.WriteString("| what | measured | see |\n|---|---|---|\n")
 	row := func(what, measured, see string) { fmt.Fprintf(&b, "| %s | %s | %s |\n", what, measured, see) }
 	var tok tokReport
-	if ok, err := readReport(dir, "eval/tokenizer_video.json", &tok); err != nil {
+	if st, err := readReport(dir, "eval/tokenizer_video.json", &tok); err != nil {
 		return nil, err
-	} else if ok {
+	} else if st == reportFound {
 		m := fmt.Sprintf("%s dB, SSIM %s on %d clips", fix(tok.Moving.PSNR, 2), fix(tok.Moving.SSIM, 3), tok.Moving.Clips)
 		if l := tok.Layout; l != nil {
 			m += fmt.Sprintf("; digit placed within 3 px after the %d×%d scale in %s of frames", l.Side, l.Side, pct(l.Within))
@@ -38,32 +38,32 @@ func Headline(dir string) ([]byte, error) {
 		row(fmt.Sprintf("video tokenizer, Moving-digits test clips (%d frames → %d tokens)", tok.Frames, tok.TokensPerClip), m, "[tokenizer](docs/RESULTS.md#tokenizer-reconstruction)")
 	}
 	var gen, cont videoarReport
-	if ok, err := readReport(dir, "eval/videoar.json", &gen); err != nil {
+	if st, err := readReport(dir, "eval/videoar.json", &gen); err != nil {
 		return nil, err
-	} else if ok {
+	} else if st == reportFound {
 		g, c := gen.Generated, gen.Ceiling
 		row(fmt.Sprintf("prompt fidelity of generated clips, %d test prompts: direction / digit / both right", g.Clips),
 			fmt.Sprintf("%s / %s / %s (ceiling %s / %s / %s); %s s per clip", pct(g.Direction), pct(g.Digit), pct(g.Match),
 				pct(c.Direction), pct(c.Digit), pct(c.Match), fix(gen.SecPerClip, 2)), "[VideoAR](docs/RESULTS.md#videoar-prompt-fidelity)")
 	}
 	var fvd fvdReport
-	if ok, err := readReport(dir, "eval/fvd_videoar.json", &fvd); err != nil {
+	if st, err := readReport(dir, "eval/fvd_videoar.json", &fvd); err != nil {
 		return nil, err
-	} else if ok {
+	} else if st == reportFound {
 		row(fmt.Sprintf("FVD-style distance, %d generated vs %d real test clips (%s features)", fvd.NFake, fvd.NReal, fvd.Features),
 			ci(fvd.Frechet, 1), "[FVD](docs/RESULTS.md#fvd)")
 	}
-	if ok, err := readReport(dir, "eval/videoar_continue.json", &cont); err != nil {
+	if st, err := readReport(dir, "eval/videoar_continue.json", &cont); err != nil {
 		return nil, err
-	} else if ok {
+	} else if st == reportFound {
 		g := cont.Generated
 		row(fmt.Sprintf("continuing %d real test clips from their first frame: direction / digit / both right", g.Clips),
 			fmt.Sprintf("%s / %s / %s", pct(g.Direction), pct(g.Digit), pct(g.Match)), "[VideoAR](docs/RESULTS.md#videoar-prompt-fidelity)")
 	}
 	var judge judgeReport
-	if ok, err := readReport(dir, "eval/judge.json", &judge); err != nil {
+	if st, err := readReport(dir, "eval/judge.json", &judge); err != nil {
 		return nil, err
-	} else if ok {
+	} else if st == reportFound {
 		row(fmt.Sprintf("attribute judge on %d real %s clips (digit and direction both right)", judge.Clips, judge.Split),
 			pct(judge.Match), "[judge](docs/RESULTS.md#attribute-judge-on-real-clips)")
 	}
@@ -74,23 +74,31 @@ func Headline(dir string) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// readReport decodes the report rel under dir into v; false when it is
-// missing or empty.
-func readReport(dir, rel string, v any) (bool, error) {
+// reportState is what readReport found.
+type reportState int
+
+const (
+	reportMissing reportState = iota
+	reportEmpty
+	reportFound // and decoded
+)
+
+// readReport decodes the report rel under dir into v.
+func readReport(dir, rel string, v any) (reportState, error) {
 	p := filepath.Join(dir, filepath.FromSlash(rel))
 	b, err := os.ReadFile(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return false, nil
+		return reportMissing, nil
 	case err != nil:
-		return false, fmt.Errorf("results: %w", err)
+		return reportMissing, fmt.Errorf("results: %w", err)
 	case len(bytes.TrimSpace(b)) == 0:
-		return false, nil
+		return reportEmpty, nil
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return false, fmt.Errorf("results: %s: not a valid report: %w", p, err)
+		return reportMissing, fmt.Errorf("results: %s: not a valid report: %w", p, err)
 	}
-	return true, nil
+	return reportFound, nil
 }
 
 // ReadmeBlock returns what lies between the markers of readme's text.

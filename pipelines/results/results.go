@@ -15,11 +15,9 @@ package results
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -108,21 +106,14 @@ func (g *gen) printf(format string, a ...any) { fmt.Fprintf(&g.b, format, a...) 
 // and prints "not measured yet" with cmd when the file is missing or empty.
 func (g *gen) load(rel string, v any, cmd string) (bool, error) {
 	g.claimed[rel] = true
-	b, err := os.ReadFile(filepath.Join(g.dir, filepath.FromSlash(rel)))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	st, err := readReport(g.dir, rel, v)
+	switch st {
+	case reportMissing:
 		g.printf("Not measured yet (no `docs/%s`): `%s`\n\n", rel, cmd)
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("results: %w", err)
-	case len(bytes.TrimSpace(b)) == 0:
+	case reportEmpty:
 		g.printf("Not measured yet (`docs/%s` is empty): `%s`\n\n", rel, cmd)
-		return false, nil
 	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return false, fmt.Errorf("results: %s: not a valid report: %w", filepath.Join(g.dir, filepath.FromSlash(rel)), err)
-	}
-	return true, nil
+	return st == reportFound, err
 }
 
 // command prints the command line of a report: recorded is the report's
