@@ -140,6 +140,9 @@ type Reading struct {
 	Votes    [10]int    `json:"votes"` // per-frame readings that counted
 	Dir      string     `json:"dir"`   // "" when it does not move
 	Velocity [2]float64 `json:"velocity"`
+	// Frames is each frame's own reading (one-digit clips only): where
+	// along a clip a generator loses the digit.
+	Frames []int `json:"frames,omitempty"`
 }
 
 // clipInk is what locateClip finds in a clip: per frame, the centre of
@@ -283,6 +286,9 @@ func (ink *clipInk) read() []Reading {
 			ts, ps, lps = append(ts, float64(t)), append(ps, [2]float64{bs[0].X, bs[0].Y}), append(lps, ink.logp[t][0])
 		}
 		r.Digit, r.Votes = vote(lps)
+		for _, lp := range lps {
+			r.Frames = append(r.Frames, argmax10(lp))
+		}
 		r.Velocity = straightVelocity(ts, ps)
 		r.Dir = DirectionOf(r.Velocity)
 		return []Reading{r}

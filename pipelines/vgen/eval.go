@@ -29,6 +29,10 @@ type Fidelity struct {
 	OneMatch  float64 `json:"one_match"`
 	TwoClips  int     `json:"two_clips"`
 	TwoMatch  float64 `json:"two_match"`
+	// OneByFrame is, per video frame, the share of one-digit clips whose
+	// frame alone reads as the prompted digit: drift shows as a fall
+	// along the clip.
+	OneByFrame []float64 `json:"one_digit_by_frame,omitempty"`
 }
 
 // EvalReport is `omniar eval videoar`: prompt fidelity of generated clips
@@ -48,6 +52,7 @@ type EvalReport struct {
 	TopP         float64  `json:"top_p"`
 	JudgeWeights string   `json:"judge_weights_sha256"`
 	Continued    bool     `json:"continued,omitempty"` // the real clip's first frame was given
+	TimeStride   int      `json:"time_stride"`         // video frames per latent frame after the first
 	Command      string   `json:"command"`
 }
 
@@ -70,14 +75,23 @@ type EvalOptions struct {
 
 type tally struct {
 	n, match, digit, dir [2]int
+	byFrame              []int // one-digit clips whose frame t reads right
 }
 
-func (t *tally) add(v metrics.Verdict, digits int) {
-	k := digits - 1
+func (t *tally) add(v metrics.Verdict, r []metrics.Reading, ts []metrics.Target) {
+	k := len(ts) - 1
 	t.n[k]++
 	t.match[k] += b2i(v.Match)
 	t.digit[k] += b2i(v.Digit)
 	t.dir[k] += b2i(v.Direction)
+	if k == 0 {
+		for f, d := range r[0].Frames {
+			if f >= len(t.byFrame) {
+				t.byFrame = append(t.byFrame, 0)
+			}
+			t.byFrame[f] += b2i(d == ts[0].Label)
+		}
+	}
 }
 
 func (t *tally) fidelity() Fidelity {
@@ -88,8 +102,12 @@ func (t *tally) fidelity() Fidelity {
 		}
 		return float64(a) / float64(b)
 	}
-	return Fidelity{Clips: n, Match: r(t.match[0]+t.match[1], n), Digit: r(t.digit[0]+t.digit[1], n), Direction: r(t.dir[0]+t.dir[1], n),
+	f := Fidelity{Clips: n, Match: r(t.match[0]+t.match[1], n), Digit: r(t.digit[0]+t.digit[1], n), Direction: r(t.dir[0]+t.dir[1], n),
 		OneClips: t.n[0], OneMatch: r(t.match[0], t.n[0]), TwoClips: t.n[1], TwoMatch: r(t.match[1], t.n[1])}
+	for _, c := range t.byFrame {
+		f.OneByFrame = append(f.OneByFrame, r(c, t.n[0]))
+	}
+	return f
 }
 
 func b2i(b bool) int {
@@ -122,7 +140,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		return EvalReport{}, err
 	}
 	defer ae.Close()
-	rep := EvalReport{Split: eo.Split, CFG: opt.CFG, Temperature: opt.Sampling.Temperature, TopK: opt.Sampling.TopK, TopP: opt.Sampling.TopP, JudgeWeights: eo.Judge.SHA256(), Continued: eo.Continue,
+	rep := EvalReport{Split: eo.Split, CFG: opt.CFG, Temperature: opt.Sampling.Temperature, TopK: opt.Sampling.TopK, TopP: opt.Sampling.TopP, JudgeWeights: eo.Judge.SHA256(), Continued: eo.Continue, TimeStride: tcfg.TimeStride,
 		Passes: p.Cfg.Frames * len(p.Cfg.Quant.Scales), RasterPasses: p.Cfg.Frames * p.Cfg.Quant.Tokens(), Saved: save}
 	if save != "" {
 		if err := os.MkdirAll(save, 0o755); err != nil {
@@ -133,12 +151,18 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	var genTime time.Duration
 	var grid [][]uint8
 	var prompts []string
-	read := func(frames []uint8, c digits.Clip) (metrics.Verdict, error) {
+	// read judges frames against clip c's prompt and counts the verdict.
+	read := func(t *tally, frames []uint8, c digits.Clip) (metrics.Verdict, error) {
 		rs, err := j.Read([]metrics.Clip{{Frames: metrics.SplitFrames(frames, digits.Canvas, digits.Canvas), W: digits.Canvas, H: digits.Canvas, Digits: len(c.Movers)}})
 		if err != nil {
 			return metrics.Verdict{}, err
 		}
-		return metrics.Score(rs[0], metrics.Targets(c))
+		ts := metrics.Targets(c)
+		v, err := metrics.Score(rs[0], ts)
+		if err == nil {
+			t.add(v, rs[0], ts)
+		}
+		return v, err
 	}
 	for i := range n {
 		c := mv.Clips[i]
@@ -154,11 +178,10 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 			return rep, fmt.Errorf("clip %d %q: %w", i, c.Captions[0], err)
 		}
 		genTime += time.Since(t0)
-		v, err := read(frames[:digits.Frames*digits.Canvas*digits.Canvas], c)
+		v, err := read(&gen, frames[:digits.Frames*digits.Canvas*digits.Canvas], c)
 		if err != nil {
 			return rep, err
 		}
-		gen.add(v, len(c.Movers))
 		if save != "" {
 			if err := writeClip(filepath.Join(save, fmt.Sprintf("%05d.gif", i)), frames); err != nil {
 				return rep, err
@@ -172,10 +195,9 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		if err != nil {
 			return rep, err
 		}
-		if v, err = read(rec.Full, c); err != nil {
+		if _, err = read(&ceil, rec.Full, c); err != nil {
 			return rep, err
 		}
-		ceil.add(v, len(c.Movers))
 		if (i+1)%10 == 0 || i == n-1 {
 			g := gen.fidelity()
 			slog.Info("eval videoar", "clips", i+1, "of", n, "match", g.Match, "digit", g.Digit, "direction", g.Direction,
@@ -206,6 +228,27 @@ func (r EvalReport) Print(w io.Writer) {
 	}
 	row(name, r.Generated)
 	row("ceiling (reconstructions)", r.Ceiling)
+	fmt.Fprintf(w, "  one-digit clips, frames read as the prompted digit, per latent frame (video frames 0 | 1–4 | 5–8 | …):\n")
+	fmt.Fprintf(w, "  %-26s %s\n  %-26s %s\n", name, byGroup(r.Generated.OneByFrame, r.TimeStride), "ceiling (reconstructions)", byGroup(r.Ceiling.OneByFrame, r.TimeStride))
+}
+
+// byGroup averages per-frame shares over the frames of each latent frame
+// (the first alone, then groups of stride).
+func byGroup(v []float64, stride int) string {
+	var b strings.Builder
+	for lo := 0; lo < len(v); {
+		hi := min(len(v), lo+max(1, stride))
+		if lo == 0 {
+			hi = 1
+		}
+		sum := 0.0
+		for _, x := range v[lo:hi] {
+			sum += x
+		}
+		fmt.Fprintf(&b, " %5.1f%%", 100*sum/float64(hi-lo))
+		lo = hi
+	}
+	return b.String()
 }
 
 // gridClips is how many generated clips the picture shows (4 × 4).

@@ -1,0 +1,44 @@
+package vgen
+
+import (
+	"testing"
+
+	"github.com/omniar/omniar/metrics"
+)
+
+func TestByGroup(t *testing.T) {
+	for _, c := range []struct {
+		v      []float64
+		stride int
+		want   string
+	}{
+		{[]float64{1, 0.5, 0.5, 0, 0}, 4, " 100.0%  25.0%"},
+		{[]float64{1, 0.5, 0, 1, 1}, 2, " 100.0%  25.0% 100.0%"},
+		{[]float64{0.5, 1}, 4, "  50.0% 100.0%"},
+		{nil, 4, ""},
+	} {
+		if got := byGroup(c.v, c.stride); got != c.want {
+			t.Errorf("byGroup(%v, %d) = %q, want %q", c.v, c.stride, got, c.want)
+		}
+	}
+}
+
+// TestTallyByFrame: the per-frame share counts one-digit clips only.
+func TestTallyByFrame(t *testing.T) {
+	var tl tally
+	seven := []metrics.Target{{Label: 7, Dir: "left"}}
+	tl.add(metrics.Verdict{Digit: true}, []metrics.Reading{{Digit: 7, Frames: []int{7, 7, 1}}}, seven)
+	tl.add(metrics.Verdict{}, []metrics.Reading{{Digit: 1, Frames: []int{7, 1, 1}}}, seven)
+	two := []metrics.Target{{Label: 7}, {Label: 1}}
+	tl.add(metrics.Verdict{Digit: true}, []metrics.Reading{{Digit: 7}, {Digit: 1}}, two)
+	f := tl.fidelity()
+	want := []float64{1, 0.5, 0}
+	if f.OneClips != 2 || f.TwoClips != 1 || len(f.OneByFrame) != len(want) {
+		t.Fatalf("fidelity %+v", f)
+	}
+	for i, w := range want {
+		if f.OneByFrame[i] != w {
+			t.Errorf("frame %d: %v, want %v", i, f.OneByFrame[i], w)
+		}
+	}
+}
