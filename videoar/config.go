@@ -43,6 +43,17 @@ func Small(q msvq.Config, vocab int) Config {
 	return Config{Trunk: t, Quant: q, Frames: 5, Prompt: 24, Vocab: vocab, Local: 5}
 }
 
+// Rope1D is the ablation without multi-scale temporal RoPE: all rotary
+// pairs on one axis, the position's row in the sequence (plain 1-D RoPE).
+func (c Config) Rope1D() Config {
+	n := 0
+	for _, k := range c.Trunk.RopeSplit {
+		n += k
+	}
+	c.Trunk.RopeSplit = []int{n}
+	return c
+}
+
 // Tiny is a test configuration.
 func Tiny(q msvq.Config, vocab int) Config {
 	t := unified.Tiny()
@@ -60,8 +71,8 @@ func (c Config) Validate() error {
 		return err
 	}
 	switch {
-	case len(c.Trunk.RopeSplit) != 4:
-		return fmt.Errorf("videoar config: rope split %v, want 4 axes (time, scale, y, x)", c.Trunk.RopeSplit)
+	case len(c.Trunk.RopeSplit) != 4 && len(c.Trunk.RopeSplit) != 1:
+		return fmt.Errorf("videoar config: rope split %v, want 4 axes (time, scale, y, x) or 1 (the sequence)", c.Trunk.RopeSplit)
 	case c.Trunk.CondDim != c.Trunk.Dim:
 		return fmt.Errorf("videoar config: cond dim %d, want the model dim %d", c.Trunk.CondDim, c.Trunk.Dim)
 	case c.Frames < 1 || c.Prompt < 1 || c.Vocab < 1:

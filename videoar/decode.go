@@ -62,7 +62,7 @@ func (g *Generator) decode(ctx context.Context, prompt []int, frames int, next g
 		if row > l.Vis[0] {
 			break // </video> is never an input while sampling
 		}
-		pos, err := l.RopePositions(row, row+1, axes)
+		pos, err := l.Positions(row, row+1, axes)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +84,7 @@ func (g *Generator) decode(ctx context.Context, prompt []int, frames int, next g
 			n, v0 := k*k, l.Start(f, s)
 			vis, cx := b.groupInputs(fhat, prev, s)
 			x := m.visRows(vis, cx, f*len(l.Scales)+s, n)
-			pos, err := l.RopePositions(l.Vis[v0], l.Vis[v0]+n, axes)
+			pos, err := l.Positions(l.Vis[v0], l.Vis[v0]+n, axes)
 			if err != nil {
 				return nil, err
 			}

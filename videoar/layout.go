@@ -62,6 +62,23 @@ func (l Layout) TextIDs(prompt []int) []int {
 	return ids
 }
 
+// Positions are the rotary positions of rows [lo, hi) for a split of axes
+// axes: the four of multi-scale temporal RoPE, or for one axis the row
+// itself (Config.Rope1D).
+func (l Layout) Positions(lo, hi, axes int) ([]float64, error) {
+	if axes != 1 {
+		return l.RopePositions(lo, hi, axes)
+	}
+	if lo < 0 || hi > l.Len() || lo > hi {
+		return nil, fmt.Errorf("videoar layout: rows [%d, %d) outside [0, %d)", lo, hi, l.Len())
+	}
+	out := make([]float64, 0, hi-lo)
+	for r := lo; r < hi; r++ {
+		out = append(out, float64(r))
+	}
+	return out, nil
+}
+
 // Visual is the number of visual positions.
 func (l Layout) Visual() int { return len(l.Vis) }
 

@@ -79,7 +79,7 @@ func (m *model) build(g *G.ExprGraph, b *nn.Builder, batch int, l Layout) (*grap
 	if gr.rope, err = m.trunk.NewRope(batch * l.Len()); err != nil {
 		return nil, err
 	}
-	pos, err := l.RopePositions(0, l.Len(), unified.NumAxes)
+	pos, err := l.Positions(0, l.Len(), len(m.cfg.Trunk.RopeSplit))
 	if err != nil {
 		return nil, err
 	}

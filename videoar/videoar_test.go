@@ -2,6 +2,7 @@ package videoar
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -236,7 +237,13 @@ func TestFlipRamps(t *testing.T) {
 // graph's logits, group by group, for the prompted and unprompted sequence.
 func TestDecodeMatchesGraph(t *testing.T) {
 	q := tinyQuant()
-	cfg := Tiny(q, 512)
+	for _, cfg := range []Config{Tiny(q, 512), Tiny(q, 512).Rope1D()} {
+		t.Run(fmt.Sprint(cfg.Trunk.RopeSplit), func(t *testing.T) { decodeMatchesGraph(t, cfg) })
+	}
+}
+
+func decodeMatchesGraph(t *testing.T, cfg Config) {
+	q := cfg.Quant
 	cfg.Trunk.Capacity = 16 // no token dropped in the graph, as in Decode
 	dec := randomDecoder(q, 3)
 	b := nn.NewBuilder(5)

@@ -264,6 +264,7 @@ Ctrl-C; --resume continues a stage exactly.`,
 	f.Float64Var(&opt.LR, "lr", 1e-3, "peak learning rate")
 	f.IntVar(&opt.Warmup, "warmup", 50, "warm-up steps")
 	f.IntVar(&opt.CkptEvery, "ckpt-every", 25, "steps between checkpoints")
+	f.BoolVar(&opt.Rope1D, "rope-1d", false, "ablation: plain 1-D RoPE over the sequence instead of multi-scale temporal RoPE")
 	f.Float64Var(&opt.MaxFlip, "max-flip", 0.2, "error correction: code flip rate of the last frame's inputs")
 	f.Float64Var(&opt.FrameMask, "frame-mask", 0.1, "probability that an earlier frame is hidden from later frames")
 	f.Float64Var(&opt.CondDrop, "cond-drop", 0.1, "probability of dropping the prompt (for classifier-free guidance)")

@@ -31,6 +31,7 @@ type TrainOptions struct {
 	MaxFlip   float64
 	FrameMask float64
 	CondDrop  float64
+	Rope1D    bool // the ablation without multi-scale temporal RoPE
 	Resume    bool
 	Seed      uint64
 }
@@ -84,6 +85,9 @@ func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
 		return train.Result{}, err
 	}
 	cfg := videoar.Small(tcfg.Quant, text.VocabSize())
+	if opt.Rope1D {
+		cfg = cfg.Rope1D()
+	}
 	if opt.Frames < 1 || opt.Frames > min(cfg.Frames, toks.Store.Shape().T) {
 		return train.Result{}, fmt.Errorf("--frames %d: want 1 … %d", opt.Frames, min(cfg.Frames, toks.Store.Shape().T))
 	}
