@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,6 +34,10 @@ type Fidelity struct {
 	// frame alone reads as the prompted digit: drift shows as a fall
 	// along the clip.
 	OneByFrame []float64 `json:"one_digit_by_frame,omitempty"`
+	// OneSpeed is the mean speed (pixels per frame) the judge reads off
+	// one-digit clips' trajectories: a generator that copies the last
+	// frame in place moves its digits too little.
+	OneSpeed float64 `json:"one_speed"`
 }
 
 // EvalReport is `omniar eval videoar`: prompt fidelity of generated clips
@@ -75,7 +80,8 @@ type EvalOptions struct {
 
 type tally struct {
 	n, match, digit, dir [2]int
-	byFrame              []int // one-digit clips whose frame t reads right
+	byFrame              []int   // one-digit clips whose frame t reads right
+	speed                float64 // summed speed of one-digit clips
 }
 
 func (t *tally) add(v metrics.Verdict, r []metrics.Reading, ts []metrics.Target) {
@@ -85,6 +91,7 @@ func (t *tally) add(v metrics.Verdict, r []metrics.Reading, ts []metrics.Target)
 	t.digit[k] += b2i(v.Digit)
 	t.dir[k] += b2i(v.Direction)
 	if k == 0 {
+		t.speed += math.Hypot(r[0].Velocity[0], r[0].Velocity[1])
 		for f, d := range r[0].Frames {
 			if f >= len(t.byFrame) {
 				t.byFrame = append(t.byFrame, 0)
@@ -96,18 +103,22 @@ func (t *tally) add(v metrics.Verdict, r []metrics.Reading, ts []metrics.Target)
 
 func (t *tally) fidelity() Fidelity {
 	n := t.n[0] + t.n[1]
-	r := func(a, b int) float64 {
-		if b == 0 {
-			return 0
-		}
-		return float64(a) / float64(b)
-	}
+	r := func(a, b int) float64 { return r2(float64(a), b) }
 	f := Fidelity{Clips: n, Match: r(t.match[0]+t.match[1], n), Digit: r(t.digit[0]+t.digit[1], n), Direction: r(t.dir[0]+t.dir[1], n),
 		OneClips: t.n[0], OneMatch: r(t.match[0], t.n[0]), TwoClips: t.n[1], TwoMatch: r(t.match[1], t.n[1])}
+	f.OneSpeed = r2(t.speed, t.n[0])
 	for _, c := range t.byFrame {
 		f.OneByFrame = append(f.OneByFrame, r(c, t.n[0]))
 	}
 	return f
+}
+
+// r2 is a / b, 0 for no samples.
+func r2(a float64, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / float64(b)
 }
 
 func b2i(b bool) int {
@@ -228,6 +239,7 @@ func (r EvalReport) Print(w io.Writer) {
 	}
 	row(name, r.Generated)
 	row("ceiling (reconstructions)", r.Ceiling)
+	fmt.Fprintf(w, "  one-digit clips' mean speed: %.2f px/frame generated, %.2f in the reconstructions\n", r.Generated.OneSpeed, r.Ceiling.OneSpeed)
 	fmt.Fprintf(w, "  one-digit clips, frames read as the prompted digit, per latent frame (video frames 0 | 1–4 | 5–8 | …):\n")
 	fmt.Fprintf(w, "  %-26s %s\n  %-26s %s\n", name, byGroup(r.Generated.OneByFrame, r.TimeStride), "ceiling (reconstructions)", byGroup(r.Ceiling.OneByFrame, r.TimeStride))
 }

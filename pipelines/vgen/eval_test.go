@@ -27,13 +27,13 @@ func TestByGroup(t *testing.T) {
 func TestTallyByFrame(t *testing.T) {
 	var tl tally
 	seven := []metrics.Target{{Label: 7, Dir: "left"}}
-	tl.add(metrics.Verdict{Digit: true}, []metrics.Reading{{Digit: 7, Frames: []int{7, 7, 1}}}, seven)
+	tl.add(metrics.Verdict{Digit: true}, []metrics.Reading{{Digit: 7, Frames: []int{7, 7, 1}, Velocity: [2]float64{3, 4}}}, seven)
 	tl.add(metrics.Verdict{}, []metrics.Reading{{Digit: 1, Frames: []int{7, 1, 1}}}, seven)
 	two := []metrics.Target{{Label: 7}, {Label: 1}}
 	tl.add(metrics.Verdict{Digit: true}, []metrics.Reading{{Digit: 7}, {Digit: 1}}, two)
 	f := tl.fidelity()
 	want := []float64{1, 0.5, 0}
-	if f.OneClips != 2 || f.TwoClips != 1 || len(f.OneByFrame) != len(want) {
+	if f.OneClips != 2 || f.TwoClips != 1 || len(f.OneByFrame) != len(want) || f.OneSpeed != 2.5 {
 		t.Fatalf("fidelity %+v", f)
 	}
 	for i, w := range want {
