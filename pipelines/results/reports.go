@@ -194,6 +194,26 @@ type fidelity struct {
 	Direction float64 `json:"direction"`
 	OneMatch  float64 `json:"one_match"`
 	TwoMatch  float64 `json:"two_match"`
+	// per frame, one-digit clips read as prompted; mean speed px/frame
+	OneByFrame []float64 `json:"one_digit_by_frame"`
+	OneSpeed   float64   `json:"one_speed"`
+}
+
+// spans averages OneByFrame over frame 0, frames 1–8 and frames 9–16
+// (the issue's "drift" frames): "–" for reports without it.
+func (f fidelity) spans() []string {
+	out := []string{"–", "–", "–"}
+	for i, sp := range [][2]int{{0, 1}, {1, 9}, {9, 17}} {
+		if sp[1] > len(f.OneByFrame) {
+			break
+		}
+		sum := 0.0
+		for _, x := range f.OneByFrame[sp[0]:sp[1]] {
+			sum += x
+		}
+		out[i] = pct(sum / float64(sp[1]-sp[0]))
+	}
+	return out
 }
 
 // videoarReport is docs/eval/videoar*.json (pipelines/vgen.EvalReport).

@@ -76,6 +76,8 @@ func TestSyntheticReports(t *testing.T) {
 		"digit right in 50.0% of the ceiling, both right in 50.0% of the ceiling",
 		"| videoar.json | generated | 4 | 25.0% | 50.0% | 100.0% | 50.0% | 0.0% |",
 		"| videoar.json | ceiling | 4 | 50.0% | 100.0% | 100.0% | 100.0% | 0.0% |",
+		"| videoar.json | generated | 100.0% | 100.0% | 50.0% | 1.25 |", // the ceiling has no per-frame readings
+
 		"![eval/videoar_grid.gif](eval/videoar_grid.gif)",
 		// unified
 		"Not measured yet (no `docs/eval/unified_understanding.json`): `omniar eval unified`",

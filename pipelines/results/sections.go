@@ -262,7 +262,7 @@ func (g *gen) videoar() error {
 	if len(reports) == 0 {
 		g.printf("Not measured yet (no `docs/eval/videoar*.json`): `%s`\n\n", cmdVideoAR)
 	}
-	var rows [][]string
+	var rows, drift [][]string
 	for _, rel := range reports {
 		var r videoarReport
 		ok, err := g.load(rel, &r, cmdVideoAR)
@@ -281,6 +281,14 @@ func (g *gen) videoar() error {
 			what = "continued from frame 0"
 		}
 		rows = append(rows, row(what, r.Generated), row("ceiling", r.Ceiling))
+		for _, c := range []struct {
+			what string
+			f    fidelity
+		}{{what, r.Generated}, {"ceiling", r.Ceiling}} {
+			if len(c.f.OneByFrame) > 0 {
+				drift = append(drift, append(append([]string{path.Base(rel), c.what}, c.f.spans()...), fix(c.f.OneSpeed, 2)))
+			}
+		}
 		if r.Ceiling.Digit > 0 && r.Ceiling.Match > 0 {
 			g.printf("`%s` (%s split, CFG %s, temperature %s, top-k %d, top-p %s, %s s per clip): digit right in %s of the ceiling, both right in %s of the ceiling.\n\n",
 				path.Base(rel), r.Split, fix(r.CFG, 1), fix(r.Temperature, 2), r.TopK, fix(r.TopP, 2), fix(r.SecPerClip, 2),
@@ -290,6 +298,10 @@ func (g *gen) videoar() error {
 	if len(rows) > 0 {
 		g.printf("The ceiling is the judge on tokenizer reconstructions of the real clips whose captions were the prompts.\n\n")
 		g.table([]string{"report", "clips of", "clips", "digit and direction", "digit", "direction", "both, one-digit clips", "both, two-digit clips"}, rows)
+	}
+	if len(drift) > 0 {
+		g.printf("Drift and motion: the share of one-digit clips whose single frame reads as the prompted digit (frame 0, frames 1–8, frames 9–16) and the mean speed of the judged trajectory.\n\n")
+		g.table([]string{"report", "clips of", "frame 0", "frames 1–8", "frames 9–16", "speed (px/frame)"}, drift)
 	}
 	g.linkPictures("videoar")
 	return nil
