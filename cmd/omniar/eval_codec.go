@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -36,9 +34,6 @@ WAVs and spectrogram PNGs go to --examples.`,
 			printCodecReport(w, r)
 			if jsonOut == "" {
 				return nil
-			}
-			if err := os.MkdirAll(filepath.Dir(jsonOut), 0o755); err != nil {
-				return err
 			}
 			return writeReport(jsonOut, r)
 		},

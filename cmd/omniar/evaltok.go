@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -59,9 +57,6 @@ decoded from the scales up to 4×4) and a plot of PSNR vs scales decoded.`,
 			fmt.Fprintln(cmd.OutOrStdout(), r)
 			if out == "" {
 				return nil
-			}
-			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-				return err
 			}
 			r.Command = commandLine()
 			return writeReport(out, r)

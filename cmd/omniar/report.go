@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/omniar/omniar/internal/atomicfile"
@@ -14,6 +15,9 @@ import (
 func writeReport(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
+		return fmt.Errorf("report %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("report %s: %w", path, err)
 	}
 	return atomicfile.WriteBytes(path, append(b, '\n'))
