@@ -3,6 +3,7 @@ package videoar
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/omniar/omniar/msvq"
@@ -101,4 +102,49 @@ func (g *Generator) Latents(codes [][]int) ([]float32, error) {
 		z = append(z, lat...)
 	}
 	return z, nil
+}
+
+// NLL is the teacher-forced cross-entropy (nats) of a clip's codes
+// [frames][PerFrame] under a tokenized prompt, from the prompted logits
+// alone: [frame][scale] the mean over the scale's cells. It says where
+// the model is unsure — which frames, which scales — on held-out clips.
+func (g *Generator) NLL(ctx context.Context, prompt []int, codes [][]int) ([][]float64, error) {
+	l, nc := g.inputs.L, g.Cfg.Quant.Codes
+	if len(codes) < 1 || len(codes) > g.Cfg.Frames {
+		return nil, fmt.Errorf("videoar: %d latent frames, the model takes 1 … %d", len(codes), g.Cfg.Frames)
+	}
+	out := make([][]float64, len(codes))
+	for f, c := range codes {
+		if len(c) != l.PerFrame {
+			return nil, fmt.Errorf("videoar: frame %d has %d codes, want %d", f, len(c), l.PerFrame)
+		}
+		out[f] = make([]float64, len(l.Scales))
+	}
+	_, err := g.decode(ctx, prompt, len(codes), func(f, s int, c, _ []float32) ([]int, error) {
+		v0, n := l.Start(0, s), l.Scales[s]*l.Scales[s]
+		want := codes[f][v0 : v0+n]
+		sum := 0.0
+		for i, k := range want {
+			if k < 0 || k >= nc {
+				return nil, fmt.Errorf("videoar: frame %d scale %d: code %d outside [0, %d)", f, s, k, nc)
+			}
+			sum -= logSoftmaxAt(c[i*nc:(i+1)*nc], k)
+		}
+		out[f][s] = sum / float64(n)
+		return want, nil
+	}, nil)
+	return out, err
+}
+
+// logSoftmaxAt is log softmax(x)[k], computed stably.
+func logSoftmaxAt(x []float32, k int) float64 {
+	m := x[0]
+	for _, v := range x {
+		m = max(m, v)
+	}
+	var z float64
+	for _, v := range x {
+		z += math.Exp(float64(v - m))
+	}
+	return float64(x[k]-m) - math.Log(z)
 }

@@ -303,6 +303,26 @@ func decodeMatchesGraph(t *testing.T, cfg Config) {
 	if groups != cfg.Frames*len(q.Scales) {
 		t.Fatalf("%d groups decoded", groups)
 	}
+	// NLL is the cross-entropy of the graph's prompted logits.
+	nll, err := g.NLL(context.Background(), ex.Prompt, ex.Codes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f := range cfg.Frames {
+		for s, k := range q.Scales {
+			v0 := l.Start(f, s)
+			sum := 0.0
+			for i, c := range ex.Codes[f][v0-f*l.PerFrame : v0-f*l.PerFrame+k*k] {
+				sum -= logSoftmaxAt(want[(v0+i)*nc:(v0+i+1)*nc], c)
+			}
+			if w := sum / float64(k*k); math.Abs(nll[f][s]-w) > 1e-4*max(1, w) {
+				t.Errorf("NLL frame %d scale %d: %.6f, graph %.6f", f, s, nll[f][s], w)
+			}
+		}
+	}
+	if _, err := g.NLL(context.Background(), ex.Prompt, [][]int{{1, 2}}); err == nil {
+		t.Error("NLL of a frame with too few codes: no error")
+	}
 }
 
 func relErr(got, want []float32) float64 {

@@ -312,6 +312,7 @@ func newEvalVideoARCmd() *cobra.Command {
 	f.StringVar(&eo.Split, "split", "test", "Moving-digits split whose captions are the prompts")
 	f.IntVar(&eo.N, "n", 100, "prompts")
 	f.BoolVar(&eo.Continue, "continue", false, "continue each real clip from its first frame instead of generating it")
+	f.BoolVar(&eo.NLL, "nll", false, "also print the teacher-forced cross-entropy of the real clips' codes per latent frame and scale")
 	f.StringVar(&judge, "judge", eval.DefaultDigitWeights, "digit classifier of the attribute judge")
 	f.StringVar(&pairs, "pairs", eval.DefaultPairWeights, "pair reader of the attribute judge")
 	f.StringVar(&out, "out", "", "JSON report")

@@ -58,6 +58,10 @@ type EvalReport struct {
 	JudgeWeights string   `json:"judge_weights_sha256"`
 	Continued    bool     `json:"continued,omitempty"` // the real clip's first frame was given
 	TimeStride   int      `json:"time_stride"`         // video frames per latent frame after the first
+	// NLL is the teacher-forced cross-entropy (nats per code) of the
+	// real clips' codes under their prompts, [latent frame][scale]
+	// averaged over the clips (--nll).
+	NLL [][]float64 `json:"nll_by_frame_scale,omitempty"`
 	Command      string   `json:"command"`
 }
 
@@ -71,6 +75,8 @@ type EvalOptions struct {
 	// Continue gives the generator each real clip's first frame (its
 	// first latent frame) and judges the continuation.
 	Continue bool
+	// NLL also scores the real clips' codes under their prompts.
+	NLL bool
 	// Pictures, if not empty, is a directory for a GIF grid of the first
 	// clips generated (and their prompts, as text); Save, if not empty, a
 	// directory for every generated clip as a GIF (the fake set of
@@ -209,6 +215,11 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		if _, err = read(&ceil, rec.Full, c); err != nil {
 			return rep, err
 		}
+		if eo.NLL {
+			if err := p.addNLL(ctx, &rep, c.Captions[0], rec.Codes, n); err != nil {
+				return rep, fmt.Errorf("clip %d: %w", i, err)
+			}
+		}
 		if (i+1)%10 == 0 || i == n-1 {
 			g := gen.fidelity()
 			slog.Info("eval videoar", "clips", i+1, "of", n, "match", g.Match, "digit", g.Digit, "direction", g.Direction,
@@ -223,6 +234,38 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	}
 	rep.SecPerClip = genTime.Seconds() / float64(max(n, 1))
 	return rep, nil
+}
+
+// addNLL adds 1/n of the teacher-forced cross-entropy of a clip's codes
+// (per scale [frames·k·k], as the tokenizer returns them) to rep.NLL.
+func (p *Pipeline) addNLL(ctx context.Context, rep *EvalReport, prompt string, perScale [][]int, n int) error {
+	ids, err := p.Prompt(prompt)
+	if err != nil {
+		return err
+	}
+	frames := len(perScale[0])
+	codes := make([][]int, frames)
+	for s, k := range p.Cfg.Quant.Scales {
+		for f := range codes {
+			codes[f] = append(codes[f], perScale[s][f*k*k:(f+1)*k*k]...)
+		}
+	}
+	nll, err := p.gen.NLL(ctx, ids, codes)
+	if err != nil {
+		return err
+	}
+	if rep.NLL == nil {
+		rep.NLL = make([][]float64, frames)
+		for f := range rep.NLL {
+			rep.NLL[f] = make([]float64, len(p.Cfg.Quant.Scales))
+		}
+	}
+	for f, row := range nll {
+		for s, v := range row {
+			rep.NLL[f][s] += v / float64(n)
+		}
+	}
+	return nil
 }
 
 // Print writes the report as a table.
@@ -242,6 +285,16 @@ func (r EvalReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "  one-digit clips' mean speed: %.2f px/frame generated, %.2f in the reconstructions\n", r.Generated.OneSpeed, r.Ceiling.OneSpeed)
 	fmt.Fprintf(w, "  one-digit clips, frames read as the prompted digit, per latent frame (video frames 0 | 1–4 | 5–8 | …):\n")
 	fmt.Fprintf(w, "  %-26s %s\n  %-26s %s\n", name, byGroup(r.Generated.OneByFrame, r.TimeStride), "ceiling (reconstructions)", byGroup(r.Ceiling.OneByFrame, r.TimeStride))
+	if len(r.NLL) > 0 {
+		fmt.Fprintf(w, "  teacher-forced cross-entropy of the real clips' codes (nats per code), latent frame × scale:\n")
+		for f, row := range r.NLL {
+			fmt.Fprintf(w, "    frame %d:", f)
+			for _, v := range row {
+				fmt.Fprintf(w, " %5.2f", v)
+			}
+			fmt.Fprintln(w)
+		}
+	}
 }
 
 // byGroup averages per-frame shares over the frames of each latent frame
