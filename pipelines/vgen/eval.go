@@ -61,8 +61,8 @@ type EvalReport struct {
 	// NLL is the teacher-forced cross-entropy (nats per code) of the
 	// real clips' codes under their prompts, [latent frame][scale]
 	// averaged over the clips (--nll).
-	NLL [][]float64 `json:"nll_by_frame_scale,omitempty"`
-	Command      string   `json:"command"`
+	NLL     [][]float64 `json:"nll_by_frame_scale,omitempty"`
+	Command string      `json:"command"`
 }
 
 // EvalOptions say what `omniar eval videoar` generates and where it writes.
