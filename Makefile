@@ -155,7 +155,7 @@ eval-unified: build ## understanding, elastic table and routing of the shipped u
 	$(OMNIAR) inspect routing --ckpt assets/unified.safetensors --out docs/eval/unified_routing
 
 eval-videoar: build ## prompt fidelity and FVD-style distance of the shipped generator on 100 test prompts → docs/eval/
-	$(OMNIAR) eval videoar --n 100 --out docs/eval/videoar.json --pictures docs/eval/videoar --save $(RUNS)/videoar_clips
+	$(OMNIAR) eval videoar --n 100 --nll --out docs/eval/videoar.json --pictures docs/eval/videoar --save $(RUNS)/videoar_clips
 	$(OMNIAR) eval fvd --real test --fake $(RUNS)/videoar_clips --n 100 --bootstrap 20 --json > docs/eval/fvd_videoar.json
 	$(OMNIAR) eval videoar --continue --n 100 --out docs/eval/videoar_continue.json --save $(RUNS)/videoar_continue_clips
 	$(OMNIAR) eval fvd --real test --fake $(RUNS)/videoar_continue_clips --n 100 --bootstrap 20 --json > docs/eval/fvd_videoar_continue.json

@@ -218,16 +218,17 @@ func (f fidelity) spans() []string {
 
 // videoarReport is docs/eval/videoar*.json (pipelines/vgen.EvalReport).
 type videoarReport struct {
-	Command     string   `json:"command"`
-	Split       string   `json:"split"`
-	Generated   fidelity `json:"generated"`
-	Ceiling     fidelity `json:"ceiling"`
-	SecPerClip  float64  `json:"seconds_per_clip"`
-	CFG         float64  `json:"cfg"`
-	Temperature float64  `json:"temperature"`
-	TopK        int      `json:"top_k"`
-	TopP        float64  `json:"top_p"`
-	Continued   bool     `json:"continued"`
+	Command     string      `json:"command"`
+	Split       string      `json:"split"`
+	Generated   fidelity    `json:"generated"`
+	Ceiling     fidelity    `json:"ceiling"`
+	SecPerClip  float64     `json:"seconds_per_clip"`
+	CFG         float64     `json:"cfg"`
+	Temperature float64     `json:"temperature"`
+	TopK        int         `json:"top_k"`
+	TopP        float64     `json:"top_p"`
+	Continued   bool        `json:"continued"`
+	NLL         [][]float64 `json:"nll_by_frame_scale"`
 }
 
 // moeReport is docs/eval/unified_moe_vs_dense.json.

@@ -77,6 +77,8 @@ func TestSyntheticReports(t *testing.T) {
 		"| videoar.json | generated | 4 | 25.0% | 50.0% | 100.0% | 50.0% | 0.0% |",
 		"| videoar.json | ceiling | 4 | 50.0% | 100.0% | 100.0% | 100.0% | 0.0% |",
 		"| videoar.json | generated | 100.0% | 100.0% | 50.0% | 1.25 |", // the ceiling has no per-frame readings
+		"| latent frame | scale 1 | scale 2 |",
+		"| 1 | 0.75 | 1.25 |",
 
 		"![eval/videoar_grid.gif](eval/videoar_grid.gif)",
 		// unified

@@ -263,6 +263,8 @@ func (g *gen) videoar() error {
 		g.printf("Not measured yet (no `docs/eval/videoar*.json`): `%s`\n\n", cmdVideoAR)
 	}
 	var rows, drift [][]string
+	var nll []videoarReport
+	var nllRel []string
 	for _, rel := range reports {
 		var r videoarReport
 		ok, err := g.load(rel, &r, cmdVideoAR)
@@ -281,6 +283,9 @@ func (g *gen) videoar() error {
 			what = "continued from frame 0"
 		}
 		rows = append(rows, row(what, r.Generated), row("ceiling", r.Ceiling))
+		if len(r.NLL) > 0 {
+			nll, nllRel = append(nll, r), append(nllRel, rel)
+		}
 		for _, c := range []struct {
 			what string
 			f    fidelity
@@ -302,6 +307,22 @@ func (g *gen) videoar() error {
 	if len(drift) > 0 {
 		g.printf("Drift and motion: the share of one-digit clips whose single frame reads as the prompted digit (frame 0, frames 1–8, frames 9–16) and the mean speed of the judged trajectory.\n\n")
 		g.table([]string{"report", "clips of", "frame 0", "frames 1–8", "frames 9–16", "speed (px/frame)"}, drift)
+	}
+	for i, r := range nll {
+		g.printf("Teacher-forced cross-entropy of the real clips' codes under their prompts (`%s`, nats per code; a later frame sees the ones before it):\n\n", path.Base(nllRel[i]))
+		head := []string{"latent frame"}
+		for s := range r.NLL[0] {
+			head = append(head, fmt.Sprintf("scale %d", s+1))
+		}
+		var t [][]string
+		for f, row := range r.NLL {
+			cells := []string{strconv.Itoa(f)}
+			for _, v := range row {
+				cells = append(cells, fix(v, 2))
+			}
+			t = append(t, cells)
+		}
+		g.table(head, t)
 	}
 	g.linkPictures("videoar")
 	return nil
