@@ -199,23 +199,6 @@ type fidelity struct {
 	OneSpeed   float64   `json:"one_speed"`
 }
 
-// spans averages OneByFrame over frame 0, frames 1–8 and frames 9–16
-// (the issue's "drift" frames): "–" for reports without it.
-func (f fidelity) spans() []string {
-	out := []string{"–", "–", "–"}
-	for i, sp := range [][2]int{{0, 1}, {1, 9}, {9, 17}} {
-		if sp[1] > len(f.OneByFrame) {
-			break
-		}
-		sum := 0.0
-		for _, x := range f.OneByFrame[sp[0]:sp[1]] {
-			sum += x
-		}
-		out[i] = pct(sum / float64(sp[1]-sp[0]))
-	}
-	return out
-}
-
 // videoarReport is docs/eval/videoar*.json (pipelines/vgen.EvalReport).
 type videoarReport struct {
 	Command     string      `json:"command"`
@@ -223,6 +206,8 @@ type videoarReport struct {
 	Generated   fidelity    `json:"generated"`
 	Ceiling     fidelity    `json:"ceiling"`
 	SecPerClip  float64     `json:"seconds_per_clip"`
+	SecCodes    float64     `json:"seconds_codes_per_clip"`
+	SecPixels   float64     `json:"seconds_pixels_per_clip"`
 	CFG         float64     `json:"cfg"`
 	Temperature float64     `json:"temperature"`
 	TopK        int         `json:"top_k"`

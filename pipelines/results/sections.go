@@ -295,8 +295,8 @@ func (g *gen) videoar() error {
 			}
 		}
 		if r.Ceiling.Digit > 0 && r.Ceiling.Match > 0 {
-			g.printf("`%s` (%s split, CFG %s, temperature %s, top-k %d, top-p %s, %s s per clip): digit right in %s of the ceiling, both right in %s of the ceiling.\n\n",
-				path.Base(rel), r.Split, fix(r.CFG, 1), fix(r.Temperature, 2), r.TopK, fix(r.TopP, 2), fix(r.SecPerClip, 2),
+			g.printf("`%s` (%s split, CFG %s, temperature %s, top-k %d, top-p %s, %s s per clip%s): digit right in %s of the ceiling, both right in %s of the ceiling.\n\n",
+				path.Base(rel), r.Split, fix(r.CFG, 1), fix(r.Temperature, 2), r.TopK, fix(r.TopP, 2), fix(r.SecPerClip, 2), r.timeSplit(),
 				pct(r.Generated.Digit/r.Ceiling.Digit), pct(r.Generated.Match/r.Ceiling.Match))
 		}
 	}
@@ -507,4 +507,29 @@ func sortedKeys(m map[string]any) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// spans averages OneByFrame over frame 0, frames 1–8 and frames 9–16
+// (the issue's "drift" frames): "–" for reports without it.
+func (f fidelity) spans() []string {
+	out := []string{"–", "–", "–"}
+	for i, sp := range [][2]int{{0, 1}, {1, 9}, {9, 17}} {
+		if sp[1] > len(f.OneByFrame) {
+			break
+		}
+		sum := 0.0
+		for _, x := range f.OneByFrame[sp[0]:sp[1]] {
+			sum += x
+		}
+		out[i] = pct(sum / float64(sp[1]-sp[0]))
+	}
+	return out
+}
+
+// timeSplit is where a clip's generation time went, when the report says.
+func (r videoarReport) timeSplit() string {
+	if r.SecCodes == 0 && r.SecPixels == 0 {
+		return ""
+	}
+	return fmt.Sprintf(": %s s sampling the codes, %s s decoding pixels", fix(r.SecCodes, 2), fix(r.SecPixels, 2))
 }

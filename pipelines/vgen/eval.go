@@ -48,6 +48,8 @@ type EvalReport struct {
 	Generated    Fidelity `json:"generated"`
 	Ceiling      Fidelity `json:"ceiling"`
 	SecPerClip   float64  `json:"seconds_per_clip"`
+	SecCodes     float64  `json:"seconds_codes_per_clip"`  // of which sampling the codes (decoder passes)
+	SecPixels    float64  `json:"seconds_pixels_per_clip"` // and decoding them to pixels
 	Passes       int      `json:"decoder_passes_per_clip"` // one per group: latent frames × scales
 	RasterPasses int      `json:"raster_passes_per_clip"`  // one per token, as a next-token decoder needs
 	Saved        string   `json:"saved_clips_dir,omitempty"`
@@ -166,6 +168,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	}
 	var gen, ceil tally
 	var genTime time.Duration
+	t0 := p.Time
 	var grid [][]uint8
 	var prompts []string
 	// read judges frames against clip c's prompt and counts the verdict.
@@ -233,6 +236,8 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		}
 	}
 	rep.SecPerClip = genTime.Seconds() / float64(max(n, 1))
+	rep.SecCodes = (p.Time.Codes - t0.Codes).Seconds() / float64(max(n, 1))
+	rep.SecPixels = (p.Time.Pixels - t0.Pixels).Seconds() / float64(max(n, 1))
 	return rep, nil
 }
 
@@ -270,8 +275,8 @@ func (p *Pipeline) addNLL(ctx context.Context, rep *EvalReport, prompt string, p
 
 // Print writes the report as a table.
 func (r EvalReport) Print(w io.Writer) {
-	fmt.Fprintf(w, "prompt fidelity on %d %s prompts (judge %.12s…; CFG %.1f, T %.2f, top-k %d, top-p %.2f), %.2f s per clip, %d decoder passes (raster order: %d)\n",
-		r.Generated.Clips, r.Split, r.JudgeWeights, r.CFG, r.Temperature, r.TopK, r.TopP, r.SecPerClip, r.Passes, r.RasterPasses)
+	fmt.Fprintf(w, "prompt fidelity on %d %s prompts (judge %.12s…; CFG %.1f, T %.2f, top-k %d, top-p %.2f), %.2f s per clip (codes %.2f, pixels %.2f), %d decoder passes (raster order: %d)\n",
+		r.Generated.Clips, r.Split, r.JudgeWeights, r.CFG, r.Temperature, r.TopK, r.TopP, r.SecPerClip, r.SecCodes, r.SecPixels, r.Passes, r.RasterPasses)
 	fmt.Fprintf(w, "  %-26s %8s %8s %10s %10s %10s\n", "", "match", "digit", "direction", "one-digit", "two-digit")
 	row := func(name string, f Fidelity) {
 		fmt.Fprintf(w, "  %-26s %7.1f%% %7.1f%% %9.1f%% %9.1f%% %9.1f%%\n", name, 100*f.Match, 100*f.Digit, 100*f.Direction, 100*f.OneMatch, 100*f.TwoMatch)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/omniar/omniar/tokenizers"
 	"github.com/omniar/omniar/tokenizers/bpe"
@@ -22,6 +23,14 @@ type Pipeline struct {
 	pix     map[int]*video.PixelDecoder // by latent frames
 	text    *bpe.Tokenizer
 	maxText int
+	// Time is where Generate's time went, summed over calls.
+	Time Timing
+}
+
+// Timing splits generation time: sampling the codes (the decoder passes)
+// and turning them into pixels (the tokenizer's quantizer and decoder).
+type Timing struct {
+	Codes, Pixels time.Duration
 }
 
 // Load opens a generator, the video tokenizer it was trained on and the
@@ -113,10 +122,14 @@ func (p *Pipeline) Generate(ctx context.Context, prompt string, frames int, firs
 		}
 		opt.Given = [][]int{codes}
 	}
+	t0 := time.Now()
 	codes, err := p.gen.Codes(ctx, ids, opt, progress)
 	if err != nil {
 		return nil, err
 	}
+	t1 := time.Now()
+	p.Time.Codes += t1.Sub(t0)
+	defer func() { p.Time.Pixels += time.Since(t1) }()
 	z, err := p.gen.Latents(codes)
 	if err != nil {
 		return nil, err
