@@ -27,21 +27,24 @@ import (
 // every frame after the first by the previous centres advanced by their
 // last step), and the classifier reads each cluster alone (the other's ink
 // blanked). A frame is clean when the clusters do not touch and each holds
-// at least MinShare of the ink. With three clean frames or more, the
-// clip's two digits are the two most read labels over the clean frames'
-// crops (one label read in at least 2/3 of them means two of a kind); in
-// each clean frame the clusters are given to the two labels by likelihood,
-// which yields one trajectory per digit; its direction is found as for one
-// digit, after the frames where the digits touch are filled in by template
-// matching (see track.go). With fewer (digits that overlap all along) the
-// 2-means tracks are the trajectories, and the two labels and which track
-// carries which are those most likely under the pair reader (pairs.go; it
-// reads every frame's union of ink) and the digit classifier's readings of
-// the tracks over the third of the frames in which the two are farthest
-// apart, together. The clip matches when the readings can be paired with
-// the prompt's two digits so that each pair agrees on the digit and the
-// direction; the digit and direction checks each take their own best
-// pairing.
+// at least MinShare of the ink. With three clean frames or more, the clip's
+// two digits are the two most read labels over the clean frames' crops (one
+// label read in at least 2/3 of them means two of a kind); in each clean
+// frame the clusters are given to the two labels by likelihood, which
+// yields one trajectory per digit (the frames where the digits touch filled
+// in by template matching, see track.go). With fewer (digits that overlap
+// all along) the 2-means tracks are the trajectories, and the two labels
+// and which track carries which are those most likely under the pair reader
+// (pairs.go; it reads every frame's union of ink) and the digit
+// classifier's readings of the tracks over the third of the frames in which
+// the two are farthest apart, together. Either way, the two directions are
+// not those of the trajectories, which wander from one glyph to the other
+// where the digits touch (3.8 % of val two-digit clips got a direction
+// wrong so), but the clip's two motions found from the ink itself
+// (motion.go), each given to the digit whose trajectory moves most like it.
+// The clip matches when the readings can be paired with the prompt's two
+// digits so that each pair agrees on the digit and the direction; the digit
+// and direction checks each take their own best pairing.
 
 // Judge settings.
 const (
@@ -361,7 +364,22 @@ func (ink *clipInk) readTwo() []Reading {
 		rs[k].Velocity = straightVelocity(ts, ps)
 		rs[k].Dir = DirectionOf(rs[k].Velocity)
 	}
+	if a, b, ok := twoMotions(ink.clip); ok {
+		giveMotions(rs, a, b)
+	}
 	return rs
+}
+
+// giveMotions replaces the two readings' track velocities by the clip's
+// two motions (see motion.go), each to the reading whose track moves most
+// like it.
+func giveMotions(rs []Reading, a, b [2]float64) {
+	d := func(u, v [2]float64) float64 { return math.Hypot(u[0]-v[0], u[1]-v[1]) }
+	if d(rs[0].Velocity, b)+d(rs[1].Velocity, a) < d(rs[0].Velocity, a)+d(rs[1].Velocity, b) {
+		a, b = b, a
+	}
+	rs[0].Velocity, rs[1].Velocity = a, b
+	rs[0].Dir, rs[1].Dir = DirectionOf(a), DirectionOf(b)
 }
 
 // readOverlapping reads the two digits of a clip whose digits overlap all
