@@ -37,11 +37,15 @@ import (
 // and which track carries which are those most likely under the pair reader
 // (pairs.go; it reads every frame's union of ink) and the digit
 // classifier's readings of the tracks over the third of the frames in which
-// the two are farthest apart, together. Either way, the two directions are
+// the two are farthest apart, together; when the clip's two motions (below)
+// go two different directions, the classifier reads the crops cut out by
+// motion over the straight frames instead of the tracks (motion.go), and
+// each label goes with its motion. Either way, the two directions are
 // not those of the trajectories, which wander from one glyph to the other
 // where the digits touch (3.8 % of val two-digit clips got a direction
 // wrong so), but the clip's two motions found from the ink itself
-// (motion.go), each given to the digit whose trajectory moves most like it.
+// (motion.go), each given to the digit whose trajectory moves most like it
+// (or read on it, as above).
 // The clip matches when the readings can be paired with the prompt's two
 // digits so that each pair agrees on the digit and the direction; the digit
 // and direction checks each take their own best pairing.
@@ -159,6 +163,12 @@ type clipInk struct {
 	crops [][][]float32   // [T][k] the crops, for templates
 	pair  [][10]float64   // [T] pair reader log-odds (overlapping clips only)
 	clip  Clip
+	// the two motions (two digits; moves is false for clips too short)
+	// and, for overlapping clips whose two motions differ, the
+	// log-probabilities of the crops cut by motion [straight T][a, b]
+	motions [2][2]float64
+	moves   bool
+	mlogp   [][2][10]float64
 }
 
 // overlapping says whether a two-digit clip shows its digits apart in
@@ -185,9 +195,25 @@ func (j *Judge) Read(clips []Clip) ([][]Reading, error) {
 			return nil, fmt.Errorf("judge: clip %d: %w", i, err)
 		}
 		x, inks[i] = locateClip(x, c)
-		if inks[i].overlapping() {
+		ink := inks[i]
+		if c.Digits == 2 {
+			a, b, ok := twoMotions(c)
+			ink.motions, ink.moves = [2][2]float64{a, b}, ok
+		}
+		if ink.overlapping() {
 			for _, f := range c.Frames {
 				xp = PairCrop(xp, f, c.W, c.H)
+			}
+			// the crops cut by motion follow the clip's own crops in x;
+			// only for motions of two directions: digits that go the same
+			// way at nearly the same speed share most of their shifted ink
+			// (11 of 399 val clips read two of a kind so), and then which
+			// digit moves how does not matter
+			if ink.moves && DirectionOf(ink.motions[0]) != DirectionOf(ink.motions[1]) {
+				for _, cs := range motionCrops(c, ink.motions) {
+					x = append(append(x, cs[0]...), cs[1]...)
+					ink.mlogp = append(ink.mlogp, [2][10]float64{})
+				}
 			}
 		}
 	}
@@ -207,6 +233,12 @@ func (j *Judge) Read(clips []Clip) ([][]Reading, error) {
 		for t := range ink.logp {
 			for k := range ink.logp[t] {
 				ink.logp[t][k] = logSoftmax10(res.Logits[next])
+				next++
+			}
+		}
+		for t := range ink.mlogp {
+			for k := range ink.mlogp[t] {
+				ink.mlogp[t][k] = logSoftmax10(res.Logits[next])
 				next++
 			}
 		}
@@ -364,8 +396,14 @@ func (ink *clipInk) readTwo() []Reading {
 		rs[k].Velocity = straightVelocity(ts, ps)
 		rs[k].Dir = DirectionOf(rs[k].Velocity)
 	}
-	if a, b, ok := twoMotions(ink.clip); ok {
-		giveMotions(rs, a, b)
+	switch {
+	case ink.mlogp != nil: // the labels were read on the motions' own crops
+		for k := range rs {
+			rs[k].Velocity = ink.motions[k]
+			rs[k].Dir = DirectionOf(rs[k].Velocity)
+		}
+	case ink.moves:
+		giveMotions(rs, ink.motions[0], ink.motions[1])
 	}
 	return rs
 }
@@ -385,7 +423,9 @@ func giveMotions(rs []Reading, a, b [2]float64) {
 // readOverlapping reads the two digits of a clip whose digits overlap all
 // along: the labels (a, b) and their order over the two tracks that
 // maximise the pair reader's log-likelihood over all frames plus
-// trackWeight × the digit classifier's over the farthest-apart frames.
+// trackWeight × the digit classifier's over the farthest-apart frames, or
+// over the crops cut by the two motions (a for the first, b for the
+// second) when the clip has them.
 func (ink *clipInk) readOverlapping(frames []int) (l1, l2 int, votes [10]int) {
 	var pair [10][2]float64 // Σ_t log p(absent), log p(present) per label
 	for _, o := range ink.pair {
@@ -409,8 +449,14 @@ func (ink *clipInk) readOverlapping(frames []int) (l1, l2 int, votes [10]int) {
 				ll += pair[b][1] - pair[b][0]
 			}
 			var tr float64
-			for _, t := range frames {
-				tr += ink.logp[t][0][a] + ink.logp[t][1][b]
+			if ink.mlogp != nil {
+				for _, lp := range ink.mlogp {
+					tr += lp[0][a] + lp[1][b]
+				}
+			} else {
+				for _, t := range frames {
+					tr += ink.logp[t][0][a] + ink.logp[t][1][b]
+				}
 			}
 			if s := ll + trackWeight*tr; s > best {
 				best, l1, l2 = s, a, b

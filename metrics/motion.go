@@ -75,18 +75,8 @@ func (p motionPair) overlap(w, h int, d [2]int) float64 {
 // explain. ok is false when the clip has no two straight frames
 // motionMinGap apart.
 func twoMotions(c Clip) (a, b [2]float64, ok bool) {
-	T := min(len(c.Frames), digits.Frames/2+1)
-	levels := make([][]float32, T)
-	inks := make([][]inkPixel, T)
-	for t := range levels {
-		levels[t] = make([]float32, len(c.Frames[t]))
-		for i, v := range c.Frames[t] {
-			if v > InkThreshold {
-				levels[t][i] = float32(v) / 255
-				inks[t] = append(inks[t], inkPixel{i % c.W, i / c.W, levels[t][i]})
-			}
-		}
-	}
+	levels, inks := straightInk(c)
+	T := len(levels)
 	var pairs []motionPair
 	for t1 := 0; t1 < T; t1++ {
 		for t2 := t1 + motionMinGap; t2 < T; t2++ {
@@ -114,6 +104,104 @@ func twoMotions(c Clip) (a, b [2]float64, ok bool) {
 		b = a
 	}
 	return a, b, true
+}
+
+// straightInk are the grey levels (zero below InkThreshold) and the ink
+// pixels of a clip's straight frames: its first half.
+func straightInk(c Clip) ([][]float32, [][]inkPixel) {
+	T := min(len(c.Frames), digits.Frames/2+1)
+	levels := make([][]float32, T)
+	inks := make([][]inkPixel, T)
+	for t := range levels {
+		levels[t] = make([]float32, len(c.Frames[t]))
+		for i, v := range c.Frames[t] {
+			if v > InkThreshold {
+				levels[t][i] = float32(v) / 255
+				inks[t] = append(inks[t], inkPixel{i % c.W, i / c.W, levels[t][i]})
+			}
+		}
+	}
+	return levels, inks
+}
+
+// motionCrops cuts each digit out of the clip's straight frames by its
+// motion: in frame t, the ink of motion m is the pixels whose shift by m
+// lands on ink in at least half of the frames motionMinGap or more away
+// (the shift to each such frame refined to the whole pixel where the ink
+// overlaps most, as rendering rounds positions). Each crop is the
+// classifier's window centred on that ink, with only that ink: [T][2]
+// crops for motions a and b.
+func motionCrops(c Clip, ms [2][2]float64) [][2][]float32 {
+	levels, inks := straightInk(c)
+	T := len(levels)
+	out := make([][2][]float32, T)
+	for t := 0; t < T; t++ {
+		for k, m := range ms {
+			hits := make([]int, len(inks[t]))
+			partners := 0
+			for u := 0; u < T; u++ {
+				if u-t < motionMinGap && t-u < motionMinGap {
+					continue
+				}
+				p := motionPair{ink: inks[t], next: levels[u], gap: float64(u - t)}
+				d0 := shift(m, p.gap)
+				d, best := d0, -1.0
+				for dy := -1; dy <= 1; dy++ {
+					for dx := -1; dx <= 1; dx++ {
+						e := [2]int{d0[0] + dx, d0[1] + dy}
+						if s := p.overlap(c.W, c.H, e); s > best {
+							d, best = e, s
+						}
+					}
+				}
+				partners++
+				for i, q := range inks[t] {
+					x, y := q.x+d[0], q.y+d[1]
+					if x >= 0 && y >= 0 && x < c.W && y < c.H && levels[u][y*c.W+x] > 0 {
+						hits[i]++
+					}
+				}
+			}
+			var mine []inkPixel
+			for i, q := range inks[t] {
+				if partners > 0 && 2*hits[i] >= partners {
+					mine = append(mine, q)
+				}
+			}
+			out[t][k] = cropPixels(nil, c.Frames[t], mine, c.W, c.H)
+		}
+	}
+	return out
+}
+
+// cropPixels appends the classifier's window centred on the weighted
+// centre of some ink pixels of a frame, with the frame's other ink left
+// out (its faint pixels stay, as in the crops the classifier learnt).
+func cropPixels(dst []float32, frame []uint8, px []inkPixel, w, h int) []float32 {
+	cx, cy, m := float64(w-1)/2, float64(h-1)/2, 0.0
+	var sx, sy float64
+	mine := make([]bool, len(frame))
+	for _, q := range px {
+		sx, sy, m = sx+float64(q.v)*float64(q.x), sy+float64(q.v)*float64(q.y), m+float64(q.v)
+		mine[q.y*w+q.x] = true
+	}
+	if m > 0 {
+		cx, cy = sx/m, sy/m
+	}
+	x0 := int(math.Round(cx - float64(CropSize-1)/2))
+	y0 := int(math.Round(cy - float64(CropSize-1)/2))
+	for y := y0; y < y0+CropSize; y++ {
+		for x := x0; x < x0+CropSize; x++ {
+			var v float32
+			if x >= 0 && y >= 0 && x < w && y < h {
+				if i := y*w + x; frame[i] <= InkThreshold || mine[i] {
+					v = float32(frame[i]) / 255
+				}
+			}
+			dst = append(dst, v)
+		}
+	}
+	return dst
 }
 
 // bestMotion is the candidate velocity under which the pairs share the

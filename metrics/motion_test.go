@@ -85,3 +85,81 @@ func TestGiveMotions(t *testing.T) {
 		}
 	}
 }
+
+func TestMotionCrops(t *testing.T) {
+	// the filled square goes right, the hollow one down through it; the
+	// crop cut by each motion is centred on its own square in every
+	// straight frame, also where the two overlap
+	p0 := [2][2]float64{{14, 27}, {27, 12}}
+	v := [2][2]float64{{3, 0}, {0, 2.5}}
+	c := movingClip(p0, v)
+	a, b, ok := twoMotions(c)
+	if !ok || DirectionOf(a) != "right" || DirectionOf(b) != "down" {
+		t.Fatalf("motions %v %v", a, b)
+	}
+	crops := motionCrops(c, [2][2]float64{a, b})
+	if len(crops) != 9 {
+		t.Fatalf("%d straight frames, want 9", len(crops))
+	}
+	for f, cs := range crops {
+		for k, crop := range cs {
+			// the crop's ink is the square's: 100 pixels filled, or the
+			// hollow square's 10·4−4 edge and 2·8 inner column pixels
+			n := 0
+			for _, x := range crop {
+				if x > 0 {
+					n++
+				}
+			}
+			want := []int{100, 52}[k]
+			if n < want-4 || n > want+4 {
+				t.Errorf("frame %d, motion %d: crop has %d ink pixels, want %d", f, k, n, want)
+			}
+		}
+	}
+}
+
+func TestReadTwoByMotion(t *testing.T) {
+	lp := func(d int) [10]float64 { // a confident reading of d
+		var p [10]float64
+		for i := range p {
+			p[i] = -6
+		}
+		p[d] = -0.01
+		return p
+	}
+	odds := func(present ...int) [10]float64 {
+		var o [10]float64
+		for d := range o {
+			o[d] = -4
+		}
+		for _, d := range present {
+			o[d] = 3
+		}
+		return o
+	}
+	// an overlapping clip (no clean frame) whose 2-means tracks read 4
+	// moving left and 9 moving down, while the crops cut by motion read 9
+	// for the first motion (left) and 4 for the second (down)
+	const T = 6
+	ink := &clipInk{k: 2, clip: Clip{W: 64, H: 64, Digits: 2}, moves: true,
+		motions: [2][2]float64{{-2, 0}, {0, 3}}}
+	for f := 0; f < T; f++ {
+		ink.blobs = append(ink.blobs, []Blob{{X: 40 - 2*float64(f), Y: 30}, {X: 30, Y: 20 + 3*float64(f)}})
+		ink.crops = append(ink.crops, [][]float32{make([]float32, CropSize*CropSize), make([]float32, CropSize*CropSize)})
+		ink.clean = append(ink.clean, false)
+		ink.logp = append(ink.logp, [][10]float64{lp(4), lp(9)})
+		ink.pair = append(ink.pair, odds(4, 9))
+		ink.mlogp = append(ink.mlogp, [2][10]float64{lp(9), lp(4)})
+	}
+	rs := ink.readTwo()
+	if rs[0].Digit != 9 || rs[0].Dir != "left" || rs[1].Digit != 4 || rs[1].Dir != "down" {
+		t.Errorf("read %d %q, %d %q; want 9 left, 4 down", rs[0].Digit, rs[0].Dir, rs[1].Digit, rs[1].Dir)
+	}
+	// without the motions' crops, the tracks decide which digit moves how
+	ink.mlogp = nil
+	rs = ink.readTwo()
+	if rs[0].Digit != 4 || rs[0].Dir != "left" || rs[1].Digit != 9 || rs[1].Dir != "down" {
+		t.Errorf("by tracks: read %d %q, %d %q; want 4 left, 9 down", rs[0].Digit, rs[0].Dir, rs[1].Digit, rs[1].Dir)
+	}
+}
