@@ -143,9 +143,12 @@ type Clip struct {
 
 // Reading is what the judge reads of one digit of a clip.
 type Reading struct {
-	Digit    int        `json:"digit"` // majority label
-	Votes    [10]int    `json:"votes"` // per-frame readings that counted
-	Dir      string     `json:"dir"`   // "" when it does not move
+	Digit int     `json:"digit"` // majority label
+	Votes [10]int `json:"votes"` // per-frame readings that counted
+	Dir   string  `json:"dir"`   // "" when it does not move
+	// Velocity is px/frame: the trajectory's for one digit; for two, the
+	// motion's (motion.go: along one of the 8 directions, in steps of
+	// motionStep).
 	Velocity [2]float64 `json:"velocity"`
 	// Frames is each frame's own reading (one-digit clips only): where
 	// along a clip a generator loses the digit.
