@@ -165,6 +165,7 @@ converted by tools/i3d_convert.py (clips are resized to 224×224, scaled to
 				return err
 			}
 			if asJSON {
+				rep.Command = commandLine()
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(rep)
 			}
 			eval.PrintFVD(cmd.OutOrStdout(), rep)

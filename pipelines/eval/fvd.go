@@ -49,6 +49,7 @@ type FVDReport struct {
 	RankDeficient bool             `json:"rank_deficient"`
 	ClipsPerSec   float64          `json:"feature_clips_per_s"`
 	Seconds       float64          `json:"seconds"`
+	Command       string           `json:"command,omitempty"` // the command line that wrote the report
 }
 
 // Extractor turns clips into feature vectors.
