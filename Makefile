@@ -137,7 +137,7 @@ eval-tokenizers: build ## reconstruction, layout, digit check and token entropy 
 	$(OMNIAR) eval tokenizer --modality image --ckpt assets/video_tokenizer.safetensors --clips 100 \
 	  --judge assets/metrics/digits.safetensors --digits 300 --pictures docs/eval/tokenizer_image --out docs/eval/tokenizer_image.json
 
-assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full clips → assets/videoar.safetensors
+assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full clips, images again, full clips → assets/videoar.safetensors
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 --clips 4000 \
 	  --ckpt $(RUNS)/videoar_1.safetensors --resume --frames 1 --batch 16 --steps 200 --lr 1e-3 --warmup 20
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
@@ -147,7 +147,11 @@ assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full c
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
 	  --ckpt $(RUNS)/videoar_5b.safetensors --init $(RUNS)/videoar_5.safetensors --resume --frames 5 --batch 8 --steps 700 --lr 3e-4 --warmup 10
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
-	  --ckpt $(RUNS)/videoar_5c.safetensors --init $(RUNS)/videoar_5b.safetensors --resume --frames 5 --batch 8 --steps 300 --lr 2e-4 --warmup 10 \
+	  --ckpt $(RUNS)/videoar_5c.safetensors --init $(RUNS)/videoar_5b.safetensors --resume --frames 5 --batch 8 --steps 300 --lr 2e-4 --warmup 10
+	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
+	  --ckpt $(RUNS)/videoar_6.safetensors --init $(RUNS)/videoar_5c.safetensors --resume --frames 1 --batch 16 --steps 800 --lr 3e-4 --warmup 20 --ckpt-every 50
+	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
+	  --ckpt $(RUNS)/videoar_7.safetensors --init $(RUNS)/videoar_6.safetensors --resume --frames 5 --batch 8 --steps 800 --lr 2.5e-4 --warmup 20 --ckpt-every 50 \
 	  --export assets/videoar.safetensors
 
 # VideoAR ablations at the budget of the recipe's first three stages (200
