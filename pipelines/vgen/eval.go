@@ -30,6 +30,11 @@ type Fidelity struct {
 	OneMatch  float64 `json:"one_match"`
 	TwoClips  int     `json:"two_clips"`
 	TwoMatch  float64 `json:"two_match"`
+	// digit(s) and direction(s) right, by how many digits the prompt names
+	OneDigit     float64 `json:"one_digit"`
+	OneDirection float64 `json:"one_direction"`
+	TwoDigit     float64 `json:"two_digit"`
+	TwoDirection float64 `json:"two_direction"`
 	// OneByFrame is, per video frame, the share of one-digit clips whose
 	// frame alone reads as the prompted digit: drift shows as a fall
 	// along the clip.
@@ -113,7 +118,8 @@ func (t *tally) fidelity() Fidelity {
 	n := t.n[0] + t.n[1]
 	r := func(a, b int) float64 { return r2(float64(a), b) }
 	f := Fidelity{Clips: n, Match: r(t.match[0]+t.match[1], n), Digit: r(t.digit[0]+t.digit[1], n), Direction: r(t.dir[0]+t.dir[1], n),
-		OneClips: t.n[0], OneMatch: r(t.match[0], t.n[0]), TwoClips: t.n[1], TwoMatch: r(t.match[1], t.n[1])}
+		OneClips: t.n[0], OneMatch: r(t.match[0], t.n[0]), TwoClips: t.n[1], TwoMatch: r(t.match[1], t.n[1]),
+		OneDigit: r(t.digit[0], t.n[0]), OneDirection: r(t.dir[0], t.n[0]), TwoDigit: r(t.digit[1], t.n[1]), TwoDirection: r(t.dir[1], t.n[1])}
 	f.OneSpeed = r2(t.speed, t.n[0])
 	for _, c := range t.byFrame {
 		f.OneByFrame = append(f.OneByFrame, r(c, t.n[0]))
@@ -287,6 +293,9 @@ func (r EvalReport) Print(w io.Writer) {
 	}
 	row(name, r.Generated)
 	row("ceiling (reconstructions)", r.Ceiling)
+	fmt.Fprintf(w, "  digit / direction right, one-digit clips: %.1f%% / %.1f%% (ceiling %.1f%% / %.1f%%); two-digit clips: %.1f%% / %.1f%% (ceiling %.1f%% / %.1f%%)\n",
+		100*r.Generated.OneDigit, 100*r.Generated.OneDirection, 100*r.Ceiling.OneDigit, 100*r.Ceiling.OneDirection,
+		100*r.Generated.TwoDigit, 100*r.Generated.TwoDirection, 100*r.Ceiling.TwoDigit, 100*r.Ceiling.TwoDirection)
 	fmt.Fprintf(w, "  one-digit clips' mean speed: %.2f px/frame generated, %.2f in the reconstructions\n", r.Generated.OneSpeed, r.Ceiling.OneSpeed)
 	fmt.Fprintf(w, "  one-digit clips, frames read as the prompted digit, per latent frame (video frames 0 | 1–4 | 5–8 | …):\n")
 	fmt.Fprintf(w, "  %-26s %s\n  %-26s %s\n", name, byGroup(r.Generated.OneByFrame, r.TimeStride), "ceiling (reconstructions)", byGroup(r.Ceiling.OneByFrame, r.TimeStride))

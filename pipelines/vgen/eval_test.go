@@ -33,7 +33,7 @@ func TestTallyByFrame(t *testing.T) {
 	tl.add(metrics.Verdict{Digit: true}, []metrics.Reading{{Digit: 7}, {Digit: 1}}, two)
 	f := tl.fidelity()
 	want := []float64{1, 0.5, 0}
-	if f.OneClips != 2 || f.TwoClips != 1 || len(f.OneByFrame) != len(want) || f.OneSpeed != 2.5 {
+	if f.OneClips != 2 || f.TwoClips != 1 || len(f.OneByFrame) != len(want) || f.OneSpeed != 2.5 || f.OneDigit != 0.5 || f.TwoDigit != 1 || f.TwoDirection != 0 {
 		t.Fatalf("fidelity %+v", f)
 	}
 	for i, w := range want {
