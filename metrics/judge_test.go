@@ -184,16 +184,6 @@ func TestLocateBadFrames(t *testing.T) {
 }
 
 func TestReadOverlapping(t *testing.T) {
-	odds := func(present ...int) [10]float64 {
-		var o [10]float64
-		for d := range o {
-			o[d] = -4
-		}
-		for _, d := range present {
-			o[d] = 3
-		}
-		return o
-	}
 	track := func(a, b int) [][10]float64 { // log-probabilities reading a then b
 		var pa, pb [10]float64
 		for d := range pa {
@@ -208,9 +198,9 @@ func TestReadOverlapping(t *testing.T) {
 		tracks [][][10]float64
 		l1, l2 int
 	}{
-		{"labels and order", [][10]float64{odds(3, 8), odds(3, 8), odds(8)}, [][][10]float64{track(8, 3), track(8, 3)}, 8, 3},
-		{"two of a kind", [][10]float64{odds(7), odds(7), odds(7, 1)}, [][][10]float64{track(7, 7), track(7, 7)}, 7, 7},
-		{"pair reader outvotes a misread track", [][10]float64{odds(2, 5), odds(2, 5), odds(2, 5)}, [][][10]float64{track(2, 6), track(2, 5)}, 2, 5},
+		{"labels and order", [][10]float64{pairOdds(3, 8), pairOdds(3, 8), pairOdds(8)}, [][][10]float64{track(8, 3), track(8, 3)}, 8, 3},
+		{"two of a kind", [][10]float64{pairOdds(7), pairOdds(7), pairOdds(7, 1)}, [][][10]float64{track(7, 7), track(7, 7)}, 7, 7},
+		{"pair reader outvotes a misread track", [][10]float64{pairOdds(2, 5), pairOdds(2, 5), pairOdds(2, 5)}, [][][10]float64{track(2, 6), track(2, 5)}, 2, 5},
 	} {
 		ink := &clipInk{k: 2, pair: c.pair, logp: c.tracks}
 		l1, l2, votes := ink.readOverlapping([]int{0, 1})
@@ -221,4 +211,16 @@ func TestReadOverlapping(t *testing.T) {
 			t.Errorf("%s: votes %v", c.name, votes)
 		}
 	}
+}
+
+// pairOdds are pair-reader log-odds that say the digits present are there.
+func pairOdds(present ...int) [10]float64 {
+	var o [10]float64
+	for d := range o {
+		o[d] = -4
+	}
+	for _, d := range present {
+		o[d] = 3
+	}
+	return o
 }

@@ -128,16 +128,6 @@ func TestReadTwoByMotion(t *testing.T) {
 		p[d] = -0.01
 		return p
 	}
-	odds := func(present ...int) [10]float64 {
-		var o [10]float64
-		for d := range o {
-			o[d] = -4
-		}
-		for _, d := range present {
-			o[d] = 3
-		}
-		return o
-	}
 	// an overlapping clip (no clean frame) whose 2-means tracks read 4
 	// moving left and 9 moving down, while the crops cut by motion read 9
 	// for the first motion (left) and 4 for the second (down)
@@ -149,7 +139,7 @@ func TestReadTwoByMotion(t *testing.T) {
 		ink.crops = append(ink.crops, [][]float32{make([]float32, CropSize*CropSize), make([]float32, CropSize*CropSize)})
 		ink.clean = append(ink.clean, false)
 		ink.logp = append(ink.logp, [][10]float64{lp(4), lp(9)})
-		ink.pair = append(ink.pair, odds(4, 9))
+		ink.pair = append(ink.pair, pairOdds(4, 9))
 		ink.mlogp = append(ink.mlogp, [2][10]float64{lp(9), lp(4)})
 	}
 	rs := ink.readTwo()
