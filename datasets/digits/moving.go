@@ -221,6 +221,32 @@ func captions(rng *rand.Rand, ms []Mover) []string {
 	return out
 }
 
+// Prompt is the clip's first caption that names every attribute a judge
+// checks, each digit and its direction; one two-digit template ("the
+// digits 3 and 5 bounce around") names no direction, and a generator
+// cannot be scored on a direction it was not asked for. Clips with no
+// such caption give their first.
+func (c Clip) Prompt() string {
+	for _, cap := range c.Captions {
+		if namesDirections(cap, c.Movers) {
+			return cap
+		}
+	}
+	if len(c.Captions) == 0 {
+		return ""
+	}
+	return c.Captions[0]
+}
+
+func namesDirections(caption string, ms []Mover) bool {
+	for _, m := range ms {
+		if !strings.Contains(caption, phrase(m.Dir)) {
+			return false
+		}
+	}
+	return true
+}
+
 // FrameImage returns frame f of a rendered clip as an image.
 func FrameImage(clip []uint8, f int) *image.Gray {
 	return &image.Gray{Pix: clip[f*Canvas*Canvas : (f+1)*Canvas*Canvas], Stride: Canvas, Rect: image.Rect(0, 0, Canvas, Canvas)}

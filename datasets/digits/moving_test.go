@@ -142,3 +142,26 @@ func TestRenderRealDigit(t *testing.T) {
 		}
 	}
 }
+
+func TestPromptNamesDirections(t *testing.T) {
+	two := []Mover{{Label: 3, Dir: "left"}, {Label: 5, Dir: "up-right"}}
+	cases := []struct {
+		name     string
+		movers   []Mover
+		captions []string
+		want     string
+	}{
+		{"first names all", two, []string{"3 goes to the left and 5 goes up and to the right", "the digits 3 and 5 bounce around"},
+			"3 goes to the left and 5 goes up and to the right"},
+		{"skips the directionless", two, []string{"the digits 3 and 5 bounce around", "a 3 moves to the left while a 5 moves up and to the right"},
+			"a 3 moves to the left while a 5 moves up and to the right"},
+		{"one of two named", two, []string{"a 3 moves to the left", "the digits 3 and 5 bounce around"}, "a 3 moves to the left"},
+		{"one digit", []Mover{{Label: 7, Dir: "down"}}, []string{"a 7 slides downwards"}, "a 7 slides downwards"},
+		{"no captions", two, nil, ""},
+	}
+	for _, c := range cases {
+		if got := (Clip{Movers: c.movers, Captions: c.captions}).Prompt(); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}

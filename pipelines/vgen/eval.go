@@ -76,7 +76,7 @@ type EvalReport struct {
 type EvalOptions struct {
 	Tokenizer   string // video tokenizer checkpoint (for the ceiling)
 	Data, Split string // prepared data directory, Moving-digits split of the prompts
-	N           int    // prompts: the first caption of each of the first N clips
+	N           int    // prompts: Clip.Prompt of each of the first N clips
 	Gen         videoar.Options
 	Judge       metrics.JudgeWeights
 	// Continue gives the generator each real clip's first frame (its
@@ -142,8 +142,9 @@ func b2i(b bool) int {
 	return 0
 }
 
-// Eval generates a clip for the first caption of each of the first N clips
-// of a Moving-digits split and judges it against that clip's metadata;
+// Eval generates a clip for the prompt (Clip.Prompt: the first caption
+// naming digits and directions) of each of the first N clips of a
+// Moving-digits split and judges it against that clip's metadata;
 // the same clips' tokenizer reconstructions give the ceiling.
 func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) {
 	mv, err := digits.LoadMoving(eo.Data, eo.Split)
@@ -192,6 +193,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	}
 	for i := range n {
 		c := mv.Clips[i]
+		prompt := c.Prompt()
 		o := opt
 		o.Seed = opt.Seed + uint64(i)
 		t0 := time.Now()
@@ -199,9 +201,9 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		if eo.Continue {
 			first = mv.Store.Clip(i)[:digits.Canvas*digits.Canvas]
 		}
-		frames, err := p.Generate(ctx, c.Captions[0], digits.Frames, first, o, nil)
+		frames, err := p.Generate(ctx, prompt, digits.Frames, first, o, nil)
 		if err != nil {
-			return rep, fmt.Errorf("clip %d %q: %w", i, c.Captions[0], err)
+			return rep, fmt.Errorf("clip %d %q: %w", i, prompt, err)
 		}
 		genTime += time.Since(t0)
 		v, err := read(&gen, frames[:digits.Frames*digits.Canvas*digits.Canvas], c)
@@ -215,7 +217,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		}
 		if len(grid) < gridClips {
 			grid = append(grid, frames)
-			prompts = append(prompts, fmt.Sprintf("%d: %q → digit %v, direction %v", len(grid), c.Captions[0], v.Digit, v.Direction))
+			prompts = append(prompts, fmt.Sprintf("%d: %q → digit %v, direction %v", len(grid), prompt, v.Digit, v.Direction))
 		}
 		rec, err := ae.Run(mv.Store.Clip(i))
 		if err != nil {
@@ -225,7 +227,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 			return rep, err
 		}
 		if eo.NLL {
-			if err := p.addNLL(ctx, &rep, c.Captions[0], rec.Codes, n); err != nil {
+			if err := p.addNLL(ctx, &rep, prompt, rec.Codes, n); err != nil {
 				return rep, fmt.Errorf("clip %d: %w", i, err)
 			}
 		}
