@@ -37,7 +37,8 @@ type NetConfig struct {
 	Features int         `json:"features"` // width of the penultimate layer
 	Logits   int         `json:"logits"`   // head width
 	// Pool "mean" averages the last conv's output over (D, H, W) before the
-	// hidden layer (global average pooling); "" flattens it.
+	// hidden layer (global average pooling); "max-space" takes its maximum
+	// over (H, W) and keeps the time steps in order, [C·D]; "" flattens it.
 	Pool string `json:"pool,omitempty"`
 	// Aux > 0 adds, in training only, a 1×1×1 conv of the last conv's
 	// output to Aux classes, with a cross-entropy per output cell (dense
@@ -61,8 +62,8 @@ func (c NetConfig) Validate() error {
 	if c.Features <= 0 || c.Logits <= 0 || len(c.Convs) == 0 || (c.Binary && c.Logits%2 != 0) {
 		return fmt.Errorf("net %q: need convs, features > 0 and logits > 0 (even if binary)", c.Name)
 	}
-	if c.Pool != "" && c.Pool != "mean" {
-		return fmt.Errorf("net %q: pool %q, want \"\" or \"mean\"", c.Name, c.Pool)
+	if c.Pool != "" && c.Pool != "mean" && c.Pool != "max-space" {
+		return fmt.Errorf("net %q: pool %q, want \"\", \"mean\" or \"max-space\"", c.Name, c.Pool)
 	}
 	for _, v := range c.Input {
 		if v <= 0 {
@@ -133,11 +134,21 @@ func (n *Net) build() error {
 }
 
 // pool turns the last conv's output [B, C, D, H, W] into rows: [B, C·D·H·W]
-// flattened, or [B, C] averaged over (D, H, W).
+// flattened, [B, C] averaged over (D, H, W), or [B, C·D] maxima over (H, W).
 func (n *Net) pool(x *G.Node) (*G.Node, error) {
 	s := x.Shape()
-	if n.Cfg.Pool == "" {
+	switch n.Cfg.Pool {
+	case "":
 		return G.Reshape(x, []int{n.Batch, s[1] * s[2] * s[3] * s[4]})
+	case "max-space":
+		x, err := G.Reshape(x, []int{n.Batch * s[1] * s[2], s[3] * s[4]}) // [B·C·D, H·W]
+		if err != nil {
+			return nil, err
+		}
+		if x, err = nn.MaxRows(x); err != nil { // [B·C·D]
+			return nil, err
+		}
+		return G.Reshape(x, []int{n.Batch, s[1] * s[2]})
 	}
 	x, err := G.Reshape(x, []int{n.Batch, s[1], s[2] * s[3] * s[4]}) // [B, C, D·H·W]
 	if err != nil {

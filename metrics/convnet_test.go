@@ -46,8 +46,20 @@ func tinyData(rng *rand.Rand, n int) ([]float32, []int) {
 	return x, tg
 }
 
+// TestTrainerLearns: each pooling learns the tiny task, and its frozen
+// copy predicts what it does.
 func TestTrainerLearns(t *testing.T) {
-	tr, err := NewTrainer(tinyNet(), 16, 1)
+	for _, pool := range []string{"", "mean", "max-space"} {
+		t.Run("pool="+pool, func(t *testing.T) {
+			cfg := tinyNet()
+			cfg.Pool = pool
+			trainerLearns(t, cfg)
+		})
+	}
+}
+
+func trainerLearns(t *testing.T, cfg NetConfig) {
+	tr, err := NewTrainer(cfg, 16, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

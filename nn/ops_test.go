@@ -131,6 +131,7 @@ func TestOpsGrad(t *testing.T) {
 			return CrossEntropy(n["x"], targets)
 		}},
 		{name: "gather", inputs: map[string]*tensor.Dense{"x": x(4, 3)}, build: func(n map[string]*G.Node) (*G.Node, error) { return Gather(n["x"], idx) }},
+		{name: "max_rows", inputs: map[string]*tensor.Dense{"x": x(4, 7)}, build: func(n map[string]*G.Node) (*G.Node, error) { return MaxRows(n["x"]) }},
 		{name: "scatter_add", inputs: map[string]*tensor.Dense{"x": x(5, 3)}, build: func(n map[string]*G.Node) (*G.Node, error) { return ScatterAdd(n["x"], idx, 4) }},
 		{name: "combine", inputs: map[string]*tensor.Dense{"x": x(5, 3), "w": x(5)}, build: func(n map[string]*G.Node) (*G.Node, error) {
 			return Combine(n["x"], n["w"], idx, 4)
@@ -259,5 +260,18 @@ func TestMaskSet(t *testing.T) {
 	}
 	if err := m.Set(allow[:3]); err == nil {
 		t.Fatal("Set accepted a mask of the wrong size")
+	}
+}
+
+func TestMaxRows(t *testing.T) {
+	x := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float32{1, 5, -2, -3, -1, -1}))
+	res := evaluate(t, testCase{name: "max_rows", inputs: map[string]*tensor.Dense{"x": x}, build: func(n map[string]*G.Node) (*G.Node, error) { return MaxRows(n["x"]) }},
+		[]float32{2, 3})
+	if !slices.Equal(res.out, []float32{5, -1}) {
+		t.Errorf("max %v, want [5 -1]", res.out)
+	}
+	// the gradient goes to the first maximum only (ties: the first)
+	if !slices.Equal(res.grads["x"], []float32{0, 2, 0, 0, 3, 0}) {
+		t.Errorf("grad %v", res.grads["x"])
 	}
 }

@@ -30,6 +30,7 @@ func trainFlags(cmd *cobra.Command, opt *eval.TrainOptions, out string) {
 	f.Float64Var(&opt.LR, "lr", 0, "peak learning rate (0: the recipe's)")
 	f.IntVar(&opt.CkptEvery, "ckpt-every", 100, "steps between checkpoints")
 	f.BoolVar(&opt.Resume, "resume", false, "continue from --ckpt if it exists")
+	f.IntVar(&opt.StopAt, "stop-at", 0, "end after this step, keeping the schedule of --steps (0: at --steps)")
 	f.Uint64Var(&opt.Seed, "seed", 1, "seed of the initialisation and the data order")
 }
 
@@ -39,8 +40,9 @@ func newEvalTrainVideoCmd() *cobra.Command {
 		Use:   "train-video",
 		Short: "Train the video classifier of FVD-style features on Moving-digits",
 		Long: `train-video trains the small 3-D conv video classifier (digits present and
-directions, multi-label) on the Moving-digits train split, measures it on the
-test split and writes the frozen weights with the accuracy in their metadata.
+directions, multi-label) on fresh Moving-digits clips of the train split's
+digit instances (augmented), measures it on the test split and writes the
+frozen weights with the accuracy in their metadata.
 Its penultimate layer is the feature vector of ` + "`omniar eval fvd --features omniar`" + `.`,
 		Example: `  omniar eval train-video --out assets/metrics/video.safetensors`,
 		Args:    cobra.NoArgs,
@@ -52,6 +54,8 @@ Its penultimate layer is the feature vector of ` + "`omniar eval fvd --features 
 	}
 	trainFlags(cmd, &opt, "assets/metrics/video.safetensors")
 	cmd.Flags().Float64Var(&opt.Noise, "noise", 0, "add Gaussian noise of σ up to this many grey levels to half the clips")
+	cmd.Flags().StringVar(&opt.Pool, "pool", "", "pooling of the last conv map: max-space (default), mean")
+	cmd.Flags().StringVar(&opt.Init, "init", "", "start from the weights of another video classifier (file or training checkpoint): every tensor of the same name and size")
 	return cmd
 }
 

@@ -5,9 +5,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/omniar/omniar/datasets/digits"
 	"github.com/omniar/omniar/internal/blas"
 	"github.com/omniar/omniar/metrics"
 	"github.com/omniar/omniar/video/vio"
@@ -130,7 +132,7 @@ func TestFVDPipeline(t *testing.T) {
 	}
 	var sb strings.Builder
 	PrintFVD(&sb, rep)
-	for _, want := range []string{"omniar-video-v3", rep.WeightsSHA256, "4 clips", "17 frames", "64×64", "KVD", "warning"} {
+	for _, want := range []string{metrics.VideoNetConfig().Name, rep.WeightsSHA256, "4 clips", "17 frames", "64×64", "KVD", "warning"} {
 		if !strings.Contains(sb.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, sb.String())
 		}
@@ -279,6 +281,110 @@ func TestVideoFeaturesRealClips(t *testing.T) {
 		}
 		if i == 0 {
 			prev = fd
+		}
+	}
+}
+
+// TestInitFrom: a net with another pooling takes every tensor of the same
+// name and size from a saved net and keeps its own hidden layer.
+func TestInitFrom(t *testing.T) {
+	src := metrics.NetConfig{Name: "src", Input: [4]int{1, 3, 8, 8}, Features: 4, Logits: 4, Binary: true, Pool: "mean",
+		Convs: []metrics.ConvLayer{{Out: 4, Kernel: [3]int{1, 3, 3}, Stride: [3]int{1, 2, 2}, Padding: [3]int{0, 1, 1}}}}
+	n, err := metrics.NewNet(src, 1, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "src.safetensors")
+	if err := n.Save(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	dst := src
+	dst.Pool = "max-space" // hidden layer 4·3 → 4 instead of 4 → 4
+	tr, err := metrics.NewTrainer(dst, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	before := map[string][]float32{}
+	for _, p := range tr.Net.Params() {
+		before[p.Name()] = append([]float32(nil), p.Data()...)
+	}
+	if err := initFrom(tr, path); err != nil {
+		t.Fatal(err)
+	}
+	srcW := map[string][]float32{}
+	for _, p := range n.Params() {
+		srcW[p.Name()] = p.Data()
+	}
+	for _, p := range tr.Net.Params() {
+		same := func(a []float32) bool {
+			for i, v := range a {
+				if d := v - p.Data()[i]; d > 1e-3 || d < -1e-3 { // F16 storage
+					return false
+				}
+			}
+			return true
+		}
+		switch want := p.Name() == "fc.weight"; {
+		case want && !same(before[p.Name()]):
+			t.Errorf("%s was overwritten", p.Name())
+		case !want && !same(srcW[p.Name()]):
+			t.Errorf("%s was not taken from the file", p.Name())
+		}
+	}
+	other := metrics.NetConfig{Name: "other", Input: [4]int{1, 3, 8, 8}, Features: 2, Logits: 2,
+		Convs: []metrics.ConvLayer{{Out: 3, Kernel: [3]int{1, 1, 1}, Stride: [3]int{1, 1, 1}}}}
+	o, err := metrics.NewNet(other, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(t.TempDir(), "other.safetensors")
+	if err := o.Save(bad, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := initFrom(tr, bad); err == nil {
+		t.Error("a file with no matching tensor accepted")
+	}
+	if err := initFrom(tr, filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("missing file accepted")
+	}
+}
+
+// TestClipGen: the classifier's training clips are fresh (numbered past
+// the stored ones), reproducible, drawn from train instances only, and their
+// labels are the instances' labels.
+func TestClipGen(t *testing.T) {
+	dir, _ := realData(t, "video.safetensors")
+	s, err := digits.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := clipGen{s: s, glyphs: s.Glyphs(), ids: s.IDs("train")}
+	draw := func(i int64) (digits.Clip, []uint8) {
+		px := make([]uint8, digits.ClipBytes)
+		return g.clip(i, px, rand.New(rand.NewPCG(3, uint64(i)))), px
+	}
+	for i := int64(0); i < 20; i++ {
+		c, px := draw(i)
+		c2, px2 := draw(i)
+		if !slices.Equal(px, px2) || len(c.Movers) != len(c2.Movers) {
+			t.Fatalf("clip %d is not reproducible", i)
+		}
+		if c.Index < freshClips {
+			t.Errorf("clip %d has the index %d of a stored clip", i, c.Index)
+		}
+		ref := digits.NewClip(s, "train", freshClips+int(i), g.ids)
+		for j, m := range c.Movers {
+			if id := ref.Movers[j].ID; s.Digits[id].Split != "train" || s.Digits[id].Label != m.Label || m.ID != j {
+				t.Errorf("clip %d mover %d: instance %d (%s, label %d), drawn label %d, glyph index %d", i, j, id, s.Digits[id].Split, s.Digits[id].Label, m.Label, m.ID)
+			}
+		}
+		var ink int
+		for _, v := range px {
+			ink += int(v)
+		}
+		if ink == 0 {
+			t.Errorf("clip %d is empty", i)
 		}
 	}
 }

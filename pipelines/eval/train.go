@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/omniar/omniar/metrics"
+	"github.com/omniar/omniar/nn/ckpt"
 	"github.com/omniar/omniar/nn/optim"
 	"github.com/omniar/omniar/nn/train"
 )
@@ -31,7 +32,15 @@ type TrainOptions struct {
 	Warmup    int     // warm-up steps
 	CkptEvery int     // steps between checkpoints
 	Resume    bool    // continue from Ckpt if it exists
-	Seed      uint64
+	StopAt    int     // end after this step, keeping Steps' schedule (0: at Steps)
+	// Init, if set, starts from the weights of another net's file or
+	// checkpoint: every tensor of the same name and shape (the others,
+	// e.g. a hidden layer after a new pooling, keep their initialisation).
+	Init string
+	Seed uint64
+	// Pool, if set, replaces the video classifier's pooling (the first
+	// stage of the shipped one averaged; metrics.NetConfig.Pool).
+	Pool string
 	// Noise > 0 adds Gaussian pixel noise of σ drawn from U(0, Noise) grey
 	// levels to half of the training clips (video classifier), so that
 	// its features change smoothly, not wildly, with noise.
@@ -60,8 +69,8 @@ func (o TrainOptions) withDefaults(steps, batch int, lr float64) (TrainOptions, 
 	switch {
 	case o.Out == "":
 		return o, errors.New("no output weights file")
-	case o.Steps < 0 || o.Batch < 0 || o.LR < 0:
-		return o, fmt.Errorf("steps %d, batch %d and lr %g must be positive", o.Steps, o.Batch, o.LR)
+	case o.Steps < 0 || o.Batch < 0 || o.LR < 0 || o.StopAt < 0:
+		return o, fmt.Errorf("steps %d, batch %d, lr %g and stop-at %d must be positive", o.Steps, o.Batch, o.LR, o.StopAt)
 	}
 	return o, nil
 }
@@ -102,10 +111,17 @@ func trainNet(ctx context.Context, cfg metrics.NetConfig, opt TrainOptions, next
 	if err := os.MkdirAll(filepath.Dir(opt.Out), 0o755); err != nil {
 		return nil, train.Result{}, fmt.Errorf("weights directory: %w", err)
 	}
+	if opt.Init != "" {
+		if err := initFrom(tr, opt.Init); err != nil {
+			tr.Close()
+			return nil, train.Result{}, err
+		}
+	}
 	slog.Info("eval: training", "net", cfg.Name, "params", tr.Net.NumParams(), "steps", opt.Steps, "batch", opt.Batch, "ckpt", opt.Ckpt)
 	t0 := time.Now()
 	res, err := train.Run(ctx, train.Config{
 		Steps:          opt.Steps,
+		StopAt:         opt.StopAt,
 		ClipNorm:       1,
 		Schedule:       optim.WarmupCosine{Peak: opt.LR, Min: opt.LR / 20, Warmup: opt.Warmup, Total: opt.Steps},
 		AdamW:          optim.AdamWConfig{Beta1: 0.9, Beta2: 0.99, Eps: 1e-8, WeightDecay: 1e-4},
@@ -120,6 +136,39 @@ func trainNet(ctx context.Context, cfg metrics.NetConfig, opt TrainOptions, next
 	}
 	slog.Info("eval: trained", "net", cfg.Name, "steps", res.Steps, "seconds", time.Since(t0).Seconds())
 	return tr, res, nil
+}
+
+// initFrom copies into tr's params every tensor of path with the same name
+// and size (training checkpoints store tensors flattened).
+func initFrom(tr *metrics.Trainer, path string) error {
+	f, err := ckpt.Load(path)
+	if err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	var took, kept []string
+	for _, p := range tr.Net.Params() {
+		if s, ok := f.Shape(p.Name()); !ok || size(s) != len(p.Data()) {
+			kept = append(kept, p.Name())
+			continue
+		}
+		if err := f.Into(p.Name(), p.Data()); err != nil {
+			return fmt.Errorf("init from %s: %w", path, err)
+		}
+		took = append(took, p.Name())
+	}
+	if len(took) == 0 {
+		return fmt.Errorf("init from %s: no tensor of the same name and shape", path)
+	}
+	slog.Info("eval: initialised", "from", path, "tensors", len(took), "kept_own", kept)
+	return nil
+}
+
+func size(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }
 
 // trainFrozen trains cfg and returns its weights, rounded as they will be
