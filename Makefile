@@ -159,13 +159,15 @@ assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full c
 # VideoAR ablations at the budget of the recipe's first three stages (200
 # image steps, 120 of 3 latent frames, 120 of 5; same seed, same batches):
 # the full model is the recipe's own stage 5 checkpoint; each ablation
-# retrains from the first stage it changes.
+# retrains from the first stage it changes. The raster-order baseline (the
+# same decoder, next-token prediction, one code per pass) trains all three
+# stages at the same budget.
 ABL_TOK  = --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8
 ABL_S3   = --frames 3 --batch 8 --steps 120 --lr 6e-4 --warmup 10
 ABL_S5   = --frames 5 --batch 8 --steps 120 --lr 4e-4 --warmup 10
 ABLATION = noec:--max-flip=0 nomask:--frame-mask=0
 
-eval-ablations: assets-videoar ## VideoAR without error correction, without frame masks, with 1-D RoPE → docs/eval/videoar_ablation_*.json
+eval-ablations: assets-videoar ## VideoAR without error correction, without frame masks, with 1-D RoPE; the raster-order baseline → docs/eval/videoar_ablation_*.json, videoar_raster.json
 	for a in $(ABLATION); do v=$${a%%:*}; x=$${a#*:}; \
 	  $(OMNIAR) train videoar $(ABL_TOK) $$x --ckpt $(RUNS)/abl_$${v}_3.safetensors --init $(RUNS)/videoar_1.safetensors --resume $(ABL_S3) && \
 	  $(OMNIAR) train videoar $(ABL_TOK) $$x --ckpt $(RUNS)/abl_$${v}_5.safetensors --init $(RUNS)/abl_$${v}_3.safetensors --resume $(ABL_S5) || exit 1; done
@@ -175,6 +177,11 @@ eval-ablations: assets-videoar ## VideoAR without error correction, without fram
 	for v in full noec nomask rope1d; do ck=$(RUNS)/abl_$${v}_5.safetensors; [ $$v = full ] && ck=$(RUNS)/videoar_5.safetensors; \
 	  $(OMNIAR) eval videoar --n 100 --ckpt $$ck --out docs/eval/videoar_ablation_$$v.json --save $(RUNS)/abl_clips_$$v && \
 	  $(OMNIAR) eval fvd --real test --fake $(RUNS)/abl_clips_$$v --n 100 --bootstrap 20 --json > docs/eval/fvd_videoar_ablation_$$v.json || exit 1; done
+	$(OMNIAR) train videoar $(ABL_TOK) --raster --ckpt $(RUNS)/raster_1.safetensors --resume --frames 1 --batch 16 --steps 200 --lr 1e-3 --warmup 20
+	$(OMNIAR) train videoar $(ABL_TOK) --raster --ckpt $(RUNS)/raster_3.safetensors --init $(RUNS)/raster_1.safetensors --resume $(ABL_S3)
+	$(OMNIAR) train videoar $(ABL_TOK) --raster --ckpt $(RUNS)/raster_5.safetensors --init $(RUNS)/raster_3.safetensors --resume $(ABL_S5)
+	$(OMNIAR) eval videoar --n 100 --ckpt $(RUNS)/raster_5.safetensors --out docs/eval/videoar_raster.json --save $(RUNS)/raster_clips
+	$(OMNIAR) eval fvd --real test --fake $(RUNS)/raster_clips --n 100 --bootstrap 20 --json > docs/eval/fvd_videoar_raster.json
 
 eval-unified: build ## understanding, elastic table and routing of the shipped unified model → docs/eval/unified*
 	$(OMNIAR) eval unified --ckpt assets/unified.safetensors --out docs/eval/unified.json

@@ -14,6 +14,11 @@
 //     around its own cell, so a moving object is drawn once and then moved;
 //   - cross-frame error correction (training inputs of later frames carry
 //     random code flips, targets stay clean) and random frame masks.
+//
+// Config.Raster is the baseline VideoAR is measured against: the same
+// decoder trained with plain next-token prediction over the same codes in
+// raster order (frame by frame, scale by scale, row-major), one code per
+// decoder pass.
 package videoar
 
 import (
@@ -32,6 +37,11 @@ type Config struct {
 	Prompt int            `json:"prompt"` // prompt tokens, <bos> included (cut or padded)
 	Vocab  int            `json:"vocab"`  // text vocabulary
 	Local  int            `json:"local"`  // side of the previous frame's neighbourhood a position sees (odd)
+	// Raster: next-token prediction in raster order under a causal mask,
+	// the input at each visual position the codebook vector of the code
+	// before it; no local copy path. Omitted from the JSON when false, so
+	// VideoAR checkpoints keep their metadata.
+	Raster bool `json:"raster,omitempty"`
 }
 
 // Small is the shipped generator: the unified Small trunk with rotary
@@ -52,6 +62,21 @@ func (c Config) Rope1D() Config {
 	}
 	c.Trunk.RopeSplit = []int{n}
 	return c
+}
+
+// RasterOrder is the raster-order baseline of the same decoder (Raster).
+func (c Config) RasterOrder() Config {
+	c.Raster = true
+	return c
+}
+
+// Passes is the number of decoder passes that generate frames latent
+// frames: one per scale of a frame, or one per code in raster order.
+func (c Config) Passes(frames int) int {
+	if c.Raster {
+		return frames * c.Quant.Tokens()
+	}
+	return frames * len(c.Quant.Scales)
 }
 
 // Tiny is a test configuration.

@@ -29,29 +29,36 @@ func (m *model) condVec(textIDs []int, nreal int) []float32 {
 	return m.cond2.Apply(h, 1)
 }
 
-// visRows embeds n visual positions of one (frame, scale): [n, D].
+// visRows embeds n visual positions of one (frame, scale): [n, D]; ctx
+// is nil in raster order.
 func (m *model) visRows(vis, ctx []float32, posID, n int) []float32 {
 	v := m.vis.Apply(vis, n)
-	c := m.ctx.Apply(ctx, n)
+	if m.ctx != nil {
+		c := m.ctx.Apply(ctx, n)
+		for i := range v {
+			v[i] += c[i]
+		}
+	}
 	p := m.pos.Rows([]int{posID})
 	d := m.cfg.Trunk.Dim
 	for i := range v {
-		v[i] += c[i] + p[i%d]
+		v[i] += p[i%d]
 	}
 	return v
 }
 
 func silu(v float32) float32 { return v / (1 + float32(math.Exp(float64(-v)))) }
 
-// groupFunc receives the guided-free logits of a group for both sequences
-// ([n, Codes] each) and returns the group's codes.
-type groupFunc func(f, s int, cond, uncond []float32) ([]int, error)
+// stepFunc receives the unguided logits of a step for both sequences
+// ([n, Codes] each) and returns the step's codes.
+type stepFunc func(st step, cond, uncond []float32) ([]int, error)
 
-// decode runs the prompted and unprompted sequences group by group through
-// the KV cache for the first frames latent frames; next picks each group's
-// codes, which become the inputs of the groups after it.
-func (g *Generator) decode(ctx context.Context, prompt []int, frames int, next groupFunc, progress func(done, total int)) ([][]int, error) {
-	m, l, b := g.m, g.inputs.L, g.inputs
+// decode runs the prompted and unprompted sequences step by step (a scale
+// of a latent frame, or one code in raster order) through the KV cache
+// for the first frames latent frames; next picks each step's codes, which
+// become the inputs of the steps after it.
+func (g *Generator) decode(ctx context.Context, prompt []int, frames int, next stepFunc, progress func(done, total int)) ([][]int, error) {
+	m, l := g.m, g.inputs.L
 	idsC, nC := PromptIDs(prompt, g.Cfg.Prompt)
 	idsU, nU := PromptIDs(nil, g.Cfg.Prompt)
 	idsC, idsU = l.TextIDs(idsC), l.TextIDs(idsU)
@@ -72,44 +79,38 @@ func (g *Generator) decode(ctx context.Context, prompt []int, frames int, next g
 		}
 	}
 	codes := make([][]int, frames)
-	var prev []float32
-	done, nc := 0, g.Cfg.Quant.Codes
-	for f := range frames {
+	for f := range codes {
 		codes[f] = make([]int, l.PerFrame)
-		fhat := make([]float32, g.Cfg.Quant.Dim*g.Cfg.Quant.Side()*g.Cfg.Quant.Side())
-		for s, k := range l.Scales {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			n, v0 := k*k, l.Start(f, s)
-			vis, cx := b.groupInputs(fhat, prev, s)
-			x := m.visRows(vis, cx, f*len(l.Scales)+s, n)
-			pos, err := l.Positions(l.Vis[v0], l.Vis[v0]+n, axes)
-			if err != nil {
-				return nil, err
-			}
-			h, err := m.trunk.Decode(cache, append(x, x...), n, pos, cond)
-			if err != nil {
-				return nil, fmt.Errorf("videoar decode: %w", err)
-			}
-			logits := m.head.Apply(h, 2*n)
-			got, err := next(f, s, logits[:n*nc], logits[n*nc:])
-			if err != nil {
-				return nil, err
-			}
-			copy(codes[f][v0-f*l.PerFrame:], got)
-			z, err := b.Dec.Contribution(s, got)
-			if err != nil {
-				return nil, err
-			}
-			for i, v := range z {
-				fhat[i] += v
-			}
-			if done++; progress != nil {
-				progress(done, frames*len(l.Scales))
-			}
+	}
+	fd, nc := g.inputs.newFeeder(), g.Cfg.Quant.Codes
+	steps := l.steps(frames)
+	for k, st := range steps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		prev = fhat
+		v, n := l.v(st), st.n
+		vis, cx := fd.inputs(st)
+		x := m.visRows(vis, cx, st.f*len(l.Scales)+st.s, n)
+		pos, err := l.Positions(l.Vis[v], l.Vis[v]+n, axes)
+		if err != nil {
+			return nil, err
+		}
+		h, err := m.trunk.Decode(cache, append(x, x...), n, pos, cond)
+		if err != nil {
+			return nil, fmt.Errorf("videoar decode: %w", err)
+		}
+		logits := m.head.Apply(h, 2*n)
+		got, err := next(st, logits[:n*nc], logits[n*nc:])
+		if err != nil {
+			return nil, err
+		}
+		copy(codes[st.f][v-st.f*l.PerFrame:], got)
+		if err := fd.add(st, got); err != nil {
+			return nil, err
+		}
+		if progress != nil {
+			progress(k+1, len(steps))
+		}
 	}
 	return codes, nil
 }

@@ -31,8 +31,9 @@ func DefaultOptions() Options {
 	return Options{Sampling: unified.Sampling{Temperature: 1, TopK: 32, TopP: 0.9}, CFG: 3, Seed: 1}
 }
 
-// Generator samples clips' codes, one group (a scale of a latent frame)
-// per pass of the prompted and the unprompted sequence through the KV cache.
+// Generator samples clips' codes, one group (a scale of a latent frame, or
+// one code in raster order) per pass of the prompted and the unprompted
+// sequence through the KV cache.
 type Generator struct {
 	Cfg    Config
 	m      *model
@@ -58,7 +59,7 @@ func NewGenerator(cfg Config, weights map[string][]float32, dec *msvq.Decoder) (
 
 // Codes samples the codes of a clip [Frames][PerFrame] for a tokenized
 // prompt (nil: unconditional). progress, if not nil, is called after
-// every group with the number done and the total.
+// every decoder pass with the number done and the total.
 func (g *Generator) Codes(ctx context.Context, prompt []int, opt Options, progress func(done, total int)) ([][]int, error) {
 	if err := opt.Sampling.Validate(); err != nil {
 		return nil, err
@@ -78,10 +79,10 @@ func (g *Generator) Codes(ctx context.Context, prompt []int, opt Options, progre
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
 	w := float32(opt.CFG)
-	return g.decode(ctx, prompt, frames, func(f, s int, c, u []float32) ([]int, error) {
-		if f < len(opt.Given) {
-			v0 := l.Start(0, s)
-			return opt.Given[f][v0 : v0+l.Scales[s]*l.Scales[s]], nil
+	return g.decode(ctx, prompt, frames, func(st step, c, u []float32) ([]int, error) {
+		if st.f < len(opt.Given) {
+			o := l.Start(0, st.s) + st.i
+			return opt.Given[st.f][o : o+st.n], nil
 		}
 		guided := make([]float32, len(c))
 		for i := range c {
@@ -120,17 +121,17 @@ func (g *Generator) NLL(ctx context.Context, prompt []int, codes [][]int) ([][]f
 		}
 		out[f] = make([]float64, len(l.Scales))
 	}
-	_, err := g.decode(ctx, prompt, len(codes), func(f, s int, c, _ []float32) ([]int, error) {
-		v0, n := l.Start(0, s), l.Scales[s]*l.Scales[s]
-		want := codes[f][v0 : v0+n]
+	_, err := g.decode(ctx, prompt, len(codes), func(st step, c, _ []float32) ([]int, error) {
+		o, k := l.Start(0, st.s)+st.i, l.Scales[st.s]
+		want := codes[st.f][o : o+st.n]
 		sum := 0.0
-		for i, k := range want {
-			if k < 0 || k >= nc {
-				return nil, fmt.Errorf("videoar: frame %d scale %d: code %d outside [0, %d)", f, s, k, nc)
+		for i, w := range want {
+			if w < 0 || w >= nc {
+				return nil, fmt.Errorf("videoar: frame %d scale %d: code %d outside [0, %d)", st.f, st.s, w, nc)
 			}
-			sum -= logSoftmaxAt(c[i*nc:(i+1)*nc], k)
+			sum -= logSoftmaxAt(c[i*nc:(i+1)*nc], w)
 		}
-		out[f][s] = sum / float64(n)
+		out[st.f][st.s] += sum / float64(k*k) // a scale's steps add up to its mean
 		return want, nil
 	}, nil)
 	return out, err

@@ -12,8 +12,8 @@ import (
 type Inputs struct {
 	Text    []int     // ids of the token positions: <bos>, the prompt, <pad>…, <video>, </video>
 	NText   int       // real prompt tokens after <bos> (0 = unconditional)
-	Vis     []float32 // [Visual, Dim] running sum of the frame's earlier scales at each cell
-	Ctx     []float32 // [Visual, Local²·Dim] the previous frame's latent around each cell
+	Vis     []float32 // [Visual, Dim] running sum of the frame's earlier scales at each cell (raster: the previous code's codebook vector)
+	Ctx     []float32 // [Visual, Local²·Dim] the previous frame's latent around each cell (raster: empty)
 	Targets []int     // [Visual] the clean codes
 }
 
@@ -48,6 +48,7 @@ func NewBuilder(cfg Config, frames int, dec *msvq.Decoder) (*Builder, error) {
 	if err != nil {
 		return nil, err
 	}
+	l.Raster = cfg.Raster
 	return &Builder{Cfg: cfg, L: l, Dec: dec}, nil
 }
 
@@ -74,38 +75,85 @@ func Flip(codes [][]int, ncodes int, maxRate float64, rng *rand.Rand) [][]int {
 // Build makes the inputs of a sample whose conditioning codes are in
 // (perhaps corrupted) and whose targets are clean; both [frames][PerFrame].
 func (b *Builder) Build(prompt []int, in, clean [][]int) (Inputs, error) {
-	l, d := b.L, b.Cfg.Quant.Dim
+	l, d, w := b.L, b.Cfg.Quant.Dim, b.ctxWidth()
 	if len(in) != l.Frames || len(clean) != l.Frames {
 		return Inputs{}, fmt.Errorf("videoar: %d/%d frames of codes, want %d", len(in), len(clean), l.Frames)
 	}
-	x := Inputs{Vis: make([]float32, l.Visual()*d), Ctx: make([]float32, l.Visual()*b.ctxWidth()), Targets: make([]int, 0, l.Visual())}
-	ids, n := PromptIDs(prompt, b.Cfg.Prompt)
-	x.Text, x.NText = b.L.TextIDs(ids), n
-	side := b.Cfg.Quant.Side()
-	var prev []float32 // the previous frame's full latent [Dim, side, side]
+	x := Inputs{Vis: make([]float32, l.Visual()*d), Ctx: make([]float32, l.Visual()*w), Targets: make([]int, 0, l.Visual())}
 	for f := range l.Frames {
 		if len(in[f]) != l.PerFrame || len(clean[f]) != l.PerFrame {
 			return Inputs{}, fmt.Errorf("videoar: frame %d has %d codes, want %d", f, len(in[f]), l.PerFrame)
 		}
-		maps := b.maps(in[f])
-		fhat := make([]float32, d*side*side)
-		for s := range l.Scales {
-			v0 := l.Start(f, s)
-			vis, ctx := b.groupInputs(fhat, prev, s)
-			copy(x.Vis[v0*d:], vis)
-			copy(x.Ctx[v0*b.ctxWidth():], ctx)
-			z, err := b.Dec.Contribution(s, maps[s])
-			if err != nil {
-				return Inputs{}, fmt.Errorf("videoar: frame %d: %w", f, err)
-			}
-			for i, v := range z {
-				fhat[i] += v
-			}
-		}
 		x.Targets = append(x.Targets, clean[f]...)
-		prev = fhat
+	}
+	ids, n := PromptIDs(prompt, b.Cfg.Prompt)
+	x.Text, x.NText = b.L.TextIDs(ids), n
+	fd := b.newFeeder()
+	for _, st := range l.steps(l.Frames) {
+		v := l.v(st)
+		vis, ctx := fd.inputs(st)
+		copy(x.Vis[v*d:], vis)
+		copy(x.Ctx[v*w:], ctx)
+		o := v - st.f*l.PerFrame
+		if err := fd.add(st, in[st.f][o:o+st.n]); err != nil {
+			return Inputs{}, fmt.Errorf("videoar: frame %d: %w", st.f, err)
+		}
 	}
 	return x, nil
+}
+
+// feeder makes each step's visual inputs from the codes of the steps
+// before it, for training (Build) and sampling (decode) alike.
+type feeder struct {
+	b *Builder
+	// VideoAR: the running sum of the current frame's scales and the
+	// previous frame's latent (nil for the first), each [Dim, side, side].
+	fhat, prev []float32
+	last       int // raster: the previous code (−1 before the first)
+}
+
+func (b *Builder) newFeeder() *feeder { return &feeder{b: b, last: -1} }
+
+// inputs of step st: vis [n, Dim] and ctx [n, Local²·Dim] (nil in raster
+// order; the first position's vis is zero).
+func (fd *feeder) inputs(st step) (vis, ctx []float32) {
+	q := fd.b.Cfg.Quant
+	if fd.b.Cfg.Raster {
+		vis = make([]float32, q.Dim)
+		if fd.last >= 0 {
+			copy(vis, fd.b.Dec.Codebook[fd.last*q.Dim:(fd.last+1)*q.Dim])
+		}
+		return vis, nil
+	}
+	if st.s == 0 {
+		fd.fhat = make([]float32, q.Dim*q.Side()*q.Side())
+	}
+	return fd.b.groupInputs(fd.fhat, fd.prev, st.s)
+}
+
+// add takes in the codes of step st, sampled or given.
+func (fd *feeder) add(st step, codes []int) error {
+	q := fd.b.Cfg.Quant
+	if fd.b.Cfg.Raster {
+		for _, c := range codes {
+			if c < 0 || c >= q.Codes {
+				return fmt.Errorf("scale %d: code %d outside [0, %d)", st.s, c, q.Codes)
+			}
+			fd.last = c
+		}
+		return nil
+	}
+	z, err := fd.b.Dec.Contribution(st.s, codes)
+	if err != nil {
+		return err
+	}
+	for i, v := range z {
+		fd.fhat[i] += v
+	}
+	if st.s == len(q.Scales)-1 {
+		fd.prev = fd.fhat
+	}
+	return nil
 }
 
 // groupInputs are the inputs of scale s of a frame whose earlier scales
@@ -133,7 +181,13 @@ func (b *Builder) maps(codes []int) msvq.Maps {
 	return m
 }
 
-func (b *Builder) ctxWidth() int { return b.Cfg.Local * b.Cfg.Local * b.Cfg.Quant.Dim }
+// ctxWidth is the width of a position's ctx input (0 in raster order).
+func (b *Builder) ctxWidth() int {
+	if b.Cfg.Raster {
+		return 0
+	}
+	return b.Cfg.Local * b.Cfg.Local * b.Cfg.Quant.Dim
+}
 
 // scatter writes planes [Dim, k, k] as rows [k·k, Dim].
 func (b *Builder) scatter(dst, planes []float32, s int) {

@@ -3,6 +3,7 @@ package videoar
 import (
 	"fmt"
 
+	"github.com/omniar/omniar/nn"
 	"github.com/omniar/omniar/tokenizers"
 	"github.com/omniar/omniar/unified"
 )
@@ -11,7 +12,8 @@ import (
 // grammar (unified.BuildLayout): Prompt text positions (<bos>, the prompt,
 // <pad>s), <video>, the cells of every scale of every latent frame, and
 // </video>. A text token is a group of its own; a scale of a frame is one
-// group (next-group-of-tokens).
+// group (next-group-of-tokens). With Raster every position is a group of
+// its own (Config.Raster).
 type Layout struct {
 	*unified.Layout
 	Prompt, Frames int
@@ -19,6 +21,7 @@ type Layout struct {
 	PerFrame       int   // visual positions per frame
 	Text           []int // sequence rows of the token positions, in order
 	Vis            []int // sequence rows of the visual positions, in order
+	Raster         bool  // one code per step, a causal mask
 	scaleStart     []int // offset of each scale within a frame
 }
 
@@ -88,7 +91,41 @@ func (l Layout) Start(frame, scale int) int { return frame*l.PerFrame + l.scaleS
 // Cell is the position of visual index v.
 func (l Layout) Cell(v int) unified.Position { return l.Pos[l.Vis[v]] }
 
-// FrameMask is the block-causal mask with attention from later frames to
+// Mask is the attention mask: block-causal over the groups, or causal in
+// raster order.
+func (l Layout) Mask() *nn.Mask {
+	if l.Raster {
+		return nn.CausalMask(l.Len())
+	}
+	return l.Layout.Mask()
+}
+
+// step is what one decoder pass produces: cells [i, i+n) of scale s of
+// latent frame f.
+type step struct{ f, s, i, n int }
+
+// v is the visual index of the step's first cell.
+func (l Layout) v(st step) int { return l.Start(st.f, st.s) + st.i }
+
+// steps are the decoder passes over the first frames latent frames, in
+// order: one per scale of a frame, or one per cell in raster order.
+func (l Layout) steps(frames int) []step {
+	var out []step
+	for f := range frames {
+		for s, k := range l.Scales {
+			if !l.Raster {
+				out = append(out, step{f, s, 0, k * k})
+				continue
+			}
+			for i := range k * k {
+				out = append(out, step{f, s, i, 1})
+			}
+		}
+	}
+	return out
+}
+
+// FrameMask is the mask (Mask) with attention from later frames to
 // the hidden frames removed (the prompt and a frame's own positions stay
 // visible): training's random frame mask.
 func (l Layout) FrameMask(hidden []bool) []bool {

@@ -14,8 +14,8 @@ import (
 type model struct {
 	cfg   Config
 	text  *nn.Embedding // [Vocab, D] prompt tokens
-	vis   *nn.Linear    // [Dim → D] running sum of earlier scales
-	ctx   *nn.Linear    // [Local²·Dim → D] previous frame around the cell
+	vis   *nn.Linear    // [Dim → D] running sum of earlier scales (raster: the previous code's vector)
+	ctx   *nn.Linear    // [Local²·Dim → D] previous frame around the cell; nil in raster order
 	pos   *nn.Embedding // [Frames·Scales, D] which frame and scale (the start token of scale 0)
 	cond1 *nn.Linear    // pooled prompt → D
 	cond2 *nn.Linear    // D → D
@@ -28,15 +28,18 @@ func newModel(b *nn.Builder, cfg Config) (*model, error) {
 		return nil, err
 	}
 	d, q := cfg.Trunk.Dim, cfg.Quant
+	// parameters are drawn from b's generator in creation order: keep it
 	m := &model{cfg: cfg,
-		text:  &nn.Embedding{W: b.Sub("text_emb").Param("weight", false, nn.Normal(0.02), cfg.Vocab, d)},
-		vis:   nn.NewLinear(b, "vis_in", q.Dim, d, true),
-		ctx:   nn.NewLinear(b, "ctx_in", cfg.Local*cfg.Local*q.Dim, d, false),
-		pos:   &nn.Embedding{W: b.Sub("pos_emb").Param("weight", false, nn.Normal(0.02), cfg.Frames*len(q.Scales), d)},
-		cond1: nn.NewLinear(b, "cond.0", d, d, true),
-		cond2: nn.NewLinear(b, "cond.1", d, d, true),
-		head:  nn.NewLinear(b, "head", d, q.Codes, false),
+		text: &nn.Embedding{W: b.Sub("text_emb").Param("weight", false, nn.Normal(0.02), cfg.Vocab, d)},
+		vis:  nn.NewLinear(b, "vis_in", q.Dim, d, true),
 	}
+	if !cfg.Raster {
+		m.ctx = nn.NewLinear(b, "ctx_in", cfg.Local*cfg.Local*q.Dim, d, false)
+	}
+	m.pos = &nn.Embedding{W: b.Sub("pos_emb").Param("weight", false, nn.Normal(0.02), cfg.Frames*len(q.Scales), d)}
+	m.cond1 = nn.NewLinear(b, "cond.0", d, d, true)
+	m.cond2 = nn.NewLinear(b, "cond.1", d, d, true)
+	m.head = nn.NewLinear(b, "head", d, q.Codes, false)
 	var err error
 	if m.trunk, err = unified.NewTrunk(b, "trunk", cfg.Trunk); err != nil {
 		return nil, err
@@ -51,7 +54,7 @@ type graph struct {
 	text   *nn.Ints  // [B·Text] ids of the token positions
 	pool   *nn.Input // [B, B·Text] mean over each sample's real prompt tokens
 	vis    *nn.Input // [B·Visual, Dim]
-	ctx    *nn.Input // [B·Visual, Local²·Dim]
+	ctx    *nn.Input // [B·Visual, Local²·Dim]; nil in raster order
 	posIDs *nn.Ints  // [B·Visual] frame·Scales + scale
 	order  *nn.Ints  // [B·Len] rows of [text; visual] in sequence order
 	visRow *nn.Ints  // [B·Visual] rows of the visual positions in the sequence
@@ -69,10 +72,12 @@ func (m *model) build(g *G.ExprGraph, b *nn.Builder, batch int, l Layout) (*grap
 		text:   nn.NewInts(batch * nt),
 		pool:   b.Input(fmt.Sprintf("pool_%d", l.Frames), batch, batch*nt),
 		vis:    b.Input(fmt.Sprintf("vis_%d", l.Frames), batch*l.Visual(), q.Dim),
-		ctx:    b.Input(fmt.Sprintf("ctx_%d", l.Frames), batch*l.Visual(), m.cfg.Local*m.cfg.Local*q.Dim),
 		posIDs: nn.NewInts(batch * l.Visual()),
 		order:  nn.NewInts(batch * l.Len()),
 		visRow: nn.NewInts(batch * l.Visual()),
+	}
+	if m.ctx != nil {
+		gr.ctx = b.Input(fmt.Sprintf("ctx_%d", l.Frames), batch*l.Visual(), m.cfg.Local*m.cfg.Local*q.Dim)
 	}
 	gr.fixedIndices()
 	var err error
@@ -119,15 +124,17 @@ func (m *model) embed(gr *graph) (x, cond *G.Node, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := m.ctx.Forward(gr.ctx.Node)
-	if err != nil {
-		return nil, nil, err
+	if m.ctx != nil {
+		c, err := m.ctx.Forward(gr.ctx.Node)
+		if err != nil {
+			return nil, nil, err
+		}
+		if v, err = G.Add(v, c); err != nil {
+			return nil, nil, err
+		}
 	}
 	p, err := m.pos.Forward(gr.posIDs)
 	if err != nil {
-		return nil, nil, err
-	}
-	if v, err = G.Add(v, c); err != nil {
 		return nil, nil, err
 	}
 	if v, err = G.Add(v, p); err != nil {
@@ -179,7 +186,7 @@ func (gr *graph) set(xs []Inputs) error {
 	nt := len(gr.l.Text)
 	pool := make([]float32, gr.batch*gr.batch*nt)
 	vis := make([]float32, 0, len(gr.vis.Node.Value().Data().([]float32)))
-	ctx := make([]float32, 0, len(gr.ctx.Node.Value().Data().([]float32)))
+	var ctx []float32
 	for s, x := range xs {
 		if len(x.Text) != nt {
 			return fmt.Errorf("videoar: %d token ids, the layout has %d", len(x.Text), nt)
@@ -196,6 +203,9 @@ func (gr *graph) set(xs []Inputs) error {
 	}
 	if err := gr.vis.Set(vis); err != nil {
 		return err
+	}
+	if gr.ctx == nil {
+		return nil
 	}
 	return gr.ctx.Set(ctx)
 }

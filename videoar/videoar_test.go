@@ -6,7 +6,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -91,6 +93,30 @@ func TestLayout(t *testing.T) {
 			t.Errorf("query %d key %d: allowed %v, want %v", c.q, c.k, allow[c.q*tt+c.k], c.want)
 		}
 	}
+	// Raster order: one step per cell, causal within a scale, and the
+	// frame mask still hides frame 0.
+	if n := len(l.steps(l.Frames)); n != len(l.Scales)*l.Frames {
+		t.Fatalf("%d VideoAR steps", n)
+	}
+	l.Raster = true
+	if n := len(l.steps(2)); n != 2*l.PerFrame {
+		t.Fatalf("%d raster steps for 2 frames, want %d", n, 2*l.PerFrame)
+	}
+	allow = l.FrameMask([]bool{true, false, false})
+	for _, c := range []struct {
+		q, k int
+		want bool
+	}{
+		{at(2, 2, 1), at(2, 2, 0), true},
+		{at(2, 2, 0), at(2, 2, 1), false},
+		{at(2, 2, 0), at(0, 0, 0), false},
+		{at(2, 2, 0), at(1, 2, 15), true},
+		{at(1, 0, 0), at(0, 2, 3), false},
+	} {
+		if allow[c.q*tt+c.k] != c.want {
+			t.Errorf("raster: query %d key %d: allowed %v, want %v", c.q, c.k, allow[c.q*tt+c.k], c.want)
+		}
+	}
 }
 
 // TestRopeRelative: shifting every time position by a constant leaves
@@ -155,11 +181,18 @@ func TestRopeRelative(t *testing.T) {
 	}
 }
 
-// TestTrainAndGenerate: the generator overfits two clips and then, greedy
-// and guided by the prompt, reproduces the prompted clip's codes.
+// TestTrainAndGenerate: the generator (VideoAR and the raster-order
+// baseline) overfits two clips and then, greedy and guided by the prompt,
+// reproduces the prompted clip's codes.
 func TestTrainAndGenerate(t *testing.T) {
 	q := tinyQuant()
-	cfg := Tiny(q, 512)
+	for _, cfg := range []Config{Tiny(q, 512), Tiny(q, 512).RasterOrder()} {
+		t.Run(fmt.Sprintf("raster=%v", cfg.Raster), func(t *testing.T) { trainAndGenerate(t, cfg) })
+	}
+}
+
+func trainAndGenerate(t *testing.T, cfg Config) {
+	q := cfg.Quant
 	dec := randomDecoder(q, 1)
 	tr, err := NewTrainer(cfg, TrainConfig{Batch: 2, Frames: cfg.Frames, Seed: 1}, dec)
 	if err != nil {
@@ -234,11 +267,12 @@ func TestFlipRamps(t *testing.T) {
 }
 
 // TestDecodeMatchesGraph: the KV-cache sampling path gives the training
-// graph's logits, group by group, for the prompted and unprompted sequence.
+// graph's logits, step by step, for the prompted and unprompted sequence,
+// for VideoAR and for the raster-order baseline.
 func TestDecodeMatchesGraph(t *testing.T) {
 	q := tinyQuant()
-	for _, cfg := range []Config{Tiny(q, 512), Tiny(q, 512).Rope1D()} {
-		t.Run(fmt.Sprint(cfg.Trunk.RopeSplit), func(t *testing.T) { decodeMatchesGraph(t, cfg) })
+	for _, cfg := range []Config{Tiny(q, 512), Tiny(q, 512).Rope1D(), Tiny(q, 512).RasterOrder()} {
+		t.Run(fmt.Sprintf("%v raster=%v", cfg.Trunk.RopeSplit, cfg.Raster), func(t *testing.T) { decodeMatchesGraph(t, cfg) })
 	}
 }
 
@@ -285,23 +319,23 @@ func decodeMatchesGraph(t *testing.T, cfg Config) {
 	want := gr.logits.Value().Data().([]float32)
 	g := &Generator{Cfg: cfg, m: m, inputs: ib}
 	nc, l := q.Codes, ib.L
-	groups := 0
-	_, err = g.decode(context.Background(), ex.Prompt, cfg.Frames, func(f, s int, c, u []float32) ([]int, error) {
-		groups++
-		v0, n := l.Start(f, s), l.Scales[s]*l.Scales[s]
+	passes := 0
+	_, err = g.decode(context.Background(), ex.Prompt, cfg.Frames, func(st step, c, u []float32) ([]int, error) {
+		passes++
+		v0, n := l.v(st), st.n
 		if e := relErr(c, want[v0*nc:(v0+n)*nc]); e > 1e-4 {
-			t.Errorf("frame %d scale %d prompted: rel err %.2g", f, s, e)
+			t.Errorf("frame %d scale %d cell %d prompted: rel err %.2g", st.f, st.s, st.i, e)
 		}
 		if e := relErr(u, want[(l.Visual()+v0)*nc:(l.Visual()+v0+n)*nc]); e > 1e-4 {
-			t.Errorf("frame %d scale %d unprompted: rel err %.2g", f, s, e)
+			t.Errorf("frame %d scale %d cell %d unprompted: rel err %.2g", st.f, st.s, st.i, e)
 		}
-		return ex.Codes[f][v0-f*l.PerFrame : v0-f*l.PerFrame+n], nil
+		return ex.Codes[st.f][v0-st.f*l.PerFrame : v0-st.f*l.PerFrame+n], nil
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if groups != cfg.Frames*len(q.Scales) {
-		t.Fatalf("%d groups decoded", groups)
+	if want := cfg.Passes(cfg.Frames); passes != want {
+		t.Fatalf("%d decoder passes, want %d", passes, want)
 	}
 	// NLL is the cross-entropy of the graph's prompted logits.
 	nll, err := g.NLL(context.Background(), ex.Prompt, ex.Codes)
@@ -337,10 +371,17 @@ func relErr(got, want []float32) float64 {
 
 // TestSamplingContract: a fixed seed gives the same clip, another seed
 // another; guidance scale 1 is the prompted logits alone; given frames
-// are kept and the clip length follows Frames.
+// are kept and the clip length follows Frames; for VideoAR and the
+// raster-order baseline.
 func TestSamplingContract(t *testing.T) {
 	q := tinyQuant()
-	cfg := Tiny(q, 512)
+	for _, cfg := range []Config{Tiny(q, 512), Tiny(q, 512).RasterOrder()} {
+		t.Run(fmt.Sprintf("raster=%v", cfg.Raster), func(t *testing.T) { samplingContract(t, cfg) })
+	}
+}
+
+func samplingContract(t *testing.T, cfg Config) {
+	q := cfg.Quant
 	dec := randomDecoder(q, 5)
 	b := nn.NewBuilder(7)
 	m, err := newModel(b, cfg)
@@ -375,7 +416,7 @@ func TestSamplingContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := g.decode(ctx, prompt, cfg.Frames, func(_, _ int, c, _ []float32) ([]int, error) {
+	want, err := g.decode(ctx, prompt, cfg.Frames, func(_ step, c, _ []float32) ([]int, error) {
 		out := make([]int, len(c)/q.Codes)
 		for i := range out {
 			row := c[i*q.Codes : (i+1)*q.Codes]
@@ -406,5 +447,108 @@ func TestSamplingContract(t *testing.T) {
 	}
 	if _, err := g.Codes(ctx, prompt, Options{Sampling: opt.Sampling, Frames: cfg.Frames + 1}, nil); err == nil {
 		t.Fatal("too many frames accepted")
+	}
+}
+
+// TestRasterCausal: in raster order the logits at visual position j do
+// not depend on the codes at positions ≥ j (the input at j is code j−1),
+// and those at j+1 do depend on code j.
+func TestRasterCausal(t *testing.T) {
+	q := tinyQuant()
+	cfg := Tiny(q, 512).RasterOrder()
+	b := nn.NewBuilder(11)
+	m, err := newModel(b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(12, 12))
+	for _, p := range b.Params() { // the adaptive norms start at zero: make them matter
+		for i := range p.Data() {
+			p.Data()[i] += float32(rng.NormFloat64() * 0.05)
+		}
+	}
+	ib, err := NewBuilder(cfg, cfg.Frames, randomDecoder(q, 13))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := ib.L
+	gr, err := m.build(b.G, b, 1, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := nn.CompileForward(b.G)
+	defer vm.Close()
+	ex := randomExample(rng, l, q.Codes)
+	logits := func(codes [][]int) []float32 {
+		x, err := ib.Build(ex.Prompt, codes, codes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := gr.set([]Inputs{x}); err != nil {
+			t.Fatal(err)
+		}
+		vm.Reset()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		return append([]float32(nil), gr.logits.Value().Data().([]float32)...)
+	}
+	base := logits(ex.Codes)
+	nc := q.Codes
+	for _, j := range []int{0, 3, l.PerFrame - 1, l.PerFrame + 4} {
+		f, i := j/l.PerFrame, j%l.PerFrame
+		codes := [][]int{append([]int(nil), ex.Codes[0]...), append([]int(nil), ex.Codes[1]...)}
+		codes[f][i] = (codes[f][i] + 1) % nc
+		got := logits(codes)
+		for v := 0; v <= j; v++ {
+			if e := relErr(got[v*nc:(v+1)*nc], base[v*nc:(v+1)*nc]); e > 1e-6 {
+				t.Errorf("code %d changed: logits at %d moved by %.2g", j, v, e)
+			}
+		}
+		if e := relErr(got[(j+1)*nc:(j+2)*nc], base[(j+1)*nc:(j+2)*nc]); e < 1e-4 {
+			t.Errorf("code %d changed: logits at %d moved only by %.2g", j, j+1, e)
+		}
+	}
+}
+
+// TestConfigRoundTrip: the raster flag survives the JSON metadata and a
+// checkpoint; a VideoAR config's JSON does not mention it (its
+// checkpoints keep their metadata) and only VideoAR has the ctx path.
+func TestConfigRoundTrip(t *testing.T) {
+	q := tinyQuant()
+	for _, cfg := range []Config{Tiny(q, 512), Tiny(q, 512).RasterOrder(), Tiny(q, 512).Rope1D().RasterOrder()} {
+		got, err := ParseConfig(cfg.JSON())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, cfg) {
+			t.Fatalf("round trip %+v → %+v", cfg, got)
+		}
+		if strings.Contains(cfg.JSON(), `"raster"`) != cfg.Raster {
+			t.Fatalf("raster %v, JSON %s", cfg.Raster, cfg.JSON())
+		}
+		tr, err := NewTrainer(cfg, TrainConfig{Batch: 1, Frames: 1, Seed: 1}, randomDecoder(q, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := tr.Weights()
+		tr.Close()
+		if _, ok := w["ctx_in.weight"]; ok == cfg.Raster {
+			t.Fatalf("raster %v, ctx_in present %v", cfg.Raster, ok)
+		}
+		path := filepath.Join(t.TempDir(), "gen.safetensors")
+		if err := SaveWeights(path, cfg, w); err != nil {
+			t.Fatal(err)
+		}
+		lc, lw, err := LoadWeights(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(lc, cfg) || len(lw) != len(w) {
+			t.Fatalf("checkpoint: config %+v, %d tensors; want %+v, %d", lc, len(lw), cfg, len(w))
+		}
+		if want := map[bool]int{false: 2 * len(q.Scales), true: 2 * q.Tokens()}[cfg.Raster]; cfg.Passes(2) != want {
+			t.Fatalf("raster %v: %d passes for 2 latent frames, want %d", cfg.Raster, cfg.Passes(2), want)
+		}
 	}
 }

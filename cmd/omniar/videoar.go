@@ -132,8 +132,9 @@ func newGenerateVideoCmd(image bool) *cobra.Command {
 		Short: short,
 		Long: `generate samples next frame × next scale with the shipped VideoAR model
 (prompt tokens and prompt-conditioned norms, classifier-free guidance,
-KV cache) and decodes the tokens with the video tokenizer. The output
-format follows the extension: .gif, .avi, .mp4, or .png (the first frame).
+KV cache) and decodes the tokens with the video tokenizer; a raster-order
+baseline checkpoint (omniar train videoar --raster) samples one token per
+decoder pass instead. The output format follows the extension: .gif, .avi, .mp4, or .png (the first frame).
 --init continues a clip from the first frame of an image or video file.`,
 		Example: `  omniar generate video --prompt "a 7 moves to the left" --out seven.gif
   omniar generate video --prompt "the digits 2 and 5 bounce around" --out two.gif --seed 3
@@ -155,7 +156,8 @@ format follows the extension: .gif, .avi, .mp4, or .png (the first frame).
 				return err
 			}
 			defer p.Close()
-			if _, err := p.LatentFrames(frames); err != nil {
+			lf, err := p.LatentFrames(frames)
+			if err != nil {
 				return usageErrorf("--frames: %v", err)
 			}
 			var first []uint8
@@ -165,10 +167,9 @@ format follows the extension: .gif, .avi, .mp4, or .png (the first frame).
 				}
 			}
 			t0 := time.Now()
-			scales := len(p.Cfg.Quant.Scales)
 			clip, err := p.Generate(cmd.Context(), prompt, frames, first, g.opt, func(done, total int) {
-				if done%scales == 0 {
-					slog.Info("generate", "latent_frame", done/scales, "of", total/scales)
+				if per := total / lf; done%per == 0 { // decoder passes per latent frame
+					slog.Info("generate", "latent_frame", done/per, "of", lf)
 				}
 			})
 			if errors.Is(err, vgen.ErrPrompt) {
@@ -215,7 +216,9 @@ images (the first latent frame of each clip), --frames 5 full 17-frame
 clips; --init starts a stage from the previous stage's checkpoint. If the
 token file is missing, the first --clips training clips are tokenized with
 --tokenizer first. Checkpoints are written every --ckpt-every steps and on
-Ctrl-C; --resume continues a stage exactly.`,
+Ctrl-C; --resume continues a stage exactly. --raster trains the raster-order
+baseline instead (plain next-token prediction over the same codes); its
+checkpoints generate and evaluate with the same commands.`,
 		Example: `  omniar train videoar --tokenizer assets/video_tokenizer.safetensors --tokens runs/tokens.u8 \
     --ckpt runs/videoar_img.safetensors --frames 1 --steps 600
   omniar train videoar --tokenizer assets/video_tokenizer.safetensors --tokens runs/tokens.u8 \
@@ -265,6 +268,7 @@ Ctrl-C; --resume continues a stage exactly.`,
 	f.IntVar(&opt.Warmup, "warmup", 50, "warm-up steps")
 	f.IntVar(&opt.CkptEvery, "ckpt-every", 25, "steps between checkpoints")
 	f.BoolVar(&opt.Rope1D, "rope-1d", false, "ablation: plain 1-D RoPE over the sequence instead of multi-scale temporal RoPE")
+	f.BoolVar(&opt.Raster, "raster", false, "baseline: plain next-token prediction over the same codes in raster order (causal mask, no local copy path)")
 	f.Float64Var(&opt.MaxFlip, "max-flip", 0.2, "error correction: code flip rate of the last frame's inputs")
 	f.Float64Var(&opt.FrameMask, "frame-mask", 0.1, "probability that an earlier frame is hidden from later frames")
 	f.Float64Var(&opt.CondDrop, "cond-drop", 0.1, "probability of dropping the prompt (for classifier-free guidance)")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omniar/omniar/msvq"
 	"github.com/omniar/omniar/tokenizers"
 	"github.com/omniar/omniar/video"
 	"github.com/omniar/omniar/video/vio"
@@ -38,18 +39,23 @@ func tinyAssets(t *testing.T, dir string) (gen, tok, text string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gcfg := videoar.Tiny(vcfg.Quant, tt.VocabSize())
-	gt, err := videoar.NewTrainer(gcfg, videoar.TrainConfig{Batch: 1, Frames: 1, Seed: 1}, dec)
+	gen = filepath.Join(dir, "gen.safetensors")
+	tinyGenerator(t, gen, videoar.Tiny(vcfg.Quant, tt.VocabSize()), dec)
+	return gen, tok, text
+}
+
+// tinyGenerator writes an untrained generator of configuration cfg.
+func tinyGenerator(t *testing.T, path string, cfg videoar.Config, dec *msvq.Decoder) {
+	t.Helper()
+	gt, err := videoar.NewTrainer(cfg, videoar.TrainConfig{Batch: 1, Frames: 1, Seed: 1}, dec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	gw := gt.Weights()
 	gt.Close()
-	gen = filepath.Join(dir, "gen.safetensors")
-	if err := videoar.SaveWeights(gen, gcfg, gw); err != nil {
+	if err := videoar.SaveWeights(path, cfg, gw); err != nil {
 		t.Fatal(err)
 	}
-	return gen, tok, text
 }
 
 func TestGenerateVideo(t *testing.T) {
@@ -61,6 +67,21 @@ func TestGenerateVideo(t *testing.T) {
 	}
 	out := filepath.Join(dir, "clip.gif")
 	assets := []string{"--ckpt", gen, "--tokenizer", tok, "--text", text}
+	// the raster-order baseline runs through the same command
+	gcfg, _, err := videoar.LoadWeights(gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vcfg, vw, err := video.LoadCheckpoint(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := vw.QuantDecoder(vcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raster := filepath.Join(dir, "raster.safetensors")
+	tinyGenerator(t, raster, gcfg.RasterOrder(), dec)
 	tests := []struct {
 		name   string
 		args   []string
@@ -69,6 +90,7 @@ func TestGenerateVideo(t *testing.T) {
 	}{
 		{"generates", append([]string{"generate", "video", "--prompt", "a 7 left", "--frames", "5", "--out", out}, assets...), 0, ""},
 		{"image", append([]string{"generate", "image", "--prompt", "a 7", "--out", filepath.Join(dir, "img.png")}, assets...), 0, ""},
+		{"raster", []string{"generate", "video", "--prompt", "a 7 left", "--frames", "5", "--out", filepath.Join(dir, "raster.gif"), "--ckpt", raster, "--tokenizer", tok, "--text", text}, 0, ""},
 		{"continues", append([]string{"generate", "video", "--prompt", "a 7 left", "--frames", "5", "--init", filepath.Join(dir, "img.png"), "--out", filepath.Join(dir, "cont.gif")}, assets...), 0, ""},
 		{"init missing", append([]string{"generate", "video", "--prompt", "a 7", "--frames", "5", "--init", filepath.Join(dir, "none.png"), "--out", out}, assets...), 1, "--init"},
 		{"frames out of range", append([]string{"generate", "video", "--prompt", "a 7", "--frames", "17", "--out", out}, assets...), 2, "--frames"},
@@ -99,5 +121,8 @@ func TestGenerateVideo(t *testing.T) {
 	}
 	if s := video.Tiny().Size; len(v.Frames) != 5 || v.W != s || v.H != s {
 		t.Fatalf("generated %d frames of %d×%d, want 5 of %d×%d", len(v.Frames), v.W, v.H, s, s)
+	}
+	if v, err = vio.Read(filepath.Join(dir, "raster.gif"), vio.ReadOptions{}); err != nil || len(v.Frames) != 5 {
+		t.Fatalf("raster baseline: %v", err)
 	}
 }

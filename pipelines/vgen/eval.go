@@ -55,7 +55,7 @@ type EvalReport struct {
 	SecPerClip   float64  `json:"seconds_per_clip"`
 	SecCodes     float64  `json:"seconds_codes_per_clip"`  // of which sampling the codes (decoder passes)
 	SecPixels    float64  `json:"seconds_pixels_per_clip"` // and decoding them to pixels
-	Passes       int      `json:"decoder_passes_per_clip"` // one per group: latent frames × scales
+	Passes       int      `json:"decoder_passes_per_clip"` // one per group: latent frames × scales (raster order: × cells)
 	RasterPasses int      `json:"raster_passes_per_clip"`  // one per token, as a next-token decoder needs
 	Saved        string   `json:"saved_clips_dir,omitempty"`
 	CFG          float64  `json:"cfg"`
@@ -167,7 +167,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	}
 	defer ae.Close()
 	rep := EvalReport{Split: eo.Split, CFG: opt.CFG, Temperature: opt.Sampling.Temperature, TopK: opt.Sampling.TopK, TopP: opt.Sampling.TopP, JudgeWeights: eo.Judge.SHA256(), Continued: eo.Continue, TimeStride: tcfg.TimeStride,
-		Passes: p.Cfg.Frames * len(p.Cfg.Quant.Scales), RasterPasses: p.Cfg.Frames * p.Cfg.Quant.Tokens(), Saved: save}
+		Passes: p.Cfg.Passes(p.Cfg.Frames), RasterPasses: p.Cfg.Frames * p.Cfg.Quant.Tokens(), Saved: save}
 	if save != "" {
 		if err := os.MkdirAll(save, 0o755); err != nil {
 			return rep, err

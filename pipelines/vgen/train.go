@@ -32,6 +32,7 @@ type TrainOptions struct {
 	FrameMask float64
 	CondDrop  float64
 	Rope1D    bool // the ablation without multi-scale temporal RoPE
+	Raster    bool // the baseline: next-token prediction in raster order
 	Resume    bool
 	Seed      uint64
 }
@@ -87,6 +88,9 @@ func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
 	cfg := videoar.Small(tcfg.Quant, text.VocabSize())
 	if opt.Rope1D {
 		cfg = cfg.Rope1D()
+	}
+	if opt.Raster {
+		cfg = cfg.RasterOrder()
 	}
 	if opt.Frames < 1 || opt.Frames > min(cfg.Frames, toks.Store.Shape().T) {
 		return train.Result{}, fmt.Errorf("--frames %d: want 1 … %d", opt.Frames, min(cfg.Frames, toks.Store.Shape().T))
