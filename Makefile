@@ -116,7 +116,8 @@ assets-metrics: data ## metric networks: the judge's digit classifier and pair r
 	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --pool mean --ckpt $(RUNS)/video_mean.train --resume --steps 6000 --stop-at 2600 --ckpt-every 200 --out $(RUNS)/video_mean.safetensors
 	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --pool mean --ckpt $(RUNS)/video_mean.train --resume --steps 10000 --stop-at 3600 --ckpt-every 200 --out $(RUNS)/video_mean.safetensors
 	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --init $(RUNS)/video_mean.train --ckpt $(RUNS)/video.train --resume --steps 5000 --lr 2e-3 --ckpt-every 200 --out $(RUNS)/video_clean.safetensors
-	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --ckpt $(RUNS)/video.train --resume --steps 5600 --lr 2e-3 --ckpt-every 200 --noise 64 --out assets/metrics/video.safetensors
+	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --ckpt $(RUNS)/video.train --resume --steps 5600 --lr 2e-3 --ckpt-every 200 --noise 64 --out $(RUNS)/video_noise.safetensors
+	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --ckpt $(RUNS)/video.train --resume --steps 6000 --lr 2e-3 --ckpt-every 200 --noise 64 --out assets/metrics/video.safetensors
 
 assets-tokenizer: data ## video tokenizer: two image stages, two causal temporal stages, a dead-zone stage → assets/video_tokenizer.safetensors
 	$(OMNIAR) train tokenizer --modality image --ckpt $(RUNS)/tok_image.safetensors --resume \

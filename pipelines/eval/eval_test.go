@@ -388,3 +388,16 @@ func TestClipGen(t *testing.T) {
 		}
 	}
 }
+
+// TestVideoClassifierRealClips guards the shipped video classifier's
+// held-out figures (assets/metrics/README.md).
+func TestVideoClassifierRealClips(t *testing.T) {
+	dir, w := realData(t, "video.safetensors")
+	acc, err := VideoAccuracyOf(dir, "test", w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc.Clips != 1000 || acc.Digit < 0.90 || acc.Direction < 0.98 {
+		t.Errorf("video classifier on the test split: %+v", acc)
+	}
+}
