@@ -33,7 +33,7 @@ endef
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help deps deps-build deps-py data-deps data data-report eval-metrics build lint test fuzz fixtures bench \
-        demo assets assets-metrics assets-tokenizer assets-videoar eval-tokenizers eval-videoar eval-ablations eval-unified results
+        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar eval-tokenizers eval-videoar eval-ablations eval-unified results
 
 # The recipe of the shipped checkpoints (make assets). Every stage writes a
 # resumable training checkpoint under RUNS and continues it on a rerun.
@@ -108,7 +108,7 @@ demo: build ## the main job: a clip from PROMPT with the shipped model, into DEM
 	./bin/omniar generate video --prompt "$(PROMPT)" --out "$(DEMO_OUT)"
 	@echo "open $(CURDIR)/$(DEMO_OUT)"
 
-assets: assets-metrics assets-tokenizer eval-tokenizers assets-videoar eval-videoar ## the whole recipe of the shipped checkpoints (resumable)
+assets: assets-metrics assets-tokenizer eval-tokenizers assets-codec assets-videoar eval-videoar ## the whole recipe of the shipped checkpoints (resumable)
 
 assets-metrics: data ## metric networks: the judge's digit classifier and pair reader, the video classifier → assets/metrics/
 	$(OMNIAR) eval train-judge --data "$(DATA_DIR)" --ckpt $(RUNS)/judge.train --resume --out assets/metrics/digits.safetensors
@@ -139,6 +139,14 @@ eval-tokenizers: build ## reconstruction, layout, digit check and token entropy 
 	  --judge assets/metrics/digits.safetensors --digits 300 --pictures docs/eval/tokenizer_video --out docs/eval/tokenizer_video.json
 	$(OMNIAR) eval tokenizer --modality image --ckpt assets/video_tokenizer.safetensors --clips 100 \
 	  --judge assets/metrics/digits.safetensors --digits 300 --pictures docs/eval/tokenizer_image --out docs/eval/tokenizer_image.json
+
+assets-codec: data ## audio codec: the first codec (small-v1), then the head codec from its weights, then a low-rate stage → assets/audio_codec.safetensors
+	$(OMNIAR) tokenizer train --modality audio --data "$(DATA_DIR)" --config small-v1 --steps 5000 \
+	  --ckpt $(RUNS)/audio_codec_v1.train --resume --out $(RUNS)/audio_codec_v1.safetensors
+	$(OMNIAR) tokenizer train --modality audio --data "$(DATA_DIR)" --config small --init $(RUNS)/audio_codec_v1.train \
+	  --steps 3000 --lr 2e-3 --ckpt-every 250 --ckpt $(RUNS)/audio_codec.train --resume --out $(RUNS)/audio_codec.safetensors
+	$(OMNIAR) tokenizer train --modality audio --data "$(DATA_DIR)" --config small --init $(RUNS)/audio_codec.train \
+	  --steps 1000 --lr 5e-4 --ckpt-every 250 --ckpt $(RUNS)/audio_codec_c.train --resume --out assets/audio_codec.safetensors
 
 assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full clips, images again, full clips → assets/videoar.safetensors
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 --clips 4000 \

@@ -125,6 +125,21 @@ func (b melBank) apply(power []float64, floor float64) []float32 {
 	return out
 }
 
+// MelMatrix is the filterbank of MelSpectrogram for an n-point FFT at
+// rate with mels bands, as a dense row-major [n/2+1, mels] matrix: a row of
+// power spectra times it gives the mel energies. The codec's training loss
+// uses it so it weighs spectra as the log-mel metrics do.
+func MelMatrix(rate, n, mels int) []float32 {
+	cfg := MelConfig{FFTSize: n, Mels: mels}.resolve(rate)
+	out := make([]float32, (n/2+1)*cfg.Mels)
+	for m, band := range melFilters(rate, n, cfg) {
+		for j, w := range band.weights {
+			out[(band.first+j)*cfg.Mels+m] = float32(w)
+		}
+	}
+	return out
+}
+
 // melFilters builds cfg.Mels triangular filters over the n/2+1 bins of an
 // n-point FFT at rate, with centres equally spaced on the HTK mel scale.
 func melFilters(rate, n int, cfg MelConfig) melBank {

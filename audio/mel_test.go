@@ -97,3 +97,31 @@ func TestMelSpectrogramPeakAtTone(t *testing.T) {
 		t.Errorf("peak in band %d (centre %.0f Hz), want the band nearest 1000 Hz", best, centre)
 	}
 }
+
+// TestMelMatrix: a power spectrum times MelMatrix gives the band energies
+// of MelSpectrogram's filters (checked against torch by the fixture).
+func TestMelMatrix(t *testing.T) {
+	for _, tc := range []struct{ rate, n, mels int }{{16000, 400, 80}, {16000, 256, 32}, {8000, 1024, 128}} {
+		m := MelMatrix(tc.rate, tc.n, tc.mels)
+		bins := tc.n/2 + 1
+		if len(m) != bins*tc.mels {
+			t.Fatalf("%+v: %d values, want %d×%d", tc, len(m), bins, tc.mels)
+		}
+		power := make([]float64, bins)
+		for k := range power {
+			power[k] = 1 + math.Sin(float64(k))
+		}
+		cfg := MelConfig{FFTSize: tc.n, Mels: tc.mels}.resolve(tc.rate)
+		want := melFilters(tc.rate, tc.n, cfg).apply(power, 1e-30)
+		for j := 0; j < tc.mels; j++ {
+			var s float64
+			for k := 0; k < bins; k++ {
+				s += power[k] * float64(m[k*tc.mels+j])
+			}
+			got := math.Log(max(s, 1e-30))
+			if math.Abs(got-float64(want[j])) > 1e-5*math.Max(1, math.Abs(got)) {
+				t.Fatalf("%+v band %d: ln energy %g, filters give %g", tc, j, got, want[j])
+			}
+		}
+	}
+}

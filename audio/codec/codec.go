@@ -46,6 +46,7 @@ type Codec struct {
 type encPass struct {
 	x  *nn.Input
 	q  *rvq
+	z  *G.Value // the latent before quantization [1, Latent, frames]
 	vm G.VM
 }
 
@@ -116,13 +117,14 @@ func (c *Codec) encoder(cf int) (*encPass, error) {
 		return p, nil
 	}
 	b := nn.NewBuilder(0)
-	p := &encPass{x: b.Input("x", 1, 1, cf*c.Cfg.Hop())}
+	p := &encPass{x: b.Input("x", 1, 1, cf*c.Cfg.Hop()), z: new(G.Value)}
 	l := newLayers(b, c.Cfg, false)
 	p.q = newRVQ(b, c.Cfg, 0)
 	z, err := l.encode(p.x.Node)
 	if err != nil {
 		return nil, err
 	}
+	G.Read(z, p.z)
 	if _, err := p.q.forward(z); err != nil {
 		return nil, err
 	}
@@ -162,15 +164,31 @@ func (c *Codec) decoder(cf int) (*decPass, error) {
 // Encode tokenizes a 16 kHz mono waveform: codes[frame][depth], depth 0
 // the coarsest.
 func (c *Codec) Encode(wave []float32) ([][]int, error) {
+	codes, _, err := c.encode(wave, false)
+	return codes, err
+}
+
+// EncodeLatent is Encode that also returns the encoder's latent before
+// quantization, [Latent, T] for T = len(codes) frames: DecodeLatent of it
+// is what the codec would give without quantization error.
+func (c *Codec) EncodeLatent(wave []float32) ([][]int, []float32, error) {
+	return c.encode(wave, true)
+}
+
+func (c *Codec) encode(wave []float32, latent bool) ([][]int, []float32, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	hop, nf := c.Cfg.Hop(), c.Frames(len(wave))
+	hop, nf, lat := c.Cfg.Hop(), c.Frames(len(wave)), c.Cfg.Latent
 	cf := passFrames(nf)
 	p, err := c.encoder(cf)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make([][]int, 0, nf)
+	var z []float32
+	if latent {
+		z = make([]float32, lat*nf)
+	}
 	buf := make([]float32, cf*hop)
 	for f0 := 0; f0 < nf; f0 += cf {
 		clear(buf)
@@ -178,16 +196,25 @@ func (c *Codec) Encode(wave []float32) ([][]int, error) {
 			copy(buf, wave[f0*hop:])
 		}
 		if err := p.x.Set(buf); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		err := p.vm.RunAll()
+		if err == nil {
+			n := min(cf, nf-f0)
+			out = append(out, p.q.codes()[:n]...)
+			if latent {
+				zc := (*p.z).Data().([]float32)
+				for j := 0; j < lat; j++ {
+					copy(z[j*nf+f0:j*nf+f0+n], zc[j*cf:j*cf+n])
+				}
+			}
+		}
 		p.vm.Reset()
 		if err != nil {
-			return nil, fmt.Errorf("encode: %w", err)
+			return nil, nil, fmt.Errorf("encode: %w", err)
 		}
-		out = append(out, p.q.codes()[:min(cf, nf-f0)]...)
 	}
-	return out, nil
+	return out, z, nil
 }
 
 // Latent is the quantized latent [Latent, T] of codes using the first
@@ -227,9 +254,17 @@ func (c *Codec) Decode(codes [][]int, depths int) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.DecodeLatent(z, len(codes))
+}
+
+// DecodeLatent turns a latent [Latent, frames] into frames·Hop samples.
+func (c *Codec) DecodeLatent(z []float32, frames int) ([]float32, error) {
+	if frames < 1 || len(z) != c.Cfg.Latent*frames {
+		return nil, fmt.Errorf("decode: a latent of %d values for %d frames of width %d", len(z), frames, c.Cfg.Latent)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	hop, nf, lat := c.Cfg.Hop(), len(codes), c.Cfg.Latent
+	hop, nf, lat := c.Cfg.Hop(), frames, c.Cfg.Latent
 	cf := passFrames(nf)
 	p, err := c.decoder(cf)
 	if err != nil {
@@ -285,16 +320,30 @@ func SaveWeights(path string, cfg Config, w Weights) error {
 
 // Load reads a codec from a weights-only file or a training checkpoint.
 func Load(path string) (*Codec, error) {
-	f, err := ckpt.Load(path)
+	cfg, w, _, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
+	c, err := New(cfg, w)
+	if err != nil {
+		return nil, fmt.Errorf("audio codec %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// readFile reads the configuration, the weights and, from a training
+// checkpoint, the quantizer's state (nil from a weights-only file).
+func readFile(path string) (Config, Weights, *state, error) {
 	var cfg Config
+	f, err := ckpt.Load(path)
+	if err != nil {
+		return cfg, Weights{}, nil, err
+	}
 	if err := json.Unmarshal([]byte(f.Meta[metaConfig]), &cfg); err != nil {
-		return nil, fmt.Errorf("audio codec %s: config: %w", path, err)
+		return cfg, Weights{}, nil, fmt.Errorf("audio codec %s: config: %w", path, err)
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("audio codec %s: %w", path, err)
+		return cfg, Weights{}, nil, fmt.Errorf("audio codec %s: %w", path, err)
 	}
 	w := Weights{Params: map[string][]float32{}}
 	for _, n := range f.Names() {
@@ -302,29 +351,25 @@ func Load(path string) (*Codec, error) {
 			continue
 		}
 		if w.Params[n], err = f.Get(n); err != nil {
-			return nil, err
+			return cfg, Weights{}, nil, err
 		}
 	}
 	if f.Has(codebooksName) {
 		if w.Codebooks, err = f.Get(codebooksName); err != nil {
-			return nil, err
+			return cfg, Weights{}, nil, err
 		}
-	} else {
-		raw, err := base64.StdEncoding.DecodeString(f.Meta[metaTrainState])
-		if err != nil {
-			return nil, fmt.Errorf("audio codec %s: state: %w", path, err)
-		}
-		st, err := decodeState(raw, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("audio codec %s: %w", path, err)
-		}
-		w.Codebooks = st.codebooks
+		return cfg, w, nil, nil
 	}
-	c, err := New(cfg, w)
+	raw, err := base64.StdEncoding.DecodeString(f.Meta[metaTrainState])
 	if err != nil {
-		return nil, fmt.Errorf("audio codec %s: %w", path, err)
+		return cfg, Weights{}, nil, fmt.Errorf("audio codec %s: state: %w", path, err)
 	}
-	return c, nil
+	st, err := decodeState(raw, cfg)
+	if err != nil {
+		return cfg, Weights{}, nil, fmt.Errorf("audio codec %s: %w", path, err)
+	}
+	w.Codebooks = st.codebooks
+	return cfg, w, &st, nil
 }
 
 // Token file dims: the indices are depth-major (all frames of depth 0,

@@ -2,12 +2,14 @@ package codec
 
 import (
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/dsp/fourier"
 	G "gorgonia.org/gorgonia"
 
 	"github.com/omniar/omniar/audio"
@@ -46,7 +48,19 @@ func batch(wave []float32, n, s int) []float32 {
 // trained returns a tiny trainer after steps steps on the test clip.
 func trained(t *testing.T, steps int) (*Trainer, []float64) {
 	t.Helper()
-	tr, err := NewTrainer(Tiny(), TrainConfig{Batch: 2, Samples: 1600, Seed: 1})
+	return trainedCfg(t, Tiny(), steps)
+}
+
+// tinyHead is Tiny with the mel loss and a filterbank head.
+func tinyHead() Config {
+	c := Tiny()
+	c.MelWeight, c.Head = 1, &HeadConfig{Hop: 10, Size: 40, Width: 8, Dilations: []int{1, 3}}
+	return c
+}
+
+func trainedCfg(t *testing.T, cfg Config, steps int) (*Trainer, []float64) {
+	t.Helper()
+	tr, err := NewTrainer(cfg, TrainConfig{Batch: 2, Samples: 1600, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,11 +80,137 @@ func trained(t *testing.T, steps int) (*Trainer, []float64) {
 }
 
 func TestTrainerLearns(t *testing.T) {
-	_, losses := trained(t, 60)
-	first, last := mean(losses[:5]), mean(losses[len(losses)-5:])
-	if !(last < 0.7*first) {
-		t.Errorf("loss %.3f → %.3f in %d steps on a real clip", first, last, len(losses))
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{{"tiny", Tiny()}, {"mel loss, head", tinyHead()}} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, losses := trainedCfg(t, tc.cfg, 60)
+			first, last := mean(losses[:5]), mean(losses[len(losses)-5:])
+			if !(last < 0.7*first) {
+				t.Errorf("loss %.3f → %.3f in %d steps on a real clip", first, last, len(losses))
+			}
+		})
 	}
+}
+
+// TestHeadTensors: a head decoder keeps SmallV1-style encoder tensors,
+// the decoder's conv_in and coarsest unit, and replaces the rest; a
+// config without a head (every codec trained before heads existed) has
+// exactly its old tensors.
+func TestHeadTensors(t *testing.T) {
+	names := func(cfg Config) map[string]bool {
+		b := nn.NewBuilder(0)
+		newLayers(b, cfg, false)
+		m := map[string]bool{}
+		for _, p := range b.Params() {
+			m[p.Name()] = true
+		}
+		return m
+	}
+	old, hd := names(Tiny()), names(tinyHead())
+	for n := range old {
+		if strings.Contains(n, "head") {
+			t.Errorf("%s in a config without a head", n)
+		}
+		keep := strings.HasPrefix(n, "enc.") || strings.HasPrefix(n, "dec.conv_in.") || strings.HasPrefix(n, "dec.res.0.")
+		if keep != hd[n] {
+			t.Errorf("%s: in the head codec %v, want %v", n, hd[n], keep)
+		}
+	}
+	for _, n := range []string{"dec.head.up.weight", "dec.head.res.1.conv1.weight", "dec.head.logspec.bias", "dec.head.synth.weight"} {
+		if !hd[n] {
+			t.Errorf("%s missing", n)
+		}
+	}
+	if hd["dec.head.synth.bias"] || hd["dec.head.res.2.conv1.weight"] {
+		t.Error("a synthesis bias or a third unit")
+	}
+}
+
+// TestHeadGradient: the gradient of the loss with respect to the latent,
+// through the head decoder (its log-magnitude and phase outputs and the
+// synthesis), matches central differences along random directions.
+func TestHeadGradient(t *testing.T) {
+	cfg := tinyHead()
+	b := nn.NewBuilder(4)
+	z := b.Param("z", false, nn.Uniform(1), 2, cfg.Latent, 6)
+	x := b.Input("x", 2, 6*cfg.Hop())
+	if err := x.Set(batch(speech(t), 2, 6*cfg.Hop())); err != nil {
+		t.Fatal(err)
+	}
+	l := newLayers(b.Sub("m"), cfg, true)
+	y, err := l.decode(z.Node())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y, err = G.Reshape(y, []int{2, 6 * cfg.Hop()}); err != nil {
+		t.Fatal(err)
+	}
+	loss, err := reconLoss(cfg, y, x.Node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDirectional(t, b, loss, z, 1e-2)
+}
+
+// checkDirectional compares the gradient of loss with respect to p with
+// central differences of step eps along four random directions (the loss
+// is float32: too small a step measures its rounding).
+func checkDirectional(t *testing.T, b *nn.Builder, loss *G.Node, p *nn.Param, eps float64) {
+	t.Helper()
+	prog, err := nn.Compile(b.G, loss, []*nn.Param{p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	if _, err := prog.Run(); err != nil {
+		t.Fatal(err)
+	}
+	p0, g := append([]float32(nil), p.Data()...), append([]float32(nil), p.Grad()...)
+	at := func(v []float64, eps float64) float64 {
+		for i := range p0 {
+			p.Data()[i] = p0[i] + float32(eps*v[i])
+		}
+		l, err := prog.Run()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for k := 0; k < 4; k++ {
+		v := make([]float64, len(p0))
+		var an float64
+		for i := range v {
+			v[i] = rng.NormFloat64() / math.Sqrt(float64(len(v)))
+			an += v[i] * float64(g[i])
+		}
+		fd := (at(v, eps) - at(v, -eps)) / (2 * eps)
+		t.Logf("direction %d: analytic %.5f, central difference %.5f", k, an, fd)
+		if math.Abs(fd-an) > 0.03*math.Abs(an)+1e-3 {
+			t.Errorf("direction %d: analytic %.5f, central difference %.5f", k, an, fd)
+		}
+	}
+}
+
+// TestReconLossGradient: the gradient of the training loss (waveform L1,
+// STFT and log-mel terms) with respect to the decoded waveform matches
+// central differences along random directions.
+func TestReconLossGradient(t *testing.T) {
+	cfg := Tiny()
+	cfg.MelWeight = 2
+	b := nn.NewBuilder(3)
+	y := b.Param("y", false, nn.Uniform(0.3), 2, 256)
+	x := b.Input("x", 2, 256)
+	if err := x.Set(batch(speech(t), 2, 256)); err != nil {
+		t.Fatal(err)
+	}
+	loss, err := reconLoss(cfg, y.Node(), x.Node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDirectional(t, b, loss, y, 1e-3)
 }
 
 func mean(v []float64) float64 {
@@ -275,6 +415,67 @@ func TestChunkedEncodeDecode(t *testing.T) {
 	}
 }
 
+// TestLatent: EncodeLatent gives Encode's codes and the latent they
+// quantize, chunk by chunk, and DecodeLatent of the codes' latent is
+// Decode.
+func TestLatent(t *testing.T) {
+	tr, _ := trained(t, 20)
+	cfg := Tiny()
+	cdc, err := New(cfg, tr.Weights())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wave := make([]float32, (ChunkFrames+30)*cfg.Hop()-17)
+	sp := speech(t)
+	for i := range wave {
+		wave[i] = sp[i%len(sp)]
+	}
+	codes, z, err := cdc.EncodeLatent(wave)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := cdc.Encode(wave)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nf := len(codes)
+	if !reflect.DeepEqual(enc, codes) || len(z) != cfg.Latent*nf {
+		t.Fatalf("EncodeLatent: %d frames, %d latent values; Encode: %d frames", nf, len(z), len(enc))
+	}
+	// the nearest code of depth 0 is nearer to z than code 0 (the zero
+	// vector) in every frame of both chunks
+	cb := cdc.W.Codebooks
+	for f := 0; f < nf; f++ {
+		var dq, d0 float64
+		for j := 0; j < cfg.Latent; j++ {
+			v := float64(z[j*nf+f])
+			e := v - float64(cb[codes[f][0]*cfg.Latent+j])
+			dq, d0 = dq+e*e, d0+v*v
+		}
+		if dq > d0+1e-6 {
+			t.Fatalf("frame %d: code %d is %.4g from the latent, code 0 %.4g", f, codes[f][0], dq, d0)
+		}
+	}
+	lat, err := cdc.Latent(codes, cfg.Depths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := cdc.DecodeLatent(lat, nf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cdc.Decode(codes, cfg.Depths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("DecodeLatent of the codes' latent differs from Decode")
+	}
+	if _, err := cdc.DecodeLatent(lat[1:], nf); err == nil {
+		t.Fatal("a latent of the wrong size was accepted")
+	}
+}
+
 func TestWeightsAndTokFile(t *testing.T) {
 	cfg := Tiny()
 	tr, _ := trained(t, 3)
@@ -364,6 +565,10 @@ func TestConfigErrors(t *testing.T) {
 		func(c *Config) { c.Decay = 1 },
 		func(c *Config) { c.Strides[0] = 0 },
 		func(c *Config) { c.FFTs = []int{4} },
+		func(c *Config) { c.MelWeight = -1 },
+		func(c *Config) { c.Head = &HeadConfig{Hop: 7, Size: 21, Width: 4} },
+		func(c *Config) { c.Head = &HeadConfig{Hop: 10, Size: 15, Width: 4} },
+		func(c *Config) { c.Head = &HeadConfig{Hop: 10, Size: 40, Width: 4, Dilations: []int{0}} },
 	} {
 		c := Tiny()
 		c.Strides = append([]int(nil), c.Strides...)
@@ -374,5 +579,103 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if _, err := NewTrainer(Tiny(), TrainConfig{Batch: 1, Samples: 41}); err == nil {
 		t.Error("a clip length that is not a multiple of the hop was accepted")
+	}
+}
+
+// TestInitFrom: a head codec starts from a trained codec without a head:
+// the tensors both have and the codebooks are copied (to F16 precision,
+// as shipped), the replaced decoder stages are skipped, no code restarts
+// at the first update, and a file whose tensors have other sizes or
+// whose quantizer differs is refused.
+func TestInitFrom(t *testing.T) {
+	src, _ := trained(t, 5)
+	path := filepath.Join(t.TempDir(), "v1.safetensors")
+	if err := SaveWeights(path, Tiny(), src.Weights()); err != nil {
+		t.Fatal(err)
+	}
+	dst, err := NewTrainer(tinyHead(), TrainConfig{Batch: 2, Samples: 1600, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	sw := src.Weights()
+	shared := 0
+	for name := range sw.Params {
+		if _, ok := dst.Weights().Params[name]; ok {
+			shared++
+		}
+	}
+	n, err := dst.InitFrom(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != shared || shared < len(sw.Params)/2 {
+		t.Fatalf("copied %d tensors, %d of %d shared", n, shared, len(sw.Params))
+	}
+	near := func(a, b []float32) bool {
+		for i := range a {
+			if math.Abs(float64(a[i]-b[i])) > 1e-3*math.Max(1, math.Abs(float64(a[i]))) {
+				return false
+			}
+		}
+		return true
+	}
+	dw := dst.Weights()
+	for name, v := range sw.Params {
+		if w, ok := dw.Params[name]; ok && !near(v, w) {
+			t.Fatalf("%s not copied", name)
+		}
+	}
+	if !near(sw.Codebooks, dw.Codebooks) {
+		t.Fatal("codebooks not copied")
+	}
+	if _, err := dst.Step(batch(speech(t), 2, 1600)); err != nil {
+		t.Fatal(err)
+	}
+	if dst.Metrics.Restarted != 0 {
+		t.Errorf("%d codes restarted at the first update", dst.Metrics.Restarted)
+	}
+	for _, tc := range []struct {
+		name string
+		mut  func(*Config)
+		want string
+	}{
+		{"other widths", func(c *Config) { c.Channels = []int{4, 8, 8, 20} }, "architecture"},
+		{"other depths", func(c *Config) { c.Depths = 2 }, "depths"},
+	} {
+		cfg := Tiny()
+		tc.mut(&cfg)
+		tr, err := NewTrainer(cfg, TrainConfig{Batch: 1, Samples: 400, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.InitFrom(path); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("init from a codec of %s: %v", tc.name, err)
+		}
+		tr.Close()
+	}
+}
+
+// TestSynthesisBasis: the head's initial synthesis weights turn a frame's
+// real DFT back into the frame, Hann-windowed and scaled by √n.
+func TestSynthesisBasis(t *testing.T) {
+	for _, n := range []int{40, 320} {
+		rng := rand.New(rand.NewPCG(uint64(n), 1))
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		coef := fourier.NewFFT(n).Coefficients(nil, x)
+		bins, basis := n/2+1, synthesisBasis(n)
+		for i := 0; i < n; i++ {
+			var y float64
+			for k, c := range coef {
+				y += real(c)*float64(basis[k*n+i]) + imag(c)*float64(basis[(bins+k)*n+i])
+			}
+			want := (0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(n))) * math.Sqrt(float64(n)) * x[i]
+			if math.Abs(y-want) > 1e-4*math.Sqrt(float64(n)) {
+				t.Fatalf("n %d sample %d: %g, want %g", n, i, y, want)
+			}
+		}
 	}
 }

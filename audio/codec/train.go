@@ -7,7 +7,9 @@ import (
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 
+	"github.com/omniar/omniar/audio"
 	"github.com/omniar/omniar/nn"
 	"github.com/omniar/omniar/nn/optim"
 )
@@ -110,8 +112,8 @@ func (t *Trainer) build(l *layers) (*G.Node, error) {
 }
 
 // reconLoss is WaveWeight·mean|y − x| + the mean over FFT sizes of
-// spectral convergence ‖|Y| − |X|‖_F/‖|X|‖_F and mean |log|Y| − log|X||;
-// y, x [N, L].
+// spectral convergence ‖|Y| − |X|‖_F/‖|X|‖_F, mean |log|Y| − log|X|| and
+// MelWeight·mean |log mel(Y) − log mel(X)|; y, x [N, L].
 func reconLoss(cfg Config, y, x *G.Node) (*G.Node, error) {
 	d, err := G.Sub(y, x)
 	if err != nil {
@@ -129,7 +131,7 @@ func reconLoss(cfg Config, y, x *G.Node) (*G.Node, error) {
 	}
 	w := G.NewConstant(float32(1 / float64(len(cfg.FFTs))))
 	for _, n := range cfg.FFTs {
-		l, err := stftLoss(y, x, n)
+		l, err := stftLoss(cfg, y, x, n)
 		if err != nil {
 			return nil, fmt.Errorf("stft loss %d: %w", n, err)
 		}
@@ -143,8 +145,9 @@ func reconLoss(cfg Config, y, x *G.Node) (*G.Node, error) {
 	return loss, nil
 }
 
-// stftLoss is spectral convergence + log-magnitude L1 at window n, hop n/4.
-func stftLoss(y, x *G.Node, n int) (*G.Node, error) {
+// stftLoss is spectral convergence + log-magnitude L1 (+ MelWeight·log-mel
+// L1) at window n, hop n/4.
+func stftLoss(cfg Config, y, x *G.Node, n int) (*G.Node, error) {
 	sy, err := nn.STFTMag(y, n, n/4)
 	if err != nil {
 		return nil, err
@@ -201,7 +204,64 @@ func stftLoss(y, x *G.Node, n int) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return G.Add(sc, lm)
+	loss, err := G.Add(sc, lm)
+	if err != nil || cfg.MelWeight == 0 {
+		return loss, err
+	}
+	ml, err := melLoss(cfg, sy, sx, n)
+	if err != nil {
+		return nil, err
+	}
+	if ml, err = G.Mul(ml, G.NewConstant(float32(cfg.MelWeight))); err != nil {
+		return nil, err
+	}
+	return G.Add(loss, ml)
+}
+
+// MelFloor is added to mel energies (power) before the logarithm. It is
+// far under LogFloor²: in the voiced frames of the training speech the
+// STFT magnitudes of the second and third formants (1–4 kHz) lie only a
+// few times over LogFloor, many under it, so the log-magnitude loss
+// compresses that band; a mel band sums several bins, and this floor lies
+// far under it.
+const MelFloor = 1e-5
+
+// melLoss is mean |ln(mel(Y) + MelFloor) − ln(mel(X) + MelFloor)| over
+// n/8 bands, from the STFT magnitudes sy, sx [N, T, n/2+1].
+func melLoss(cfg Config, sy, sx *G.Node, n int) (*G.Node, error) {
+	s := sy.Shape()
+	bins, mels := s[2], n/8
+	bank := G.NewConstant(tensor.New(tensor.WithShape(bins, mels), tensor.WithBacking(audio.MelMatrix(cfg.Rate, n, mels))))
+	floor := G.NewConstant(float32(MelFloor))
+	logMel := func(m *G.Node) (*G.Node, error) {
+		p, err := G.Square(m)
+		if err != nil {
+			return nil, err
+		}
+		if p, err = G.Reshape(p, []int{s[0] * s[1], bins}); err != nil {
+			return nil, err
+		}
+		if p, err = G.Mul(p, bank); err != nil {
+			return nil, err
+		}
+		return logFloor(p, floor)
+	}
+	ly, err := logMel(sy)
+	if err != nil {
+		return nil, err
+	}
+	lx, err := logMel(sx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := G.Sub(ly, lx)
+	if err != nil {
+		return nil, err
+	}
+	if d, err = G.Abs(d); err != nil {
+		return nil, err
+	}
+	return G.Mean(d)
 }
 
 // LogFloor is added to STFT magnitudes before the logarithm: a bin of
@@ -348,6 +408,59 @@ func decodeState(b []byte, cfg Config) (state, error) {
 	}
 	st.qrng = p
 	return st, nil
+}
+
+// InitFrom starts training from the codec in path (a weights file or a
+// training checkpoint) instead of random weights: every tensor of that
+// codec is copied into the tensor of the same name (which must have the
+// same size); tensors it lacks (residual units or a head this
+// configuration adds) keep their initialisation, and tensors this
+// configuration lacks are skipped; the codebooks are copied with their EMA
+// statistics from a training checkpoint, or from a weights file with each
+// code counted once, so that no code restarts at the first update. It
+// returns the number of tensors copied.
+func (t *Trainer) InitFrom(path string) (int, error) {
+	cfg, w, st, err := readFile(path)
+	if err != nil {
+		return 0, err
+	}
+	if cfg.Depths != t.Cfg.Depths || cfg.Codes != t.Cfg.Codes || cfg.Latent != t.Cfg.Latent {
+		return 0, fmt.Errorf("codec init %s: %d depths × %d codes of width %d, this codec has %d × %d of %d",
+			path, cfg.Depths, cfg.Codes, cfg.Latent, t.Cfg.Depths, t.Cfg.Codes, t.Cfg.Latent)
+	}
+	byName := map[string]*nn.Param{}
+	for _, p := range t.params {
+		byName[p.Name()] = p
+	}
+	copied := 0
+	for n, v := range w.Params {
+		p := byName[n]
+		switch {
+		case p == nil: // a layer this configuration replaces
+			continue
+		case len(p.Data()) != len(v):
+			return 0, fmt.Errorf("codec init %s: tensor %s has %d values, here %d: another architecture", path, n, len(v), len(p.Data()))
+		}
+		copy(p.Data(), v)
+		copied++
+	}
+	cs := cfg.Codes * cfg.Latent
+	for d := range t.q.books {
+		cb := w.Codebooks[d*cs : (d+1)*cs]
+		copy(t.q.codebook(d), cb)
+		if st != nil {
+			copy(t.q.count[d], st.count[d])
+			copy(t.q.sum[d], st.sum[d])
+			continue
+		}
+		for k := range t.q.count[d] {
+			t.q.count[d][k] = 1
+			for j := 0; j < cfg.Latent; j++ {
+				t.q.sum[d][k*cfg.Latent+j] = float64(cb[k*cfg.Latent+j])
+			}
+		}
+	}
+	return copied, nil
 }
 
 // Close releases the graph.

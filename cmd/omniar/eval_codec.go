@@ -55,6 +55,11 @@ func printCodecReport(w io.Writer, r *atok.Report) {
 		for _, d := range s.Depths {
 			fmt.Fprintf(w, "  %6d  %5.0f  %9.2f  %12.3f\n", d.Depths, d.BitrateBPS, d.SISNR, d.LogMel)
 		}
+		fmt.Fprintf(w, "  unquantized    %9.2f  %12.3f\n  power at %d depths vs original:", s.Unquantized.SISNR, s.Unquantized.LogMel, r.Depths)
+		for _, b := range s.Bands {
+			fmt.Fprintf(w, " %.0f–%.0f Hz %+.1f dB;", b.LoHz, b.HiHz, b.GainDB)
+		}
+		fmt.Fprintln(w)
 	}
 	for _, u := range r.Usage {
 		fmt.Fprintf(w, "depth %d: %d codes used, perplexity %.1f, entropy %.2f nats\n", u.Depth, u.Used, u.Perplexity, u.EntropyNat)
@@ -68,6 +73,9 @@ func printCodecReport(w io.Writer, r *atok.Report) {
 			fmt.Fprintf(w, " %.1f%%", 100*a)
 		}
 		fmt.Fprintln(w)
+		for _, c := range it.Channels {
+			fmt.Fprintf(w, "  originals through %s: %.1f%% (%.1f%% kept)\n", c.Channel, 100*c.Accuracy, 100*c.Kept)
+		}
 	}
 	for _, e := range r.Examples {
 		fmt.Fprintln(w, "wrote", e)

@@ -16,6 +16,7 @@ import (
 type audioFlags struct {
 	train      atok.Options
 	waveWeight float64 // train: weight of the waveform L1 (0: the recipe's)
+	config     string  // train: codec.Named configuration
 	depths     int     // decode: depths to use (0: all in the file)
 }
 
@@ -39,6 +40,8 @@ func audioFlagHook(verb string, fl *pflag.FlagSet, f *tokenizerFlags) {
 		fl.BoolVar(&a.train.Resume, "resume", false, "audio: continue from --ckpt if it exists")
 		fl.Uint64Var(&a.train.Seed, "seed", d.Seed, "audio: seed of the initialisation and the data order")
 		fl.Float64Var(&a.waveWeight, "wave-weight", 0, "audio: weight of the waveform L1 against the STFT losses (0: the recipe's)")
+		fl.StringVar(&a.config, "config", "small", "audio: codec configuration (small, small-v1, tiny)")
+		fl.StringVar(&a.train.Init, "init", "", "audio: start from this codec's weights (weights file or training checkpoint; tensors the configuration adds start fresh)")
 	case "decode":
 		fl.IntVar(&a.depths, "depths", 0, "audio: decode with the first N depths only (0: all in the file)")
 	}
@@ -61,7 +64,10 @@ func trainAudioCodec(cmd *cobra.Command, f *tokenizerFlags) error {
 		return usageErrorf("--steps, --batch, --seconds and --lr must be positive")
 	}
 	opt.Warmup = min(opt.Warmup, opt.Steps/10)
-	cfg := codec.Small()
+	cfg, err := codec.Named(f.audio.config)
+	if err != nil {
+		return usageErrorf("--config: %v", err)
+	}
 	if f.audio.waveWeight > 0 {
 		cfg.WaveWeight = f.audio.waveWeight
 	}

@@ -99,6 +99,7 @@ func TestAudioTokenizerCLI(t *testing.T) {
 		{"other codec", []string{"decode", "--in", tok, "--out", out, "--ckpt", other}, 1, "codebook"},
 		{"too many depths", []string{"decode", "--in", tok, "--out", out, "--depths", "9"}, 1, "depths"},
 		{"not a wav out", []string{"decode", "--in", tok, "--out", filepath.Join(dir, "x.mp3")}, 1, ".wav"},
+		{"unknown config", []string{"train", "--config", "bogus", "--data", dir, "--out", filepath.Join(dir, "c.safetensors")}, 2, "bogus"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			args := append([]string{"tokenizer", c.args[0], "--modality", "audio"}, c.args[1:]...)

@@ -29,6 +29,7 @@ type Options struct {
 	CkptEvery int
 	Resume    bool
 	Seed      uint64
+	Init      string // start from this codec's weights (codec.Trainer.InitFrom; not when resuming)
 }
 
 // Defaults is the shipped codec's recipe: batch 8 of 0.5 s clips (200
@@ -81,6 +82,14 @@ func NewTask(cfg codec.Config, opt Options) (*Task, error) {
 	tr, err := codec.NewTrainer(cfg, codec.TrainConfig{Batch: opt.Batch, Samples: samples, Seed: opt.Seed})
 	if err != nil {
 		return nil, err
+	}
+	if opt.Init != "" && !train.WillResume(opt.Ckpt, opt.Resume) {
+		n, err := tr.InitFrom(opt.Init)
+		if err != nil {
+			tr.Close()
+			return nil, fmt.Errorf("--init: %w", err)
+		}
+		slog.Info("audio codec: initialised", "from", opt.Init, "tensors", n)
 	}
 	return &Task{Trainer: tr, clips: clips, opt: opt, buf: make([]float32, opt.Batch*samples)}, nil
 }

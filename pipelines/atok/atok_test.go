@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omniar/omniar/audio"
 	"github.com/omniar/omniar/datasets/speech"
 )
 
@@ -82,5 +83,76 @@ func TestMissingData(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "nodata")
 	if _, err := LoadClips(dir, "train"); err == nil || !strings.Contains(err.Error(), "nodata") {
 		t.Fatalf("LoadClips on a missing directory: %v", err)
+	}
+}
+
+func TestAddNoise(t *testing.T) {
+	x := make([]float32, 16000)
+	for i := range x {
+		x[i] = float32(0.3 * math.Sin(float64(i)*0.05))
+	}
+	for _, snr := range []float64{10, 20, 40} {
+		y := addNoise(x, snr, 1)
+		var p, e float64
+		for i := range x {
+			p += float64(x[i]) * float64(x[i])
+			e += float64(y[i]-x[i]) * float64(y[i]-x[i])
+		}
+		if got := 10 * math.Log10(p/e); math.Abs(got-snr) > 0.2 {
+			t.Errorf("noise at %g dB: got %.2f dB", snr, got)
+		}
+	}
+}
+
+// TestBandPower: a tone's power lands in its band, and a tone at half the
+// level reads 6 dB lower.
+func TestBandPower(t *testing.T) {
+	tone := func(hz, amp float64) []float32 {
+		x := make([]float32, 8000)
+		for i := range x {
+			x[i] = float32(amp * math.Sin(2*math.Pi*hz*float64(i)/16000))
+		}
+		return x
+	}
+	bp := newBandPower()
+	for _, tc := range []struct {
+		hz   float64
+		band int
+	}{{150, 0}, {700, 1}, {1500, 2}, {2500, 3}, {6000, 4}} {
+		a, b := make([]float64, len(gainBands)-1), make([]float64, len(gainBands)-1)
+		bp.add(a, tone(tc.hz, 0.5), 16000)
+		bp.add(b, tone(tc.hz, 0.25), 16000)
+		var total float64
+		for _, v := range a {
+			total += v
+		}
+		if a[tc.band] < 0.99*total {
+			t.Errorf("%g Hz: %.3g of %.3g in band %d", tc.hz, a[tc.band], total, tc.band)
+		}
+		if g := 10 * math.Log10(b[tc.band]/a[tc.band]); math.Abs(g+6.02) > 0.01 {
+			t.Errorf("%g Hz at half the amplitude: %.2f dB", tc.hz, g)
+		}
+	}
+}
+
+// TestBenignChannels: both channels keep the length and change the clip.
+func TestBenignChannels(t *testing.T) {
+	x := make([]float32, 4000)
+	for i := range x {
+		x[i] = float32(0.3*math.Sin(float64(i)*0.1) + 0.2*math.Sin(float64(i)*2.5)) // 255 Hz and 6.4 kHz
+	}
+	c := &audio.Clip{Rate: 16000, Samples: x}
+	for _, ch := range benignChannels() {
+		y := ch.apply(c, 1)
+		if len(y) != len(x) {
+			t.Fatalf("%s: %d samples, want %d", ch.name, len(y), len(x))
+		}
+		var d float64
+		for i := range x {
+			d += math.Abs(float64(y[i] - x[i]))
+		}
+		if d/float64(len(x)) < 0.01 {
+			t.Errorf("%s left the clip unchanged", ch.name)
+		}
 	}
 }

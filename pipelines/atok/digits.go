@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strconv"
 
 	"github.com/omniar/omniar/audio"
@@ -234,5 +235,47 @@ func intelligibility(ctx context.Context, data string, cdc *codec.Codec, progres
 	}
 	r.Resynth = r.ResynthBy[len(r.ResynthBy)-1]
 	r.Kept = r.Resynth / math.Max(r.Original, 1e-9)
+	for _, ch := range benignChannels() {
+		xs := make([][]float64, len(teClips))
+		for i, c := range teClips {
+			xs[i] = digitFeatures(ch.apply(c, uint64(i)), c.Rate)
+		}
+		acc := accuracy(m, xs, teY)
+		r.Channels = append(r.Channels, ChannelScore{Channel: ch.name, Accuracy: acc, Kept: acc / math.Max(r.Original, 1e-9)})
+	}
 	return r, nil
+}
+
+// channel is a change to a clip that a listener would not call less
+// intelligible; apply may use seed for its randomness.
+type channel struct {
+	name  string
+	apply func(c *audio.Clip, seed uint64) []float32
+}
+
+func benignChannels() []channel {
+	return []channel{
+		{"white noise 20 dB under the clip's mean power", func(c *audio.Clip, seed uint64) []float32 {
+			return addNoise(c.Samples, 20, seed)
+		}},
+		{"8 kHz round trip (band-limited resampling: low-pass at 3.7 kHz)", func(c *audio.Clip, _ uint64) []float32 {
+			y := audio.Resample(audio.Resample(c, 8000), c.Rate).Samples
+			return y[:min(len(y), len(c.Samples))]
+		}},
+	}
+}
+
+// addNoise returns x plus Gaussian white noise snrDB under x's mean power.
+func addNoise(x []float32, snrDB float64, seed uint64) []float32 {
+	var p float64
+	for _, v := range x {
+		p += float64(v) * float64(v)
+	}
+	sd := math.Sqrt(p / float64(max(len(x), 1)) / math.Pow(10, snrDB/10))
+	rng := rand.New(rand.NewPCG(seed, 20))
+	y := make([]float32, len(x))
+	for i, v := range x {
+		y[i] = v + float32(sd*rng.NormFloat64())
+	}
+	return y
 }

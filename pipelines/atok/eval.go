@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"gonum.org/v1/gonum/dsp/fourier"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
@@ -40,6 +41,61 @@ type SetReport struct {
 	Clips   int          `json:"clips"`
 	Seconds float64      `json:"seconds"`
 	Depths  []DepthScore `json:"per_depths"`
+	// Unquantized decodes the encoder's latent as it is (Depths 0): what
+	// the encoder and decoder lose without the quantizer's error.
+	Unquantized DepthScore `json:"unquantized"`
+	// Bands compare the power of the full-depth resynthesis with the
+	// original's, band by band, over all clips of the set.
+	Bands []BandGain `json:"band_gain_full_depth"`
+}
+
+// BandGain is 10·log10 of the resynthesis' power over the original's in
+// [LoHz, HiHz).
+type BandGain struct {
+	LoHz   float64 `json:"lo_hz"`
+	HiHz   float64 `json:"hi_hz"`
+	GainDB float64 `json:"gain_db"`
+}
+
+// gainBands are the edges of BandGain's bands: voicing, first formant,
+// second formant, third formant and fricatives.
+var gainBands = []float64{0, 300, 1000, 2000, 4000, 8000}
+
+// bandPower accumulates the power spectrum of clips (Hann frames of
+// bandFFT samples, half overlapping) into gainBands' bands.
+type bandPower struct {
+	fft   *fourier.FFT
+	win   []float64
+	frame []float64
+	coef  []complex128
+}
+
+const bandFFT = 512
+
+func newBandPower() *bandPower {
+	w := make([]float64, bandFFT)
+	for i := range w {
+		w[i] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/bandFFT)
+	}
+	return &bandPower{fft: fourier.NewFFT(bandFFT), win: w, frame: make([]float64, bandFFT), coef: make([]complex128, bandFFT/2+1)}
+}
+
+// add adds the power of x in each band to acc (len(gainBands)−1 values).
+func (b *bandPower) add(acc []float64, x []float32, rate int) {
+	for s := 0; s+bandFFT <= len(x); s += bandFFT / 2 {
+		for i := range b.frame {
+			b.frame[i] = float64(x[s+i]) * b.win[i]
+		}
+		b.fft.Coefficients(b.coef, b.frame)
+		for k, c := range b.coef {
+			f := float64(k) * float64(rate) / bandFFT
+			for j := range acc {
+				if f >= gainBands[j] && f < gainBands[j+1] {
+					acc[j] += real(c)*real(c) + imag(c)*imag(c)
+				}
+			}
+		}
+	}
 }
 
 // CodeUsage describes one depth's codes over the held-out clips.
@@ -61,6 +117,17 @@ type Intelligibility struct {
 	Kept       float64   `json:"kept"` // Resynth / Original; the goal is ≥ 0.9
 	Depths     int       `json:"depths"`
 	ResynthBy  []float64 `json:"accuracy_by_depths"` // with 1…D depths
+	// Channels score the held-out originals after benign changes that
+	// leave speech fully intelligible to a listener: context for how much
+	// of a drop the proxy itself makes of a mere change of channel.
+	Channels []ChannelScore `json:"benign_channels"`
+}
+
+// ChannelScore is the proxy's accuracy on originals sent through a channel.
+type ChannelScore struct {
+	Channel  string  `json:"channel"`
+	Accuracy float64 `json:"accuracy"`
+	Kept     float64 `json:"kept"`
 }
 
 // Report is the evaluation of a codec.
@@ -122,12 +189,14 @@ func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
 		counts[d] = make([]float64, cfg.Codes)
 	}
 	var audioSec, took, cpu float64
+	bp := newBandPower()
 	for _, set := range []struct {
 		name  string
 		items []speech.Item
 	}{{"held-out espeak-ng voices (speech test split)", held}, {"real ALSA recordings (/usr/share/sounds/alsa)", alsa}} {
 		sr := SetReport{Name: set.name, Depths: make([]DepthScore, cfg.Depths)}
 		n := 0
+		orig, full := make([]float64, len(gainBands)-1), make([]float64, len(gainBands)-1)
 		for _, it := range set.items {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -137,7 +206,7 @@ func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
 				return nil, err
 			}
 			t0, c0 := time.Now(), textcorpus.CPUTime()
-			codes, err := cdc.Encode(clip.Samples)
+			codes, z, err := cdc.EncodeLatent(clip.Samples)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", it.Path, err)
 			}
@@ -153,9 +222,13 @@ func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
 				}
 				recs[d-1] = recs[d-1][:len(clip.Samples)]
 			}
+			unq, err := cdc.DecodeLatent(z, len(codes))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", it.Path, err)
+			}
 			skip := false
-			scores := make([][2]float64, cfg.Depths)
-			for d, y := range recs {
+			scores := make([][2]float64, cfg.Depths+1) // the last: unquantized
+			for d, y := range append(recs, unq[:len(clip.Samples)]) {
 				s, err := metrics.SISNR(y, clip.Samples)
 				if err != nil { // a silent reference (the noise file is not silent; guard anyway)
 					skip = true
@@ -170,10 +243,14 @@ func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
 			if skip {
 				continue
 			}
-			for d := range scores {
+			for d := range sr.Depths {
 				sr.Depths[d].SISNR += scores[d][0]
 				sr.Depths[d].LogMel += scores[d][1]
 			}
+			sr.Unquantized.SISNR += scores[cfg.Depths][0]
+			sr.Unquantized.LogMel += scores[cfg.Depths][1]
+			bp.add(orig, clip.Samples, clip.Rate)
+			bp.add(full, recs[cfg.Depths-1], clip.Rate)
 			if set.items[0].Labels["source"] != "alsa" {
 				for _, fr := range codes {
 					for d, k := range fr {
@@ -197,6 +274,11 @@ func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
 			sr.Depths[d].BitrateBPS = cfg.Bitrate(d + 1)
 			sr.Depths[d].SISNR /= float64(max(n, 1))
 			sr.Depths[d].LogMel /= float64(max(n, 1))
+		}
+		sr.Unquantized.SISNR /= float64(max(n, 1))
+		sr.Unquantized.LogMel /= float64(max(n, 1))
+		for j := range orig {
+			sr.Bands = append(sr.Bands, BandGain{LoHz: gainBands[j], HiHz: gainBands[j+1], GainDB: 10 * math.Log10(math.Max(full[j], 1e-30)/math.Max(orig[j], 1e-30))})
 		}
 		r.Sets = append(r.Sets, sr)
 		if opt.Progress != nil {
