@@ -27,7 +27,7 @@ func (maxRowsK) shape(in []tensor.Shape) (tensor.Shape, error) {
 func (maxRowsK) forward(y []float32, in []*tensor.Dense) error {
 	x, k := in[0].Float32s(), in[0].Shape()[1]
 	for r := range y {
-		y[r] = x[r*k+argmax(x[r*k:(r+1)*k])]
+		y[r] = x[r*k+Argmax(x[r*k:(r+1)*k])]
 	}
 	return nil
 }
@@ -49,13 +49,13 @@ func (maxRowsGradK) forward(dx []float32, in []*tensor.Dense) error {
 	x, dy, k := in[0].Float32s(), in[1].Float32s(), in[0].Shape()[1]
 	clear(dx)
 	for r, g := range dy {
-		dx[r*k+argmax(x[r*k:(r+1)*k])] = g
+		dx[r*k+Argmax(x[r*k:(r+1)*k])] = g
 	}
 	return nil
 }
 
-// argmax is the index of the first maximum of a non-empty v.
-func argmax(v []float32) int {
+// Argmax is the index of the first maximum of a non-empty v.
+func Argmax(v []float32) int {
 	best := 0
 	for i, x := range v {
 		if x > v[best] {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/omniar/omniar/datasets/digits"
 	"github.com/omniar/omniar/metrics"
+	"github.com/omniar/omniar/nn"
 )
 
 // DigitAccuracy is the held-out accuracy of the judge's digit classifier.
@@ -95,21 +96,11 @@ func digitAccuracy(s *digits.Set, split string, run *metrics.Runner) (DigitAccur
 	}
 	ok := 0
 	for i, l := range out.Logits {
-		if argmax(l) == s.Digits[ids[i]].Label {
+		if nn.Argmax(l) == s.Digits[ids[i]].Label {
 			ok++
 		}
 	}
 	return DigitAccuracy{Split: split, Digits: len(ids), Accuracy: ratio(ok, len(ids))}, nil
-}
-
-func argmax(v []float32) int {
-	b := 0
-	for i, x := range v {
-		if x > v[b] {
-			b = i
-		}
-	}
-	return b
 }
 
 // paste draws a Glyph×Glyph image into a canvas at (x0, y0) with max.

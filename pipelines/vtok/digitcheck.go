@@ -6,6 +6,7 @@ import (
 
 	"github.com/omniar/omniar/datasets/digits"
 	"github.com/omniar/omniar/metrics"
+	"github.com/omniar/omniar/nn"
 	"github.com/omniar/omniar/video"
 )
 
@@ -123,7 +124,7 @@ func evalDigits(ctx context.Context, data, judge string, cfg video.Config, w vid
 		}
 		ok := 0
 		for i, l := range out.Logits {
-			if argmax(l) == s.Digits[ids[i]].Label {
+			if nn.Argmax(l) == s.Digits[ids[i]].Label {
 				ok++
 			}
 		}
@@ -143,14 +144,4 @@ func spread(ids []int, n int) []int {
 		out[i] = ids[i*len(ids)/n]
 	}
 	return out
-}
-
-func argmax(v []float32) int {
-	b := 0
-	for i, x := range v {
-		if x > v[b] {
-			b = i
-		}
-	}
-	return b
 }
