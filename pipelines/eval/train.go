@@ -33,11 +33,11 @@ type TrainOptions struct {
 	CkptEvery int     // steps between checkpoints
 	Resume    bool    // continue from Ckpt if it exists
 	StopAt    int     // end after this step, keeping Steps' schedule (0: at Steps)
+	Seed      uint64
 	// Init, if set, starts from the weights of another net's file or
-	// checkpoint: every tensor of the same name and shape (the others,
+	// checkpoint: every tensor of the same name and size (the others,
 	// e.g. a hidden layer after a new pooling, keep their initialisation).
 	Init string
-	Seed uint64
 	// Pool, if set, replaces the video classifier's pooling (the first
 	// stage of the shipped one averaged; metrics.NetConfig.Pool).
 	Pool string
@@ -157,7 +157,7 @@ func initFrom(tr *metrics.Trainer, path string) error {
 		took = append(took, p.Name())
 	}
 	if len(took) == 0 {
-		return fmt.Errorf("init from %s: no tensor of the same name and shape", path)
+		return fmt.Errorf("init from %s: no tensor of the same name and size", path)
 	}
 	slog.Info("eval: initialised", "from", path, "tensors", len(took), "kept_own", kept)
 	return nil
