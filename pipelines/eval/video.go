@@ -31,8 +31,7 @@ type VideoAccuracy struct {
 
 // TrainVideo trains the video classifier on fresh Moving-digits clips of
 // the train split's digit instances (clipGen), measures it on the test
-// split and writes the weights with the accuracy
-// in their metadata.
+// split and writes the weights with the accuracy in their metadata.
 func TrainVideo(ctx context.Context, opt TrainOptions, w io.Writer) (VideoAccuracy, error) {
 	opt, err := opt.withDefaults(4000, 32, 3e-3)
 	if err != nil {
