@@ -3,6 +3,7 @@ package atok
 import (
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -154,5 +155,22 @@ func TestBenignChannels(t *testing.T) {
 		if d/float64(len(x)) < 0.01 {
 			t.Errorf("%s left the clip unchanged", ch.name)
 		}
+	}
+}
+
+// TestDigitSplits: the proxy can score the val split's digits (to choose
+// between codecs without test), and an unknown split is an error.
+func TestDigitSplits(t *testing.T) {
+	home, _ := os.UserHomeDir()
+	dir := filepath.Join(home, ".cache", "omniar", "data")
+	if _, err := os.Stat(filepath.Join(dir, "speech", "index.json")); err != nil {
+		t.Skipf("no prepared data in %s", dir)
+	}
+	val, y, err := digitClips(dir, "val")
+	if err != nil || len(val) == 0 || len(val) != len(y) {
+		t.Fatalf("val digits: %d clips, %d labels, %v", len(val), len(y), err)
+	}
+	if _, _, err := digitClips(dir, "nope"); err == nil {
+		t.Error("unknown split accepted")
 	}
 }

@@ -188,14 +188,14 @@ func accuracy(m *knn, xs [][]float64, ys []int) float64 {
 }
 
 // intelligibility trains the digit classifier on the train split and
-// scores the test split's digits, original and through the codec with
+// scores a held-out split's digits, original and through the codec with
 // 1…D depths.
-func intelligibility(ctx context.Context, data string, cdc *codec.Codec, progress func(string)) (*Intelligibility, error) {
+func intelligibility(ctx context.Context, data, split string, cdc *codec.Codec, progress func(string)) (*Intelligibility, error) {
 	trClips, trY, err := digitClips(data, "train")
 	if err != nil {
 		return nil, err
 	}
-	teClips, teY, err := digitClips(data, "test")
+	teClips, teY, err := digitClips(data, split)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +209,7 @@ func intelligibility(ctx context.Context, data string, cdc *codec.Codec, progres
 		teX[i] = digitFeatures(c.Samples, c.Rate)
 	}
 	r := &Intelligibility{Classifier: fmt.Sprintf("%d-nearest neighbours on %d×%d mean log-mels of the voiced span, level-normalised", digitK, digitSegments, audio.DefaultMelConfig().Mels),
-		TrainClips: len(trClips), TestClips: len(teClips), Original: accuracy(m, teX, teY), Depths: cdc.Cfg.Depths}
+		Split: split, TrainClips: len(trClips), TestClips: len(teClips), Original: accuracy(m, teX, teY), Depths: cdc.Cfg.Depths}
 	if progress != nil {
 		progress(fmt.Sprintf("digit classifier: %.1f%% on %d held-out originals", 100*r.Original, len(teClips)))
 	}

@@ -110,6 +110,7 @@ type CodeUsage struct {
 // training audio, tested on held-out voices, original and resynthesised.
 type Intelligibility struct {
 	Classifier string    `json:"classifier"`
+	Split      string    `json:"split"` // of the held-out digits
 	TrainClips int       `json:"train_clips"`
 	TestClips  int       `json:"test_clips"`
 	Original   float64   `json:"accuracy_original"`
@@ -148,12 +149,15 @@ type Report struct {
 
 // EvalOptions choose what Eval measures.
 type EvalOptions struct {
-	Data     string
-	Ckpt     string
-	Clips    int    // held-out espeak clips (0: all)
-	Out      string // directory for listen-able WAVs and spectrogram PNGs ("" for none)
-	Digits   bool   // run the intelligibility proxy
-	Progress func(string)
+	Data   string
+	Ckpt   string
+	Clips  int    // held-out espeak clips (0: all)
+	Out    string // directory for listen-able WAVs and spectrogram PNGs ("" for none)
+	Digits bool   // run the intelligibility proxy
+	// DigitSplit is the speech split whose digits the proxy scores
+	// ("test"; "val" to choose between codecs without looking at test).
+	DigitSplit string
+	Progress   func(string)
 }
 
 // Eval measures the codec on the held-out voices of the speech test split
@@ -293,7 +297,11 @@ func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
 		r.Usage = append(r.Usage, usage(d+1, c))
 	}
 	if opt.Digits {
-		if r.Intelligibility, err = intelligibility(ctx, opt.Data, cdc, opt.Progress); err != nil {
+		split := opt.DigitSplit
+		if split == "" {
+			split = "test"
+		}
+		if r.Intelligibility, err = intelligibility(ctx, opt.Data, split, cdc, opt.Progress); err != nil {
 			return nil, err
 		}
 	}
