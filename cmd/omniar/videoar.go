@@ -134,7 +134,8 @@ func newGenerateVideoCmd(image bool) *cobra.Command {
 (prompt tokens and prompt-conditioned norms, classifier-free guidance,
 KV cache) and decodes the tokens with the video tokenizer; a raster-order
 baseline checkpoint (omniar train videoar --raster) samples one token per
-decoder pass instead. The output format follows the extension: .gif, .avi, .mp4, or .png (the first frame).
+decoder pass instead. The output format follows the extension: .gif, .avi,
+.mp4, or .png (the first frame).
 --init continues a clip from the first frame of an image or video file.`,
 		Example: `  omniar generate video --prompt "a 7 moves to the left" --out seven.gif
   omniar generate video --prompt "the digits 2 and 5 bounce around" --out two.gif --seed 3

@@ -167,7 +167,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	}
 	defer ae.Close()
 	rep := EvalReport{Split: eo.Split, CFG: opt.CFG, Temperature: opt.Sampling.Temperature, TopK: opt.Sampling.TopK, TopP: opt.Sampling.TopP, JudgeWeights: eo.Judge.SHA256(), Continued: eo.Continue, TimeStride: tcfg.TimeStride,
-		Passes: p.Cfg.Passes(p.Cfg.Frames), RasterPasses: p.Cfg.Frames * p.Cfg.Quant.Tokens(), Saved: save}
+		Passes: p.Cfg.Passes(p.Cfg.Frames), RasterPasses: p.Cfg.RasterOrder().Passes(p.Cfg.Frames), Saved: save}
 	if save != "" {
 		if err := os.MkdirAll(save, 0o755); err != nil {
 			return rep, err
