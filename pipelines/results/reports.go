@@ -184,6 +184,9 @@ type classifierReport struct {
 	Direction float64 `json:"direction"`
 	OneDigit  float64 `json:"digit_one"`
 	TwoDigit  float64 `json:"digit_two"`
+	TwoClose  float64 `json:"two_close_share"`
+	CloseDig  float64 `json:"digit_two_close"`
+	ApartDig  float64 `json:"digit_two_apart"`
 }
 
 // fidelity is pipelines/vgen.Fidelity.

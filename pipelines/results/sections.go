@@ -249,8 +249,11 @@ func (g *gen) classifier() error {
 		return nil
 	}
 	g.command(rel, r.Command, cmdClassifier)
-	g.table([]string{"split", "clips", "digit set", "direction set", "digit, one-digit clips", "digits, two-digit clips"},
-		[][]string{{r.Split, strconv.Itoa(r.Clips), pct(r.Digit), pct(r.Direction), pct(r.OneDigit), pct(r.TwoDigit)}})
+	g.table([]string{"split", "clips", "digit set", "direction set", "digit, one-digit clips", "digits, two-digit clips",
+		"two-digit clips with digits overlapping", "digits, overlapping", "digits, apart"},
+		[][]string{{r.Split, strconv.Itoa(r.Clips), pct(r.Digit), pct(r.Direction), pct(r.OneDigit), pct(r.TwoDigit),
+			pct(r.TwoClose), pct(r.CloseDig), pct(r.ApartDig)}})
+	g.printf("Overlapping: the two digits' centres are less than half a glyph (14 px) apart in at least half the frames.\n\n")
 	return nil
 }
 
