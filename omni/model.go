@@ -108,26 +108,37 @@ type Inputs struct {
 	Kinds  []int     // visual rows, then audio rows
 }
 
-// Inputs builds the inputs of s: a visual row of scale s sees the
-// upsampled running sum of its frame's scales < s at its cell; an audio
-// row of depth d the sum of its frame's code vectors of depths < d.
+// Inputs builds the inputs of s. In generation a visual row of scale s
+// sees the upsampled running sum of its frame's scales < s at its cell and
+// an audio row of depth d the sum of its frame's code vectors of depths
+// < d: what is known before the group is predicted. In understanding
+// nothing is predicted, so a row also sees its own scale (depth): with the
+// generation inputs the finest scale and the last depth never reached the
+// model.
 func (m *Model) Inputs(s *Sequence) (Inputs, error) {
 	c := m.Cfg
+	seen := 0 // scales (depths) of its own a row sees beyond the earlier ones
+	if Understanding(s.Ex.Task) {
+		seen = 1
+	}
 	var in Inputs
 	var visKinds, audKinds []int
 	var fhat []float32
 	var next []float32 // NextInput of the current frame and scale [Dim, k, k]
-	frame, scale := -1, -1
+	frame, scale, summed := -1, -1, 0
 	for _, p := range s.L.Pos {
 		switch {
 		case p.Kind == unified.KindToken:
 			in.Tokens = append(in.Tokens, p.Token)
 		case p.Mod == tokenizers.Visual:
-			if p.Frame != frame || p.Scale != scale {
-				if p.Frame != frame {
-					fhat = make([]float32, c.Quant.Dim*c.Quant.Side()*c.Quant.Side())
-				} else {
-					z, err := m.Media.Vis.Contribution(scale, c.maps(s.Ex.Visual[frame])[scale])
+			if p.Frame != frame {
+				fhat = make([]float32, c.Quant.Dim*c.Quant.Side()*c.Quant.Side())
+				frame, scale, summed = p.Frame, -1, 0
+			}
+			if p.Scale != scale {
+				maps := c.maps(s.Ex.Visual[frame])
+				for ; summed < p.Scale+seen; summed++ {
+					z, err := m.Media.Vis.Contribution(summed, maps[summed])
 					if err != nil {
 						return in, err
 					}
@@ -135,7 +146,7 @@ func (m *Model) Inputs(s *Sequence) (Inputs, error) {
 						fhat[i] += v
 					}
 				}
-				frame, scale = p.Frame, p.Scale
+				scale = p.Scale
 				next = m.Media.Vis.NextInput(fhat, scale)
 			}
 			k := c.Quant.Scales[p.Scale]
@@ -147,7 +158,7 @@ func (m *Model) Inputs(s *Sequence) (Inputs, error) {
 		default: // audio
 			t := p.Frame*c.ChunkLen + p.Y
 			row := make([]float32, c.AudioLatent)
-			for d := 0; d < p.Scale; d++ {
+			for d := 0; d < p.Scale+seen; d++ {
 				code := s.Ex.Audio[t][d]
 				if code < 0 || code >= c.Vocab.AudioCodes {
 					return in, fmt.Errorf("audio frame %d depth %d: code %d outside [0, %d)", t, d, code, c.Vocab.AudioCodes)

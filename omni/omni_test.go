@@ -216,3 +216,51 @@ func TestLearnsAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestInputsSeeWhatTheyShould: generation inputs never carry the codes of
+// the group being predicted (the finest scale, the last depth), while
+// understanding inputs carry every code, so an image's finest scale and a
+// recording's last depth reach the model.
+func TestInputsSeeWhatTheyShould(t *testing.T) {
+	cfg, md, _ := fixture(t)
+	m, err := New(cfg, md, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	last := cfg.Quant.Tokens() - cfg.Quant.Scales[len(cfg.Quant.Scales)-1]*cfg.Quant.Scales[len(cfg.Quant.Scales)-1]
+	for _, tc := range []struct {
+		task string
+		sees bool
+	}{{TaskImageGen, false}, {TaskImageQA, true}, {TaskVideoQA, true}, {TaskAudioQA, true}} {
+		ex := randomExample(cfg, tc.task, rng)
+		inputs := func(ex Example) Inputs {
+			s, err := cfg.Layout(m.V, ex)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, err := m.Inputs(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return in
+		}
+		a := inputs(ex)
+		if tc.task == TaskAudioQA {
+			for f := range ex.Audio { // the last depth the model reads
+				ex.Audio[f][cfg.AudioDepths-1] = (ex.Audio[f][cfg.AudioDepths-1] + 1) % 16
+			}
+		} else {
+			for f := range ex.Visual { // the finest scale
+				for i := last; i < len(ex.Visual[f]); i++ {
+					ex.Visual[f][i] = (ex.Visual[f][i] + 1) % cfg.Quant.Codes
+				}
+			}
+		}
+		b := inputs(ex)
+		changed := !slices.Equal(a.Vis, b.Vis) || !slices.Equal(a.Aud, b.Aud)
+		if changed != tc.sees {
+			t.Errorf("%s: inputs changed with the last group's codes: %v, want %v", tc.task, changed, tc.sees)
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/omniar/omniar/datasets/store"
 )
 
 func TestReadTrainConfig(t *testing.T) {
@@ -84,5 +86,19 @@ func TestDigitCanvas(t *testing.T) {
 	}
 	if len(c) != 64*64 || n != 28*28 || c[18*64+18] != 255 || c[17*64+17] != 0 || c[45*64+45] != 255 || c[46*64+46] != 0 {
 		t.Errorf("canvas: %d pixels, %d lit; glyph not centred", len(c), n)
+	}
+}
+
+func TestCheckTokens(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "digits.store")
+	if err := store.Write(p, store.Shape{T: 1, H: 1, W: 2, C: 1}, []uint8{1, 2}, TokenIndex{Tokenizer: "aaa", Refs: []string{"digits:0"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkTokens(p, "tok.safetensors", "aaa"); err != nil {
+		t.Errorf("same tokenizer: %v", err)
+	}
+	err := checkTokens(p, "tok.safetensors", "bbb")
+	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "aaa") {
+		t.Errorf("other tokenizer: error %v, want one naming the file and its tokenizer", err)
 	}
 }

@@ -105,7 +105,10 @@ func DigitCanvas(glyph []uint8) []uint8 {
 }
 
 // Tokenize writes the token files that are not there yet: every digit
-// image, the Moving-digits clips of each split and every speech clip.
+// image, the Moving-digits clips of each split and every speech clip. A
+// file that is there must have been made by the same tokenizer: token
+// files of another one would train the model on codes its tokenizers
+// never produce.
 func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
 		return err
@@ -121,12 +124,16 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 		if err := tokenizeDigits(ctx, opt, vcfg, vw, p); err != nil {
 			return err
 		}
+	} else if err := checkTokens(p, opt.VideoTok, vw.ID()); err != nil {
+		return err
 	}
 	for _, split := range []string{"train", "val", "test"} {
 		if p := filepath.Join(opt.Out, fmt.Sprintf(fileVideo, split)); !exists(p) {
 			if err := tokenizeClips(ctx, opt, vcfg, vw, split, p); err != nil {
 				return err
 			}
+		} else if err := checkTokens(p, opt.VideoTok, vw.ID()); err != nil {
+			return err
 		}
 	}
 	cdc, err := codec.Load(opt.AudioCodec)
@@ -142,7 +149,23 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 			if err := tokenizeSpeech(ctx, opt, cdc, split, p); err != nil {
 				return err
 			}
+		} else if err := checkTokens(p, opt.AudioCodec, cdc.CodebookID()); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// checkTokens reports a token file made by another tokenizer than id (of
+// the checkpoint path).
+func checkTokens(path, tokenizer, id string) error {
+	t, err := OpenTokens(path)
+	if err != nil {
+		return err
+	}
+	if t.Index.Tokenizer != id {
+		return fmt.Errorf("token file %s was made by tokenizer %s, not by %s (%s): remove it or use another tokens directory",
+			path, t.Index.Tokenizer, tokenizer, id)
 	}
 	return nil
 }
