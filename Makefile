@@ -33,7 +33,7 @@ endef
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help deps deps-build deps-py data-deps data data-report eval-metrics build lint test fuzz fixtures bench \
-        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar eval-tokenizers eval-videoar eval-ablations eval-unified results
+        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar assets-unified eval-tokenizers eval-videoar eval-ablations eval-unified results
 
 # The recipe of the shipped checkpoints (make assets). Every stage writes a
 # resumable training checkpoint under RUNS and continues it on a rerun.
@@ -108,7 +108,7 @@ demo: build ## the main job: a clip from PROMPT with the shipped model, into DEM
 	./bin/omniar generate video --prompt "$(PROMPT)" --out "$(DEMO_OUT)"
 	@echo "open $(CURDIR)/$(DEMO_OUT)"
 
-assets: assets-metrics assets-tokenizer eval-tokenizers assets-codec assets-videoar eval-videoar ## the whole recipe of the shipped checkpoints (resumable)
+assets: assets-metrics assets-tokenizer eval-tokenizers assets-codec assets-videoar eval-videoar assets-unified eval-unified ## the whole recipe of the shipped checkpoints (resumable)
 
 assets-metrics: data ## metric networks: the judge's digit classifier and pair reader, the video classifier → assets/metrics/
 	$(OMNIAR) eval train-judge --data "$(DATA_DIR)" --ckpt $(RUNS)/judge.train --resume --out assets/metrics/digits.safetensors
@@ -140,13 +140,17 @@ eval-tokenizers: build ## reconstruction, layout, digit check and token entropy 
 	$(OMNIAR) eval tokenizer --modality image --ckpt assets/video_tokenizer.safetensors --clips 100 \
 	  --judge assets/metrics/digits.safetensors --digits 300 --pictures docs/eval/tokenizer_image --out docs/eval/tokenizer_image.json
 
-assets-codec: data ## audio codec: the first codec (small-v1), then the head codec from its weights, then a low-rate stage → assets/audio_codec.safetensors
+assets-codec: data ## audio codec: the first codec (small-v1), then the head codec from its weights, a low-rate stage, a long mid-rate stage and a low-rate one → assets/audio_codec.safetensors
 	$(OMNIAR) tokenizer train --modality audio --data "$(DATA_DIR)" --config small-v1 --steps 5000 \
 	  --ckpt $(RUNS)/audio_codec_v1.train --resume --out $(RUNS)/audio_codec_v1.safetensors
 	$(OMNIAR) tokenizer train --modality audio --data "$(DATA_DIR)" --config small --init $(RUNS)/audio_codec_v1.train \
 	  --steps 3000 --lr 2e-3 --ckpt-every 250 --ckpt $(RUNS)/audio_codec.train --resume --out $(RUNS)/audio_codec.safetensors
 	$(OMNIAR) tokenizer train --modality audio --data "$(DATA_DIR)" --config small --init $(RUNS)/audio_codec.train \
-	  --steps 1000 --lr 5e-4 --ckpt-every 250 --ckpt $(RUNS)/audio_codec_c.train --resume --out assets/audio_codec.safetensors
+	  --steps 1000 --lr 5e-4 --ckpt-every 250 --ckpt $(RUNS)/audio_codec_c.train --resume --out $(RUNS)/audio_codec_c.safetensors
+	$(OMNIAR) tokenizer train --modality audio --data "$(DATA_DIR)" --config small --init $(RUNS)/audio_codec_c.train \
+	  --steps 8000 --lr 1e-3 --ckpt-every 250 --ckpt $(RUNS)/audio_codec_e.train --resume --out $(RUNS)/audio_codec_e.safetensors
+	$(OMNIAR) tokenizer train --modality audio --data "$(DATA_DIR)" --config small --init $(RUNS)/audio_codec_e.train \
+	  --steps 1000 --lr 2.5e-4 --ckpt-every 250 --ckpt $(RUNS)/audio_codec_f.train --resume --out assets/audio_codec.safetensors
 
 assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full clips, images again, full clips → assets/videoar.safetensors
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 --clips 4000 \
@@ -162,7 +166,11 @@ assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full c
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
 	  --ckpt $(RUNS)/videoar_6.safetensors --init $(RUNS)/videoar_5c.safetensors --resume --frames 1 --batch 16 --steps 800 --lr 3e-4 --warmup 20 --ckpt-every 50
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
-	  --ckpt $(RUNS)/videoar_7.safetensors --init $(RUNS)/videoar_6.safetensors --resume --frames 5 --batch 8 --steps 800 --lr 2.5e-4 --warmup 20 --ckpt-every 50 \
+	  --ckpt $(RUNS)/videoar_7.safetensors --init $(RUNS)/videoar_6.safetensors --resume --frames 5 --batch 8 --steps 800 --lr 2.5e-4 --warmup 20 --ckpt-every 50
+	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
+	  --ckpt $(RUNS)/videoar_8.safetensors --init $(RUNS)/videoar_7.safetensors --resume --frames 1 --batch 16 --steps 600 --lr 2e-4 --warmup 20 --ckpt-every 50
+	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
+	  --ckpt $(RUNS)/videoar_9.safetensors --init $(RUNS)/videoar_8.safetensors --resume --frames 5 --batch 8 --steps 800 --lr 2e-4 --warmup 20 --ckpt-every 50 \
 	  --export assets/videoar.safetensors
 
 # VideoAR ablations at the budget of the recipe's first three stages (200
@@ -191,6 +199,10 @@ eval-ablations: assets-videoar ## VideoAR without error correction, without fram
 	$(OMNIAR) train videoar $(ABL_TOK) --raster --ckpt $(RUNS)/raster_5.safetensors --init $(RUNS)/raster_3.safetensors --resume $(ABL_S5)
 	$(OMNIAR) eval videoar --n 100 --ckpt $(RUNS)/raster_5.safetensors --out docs/eval/videoar_raster.json --save $(RUNS)/raster_clips
 	$(OMNIAR) eval fvd --real test --fake $(RUNS)/raster_clips --n 100 --bootstrap 20 --json > docs/eval/fvd_videoar_raster.json
+
+assets-unified: data ## unified model on the shipped tokenizers: text and images, then all modalities (configs/small.json) → assets/unified.safetensors
+	$(OMNIAR) train unified --config configs/small.json --out $(RUNS)/unified_small --resume
+	cp $(RUNS)/unified_small/unified.safetensors assets/unified.safetensors.tmp && mv assets/unified.safetensors.tmp assets/unified.safetensors
 
 eval-unified: build ## understanding, elastic table and routing of the shipped unified model → docs/eval/unified*
 	$(OMNIAR) eval unified --ckpt assets/unified.safetensors --out docs/eval/unified.json

@@ -397,6 +397,9 @@ func polar(h *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if lm, err = bound(lm, math.Log(math.Sqrt(float64(2*(b-1))))+2); err != nil {
+		return nil, err
+	}
 	mag, err := G.Exp(lm)
 	if err != nil {
 		return nil, err
@@ -433,6 +436,23 @@ func polar(h *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	return G.Concat(1, re, im)
+}
+
+// bound softly caps log-magnitudes at hi: hi − softplus(hi − lm), within
+// 0.02 of lm below hi − 4. With the orthonormal synthesis basis a bin of
+// full-scale audio has a log-magnitude of at most log √Size; hi is e² above
+// that. Without it a real recording unlike the training speech made the
+// head output bins 250 dB over the input (exp of a runaway log-magnitude).
+func bound(lm *G.Node, hi float64) (*G.Node, error) {
+	c := G.NewConstant(float32(hi))
+	d, err := G.Sub(c, lm)
+	if err != nil {
+		return nil, err
+	}
+	if d, err = G.Softplus(d); err != nil {
+		return nil, err
+	}
+	return G.Sub(c, d)
 }
 
 // newLayers creates the weights, initialised as PyTorch does if random,
