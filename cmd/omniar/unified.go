@@ -16,13 +16,8 @@ import (
 
 // Shipped unified model, relative to the assets directory.
 const (
-	assetUnified = "unified.safetensors"
-	// The shipped unified model was trained on the codes of earlier
-	// snapshots of the tokenizers; they ship beside it until it is
-	// retrained on assets/video_tokenizer and assets/audio_codec.
-	assetUnifiedVideoTok = "unified/video_tokenizer.safetensors"
-	assetUnifiedCodec    = "unified/audio_codec.safetensors"
-	assetAudioCodec      = "audio_codec.safetensors"
+	assetUnified    = "unified.safetensors"
+	assetAudioCodec = "audio_codec.safetensors"
 )
 
 func newTrainUnifiedCmd() *cobra.Command {
@@ -111,8 +106,8 @@ func (m *mediaFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&m.ckpt, "ckpt", "", "unified model weights (default: "+assetUnified+" in the assets directory)")
 	f.StringVar(&m.text, "text-tokenizer", "", "text tokenizer (default: "+assetText+" in the assets directory)")
-	f.StringVar(&m.video, "video-tokenizer", "", "video tokenizer (default: "+assetUnifiedVideoTok+" in the assets directory)")
-	f.StringVar(&m.codec, "audio-codec", "", "audio codec (default: "+assetUnifiedCodec+" in the assets directory)")
+	f.StringVar(&m.video, "video-tokenizer", "", "video tokenizer (default: "+assetVideoTok+" in the assets directory)")
+	f.StringVar(&m.codec, "audio-codec", "", "audio codec (default: "+assetAudioCodec+" in the assets directory)")
 }
 
 // resolve fills the defaults and checks the model and text tokenizer exist.
@@ -120,7 +115,7 @@ func (m *mediaFlags) resolve() error {
 	for _, a := range []struct {
 		p          *string
 		name, what string
-	}{{&m.ckpt, assetUnified, "unified model"}, {&m.text, assetText, "text tokenizer"}, {&m.video, assetUnifiedVideoTok, "video tokenizer"}, {&m.codec, assetUnifiedCodec, "audio codec"}} {
+	}{{&m.ckpt, assetUnified, "unified model"}, {&m.text, assetText, "text tokenizer"}, {&m.video, assetVideoTok, "video tokenizer"}, {&m.codec, assetAudioCodec, "audio codec"}} {
 		if *a.p == "" {
 			*a.p = assetPath(a.name)
 			if a.name == assetUnified || a.name == assetText {
