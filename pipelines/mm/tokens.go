@@ -120,19 +120,13 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 	if vcfg.Quant.Codes > 256 {
 		return fmt.Errorf("tokenize: %d visual codes do not fit uint8 token files", vcfg.Quant.Codes)
 	}
-	if p := filepath.Join(opt.Out, fileDigits); !exists(p) {
-		if err := tokenizeDigits(ctx, opt, vcfg, vw, p); err != nil {
-			return err
-		}
-	} else if err := checkTokens(p, opt.VideoTok, vw.ID()); err != nil {
+	p := filepath.Join(opt.Out, fileDigits)
+	if err := ensureTokens(p, opt.VideoTok, vw.ID(), func() error { return tokenizeDigits(ctx, opt, vcfg, vw, p) }); err != nil {
 		return err
 	}
 	for _, split := range []string{"train", "val", "test"} {
-		if p := filepath.Join(opt.Out, fmt.Sprintf(fileVideo, split)); !exists(p) {
-			if err := tokenizeClips(ctx, opt, vcfg, vw, split, p); err != nil {
-				return err
-			}
-		} else if err := checkTokens(p, opt.VideoTok, vw.ID()); err != nil {
+		p := filepath.Join(opt.Out, fmt.Sprintf(fileVideo, split))
+		if err := ensureTokens(p, opt.VideoTok, vw.ID(), func() error { return tokenizeClips(ctx, opt, vcfg, vw, split, p) }); err != nil {
 			return err
 		}
 	}
@@ -145,19 +139,26 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 		return fmt.Errorf("tokenize: codec has %d depths of %d codes; want %d depths of ≤ 256", cdc.Cfg.Depths, cdc.Cfg.Codes, opt.AudioDepths)
 	}
 	for _, split := range []string{"train", "val", "test"} {
-		if p := filepath.Join(opt.Out, fmt.Sprintf(fileAudio, split)); !exists(p) {
-			if err := tokenizeSpeech(ctx, opt, cdc, split, p); err != nil {
-				return err
-			}
-		} else if err := checkTokens(p, opt.AudioCodec, cdc.CodebookID()); err != nil {
+		p := filepath.Join(opt.Out, fmt.Sprintf(fileAudio, split))
+		if err := ensureTokens(p, opt.AudioCodec, cdc.CodebookID(), func() error { return tokenizeSpeech(ctx, opt, cdc, split, p) }); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// ensureTokens writes the token file path with write unless it is there,
+// and reports one that is there but was made by another tokenizer than id
+// (of the checkpoint tokenizer).
+func ensureTokens(path, tokenizer, id string, write func() error) error {
+	if !exists(path) {
+		return write()
+	}
+	return checkTokens(path, tokenizer, id)
+}
+
 // checkTokens reports a token file made by another tokenizer than id (of
-// the checkpoint path).
+// the checkpoint tokenizer).
 func checkTokens(path, tokenizer, id string) error {
 	t, err := OpenTokens(path)
 	if err != nil {
