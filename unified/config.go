@@ -117,6 +117,21 @@ type Sub struct {
 	TopK    int   `json:"top_k,omitempty"`   // experts per token (0 = the config's)
 }
 
+// Config is the configuration of sub-model s of c as a model of its own:
+// what training s alone builds (the elastic table's baseline).
+func (s Sub) Config(c Config) Config {
+	if s.Layers != nil {
+		c.Layers = len(s.Layers)
+	}
+	c.Experts, c.TopK = s.experts(c), s.topK(c)
+	return c
+}
+
+// Shape names the depth and width of c: layers, routed experts, top-k.
+func (c Config) Shape() string {
+	return fmt.Sprintf("layers=%d experts=%d topk=%d", c.Layers, c.Experts, c.TopK)
+}
+
 // Validate reports a sub-model the configuration does not contain.
 func (s Sub) Validate(c Config) error {
 	for i, l := range s.Layers {

@@ -40,3 +40,27 @@ func TestElasticSample(t *testing.T) {
 		t.Error("empty family with p_full < 1 accepted")
 	}
 }
+
+// TestSubConfig: training a sub-model alone builds a model of its shape.
+func TestSubConfig(t *testing.T) {
+	cfg := Small()
+	cfg.Layers, cfg.Experts, cfg.TopK = 4, 8, 2
+	tests := []struct {
+		sub  Sub
+		want string
+	}{
+		{Sub{}, "layers=4 experts=8 topk=2"},
+		{Sub{Layers: []int{0, 1}}, "layers=2 experts=8 topk=2"},
+		{Sub{Experts: 4, TopK: 1}, "layers=4 experts=4 topk=1"},
+		{Sub{Layers: []int{0, 1}, Experts: 4, TopK: 1}, "layers=2 experts=4 topk=1"},
+	}
+	for _, tc := range tests {
+		c := tc.sub.Config(cfg)
+		if got := c.Shape(); got != tc.want {
+			t.Errorf("%s: shape %s, want %s", tc.sub, got, tc.want)
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", tc.sub, err)
+		}
+	}
+}

@@ -60,7 +60,7 @@ func printCodecReport(w io.Writer, r *atok.Report) {
 		for _, b := range s.Bands {
 			fmt.Fprintf(w, " %.0f–%.0f Hz %+.1f dB;", b.LoHz, b.HiHz, b.GainDB)
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintf(w, "\n  clips resynthesised 6 dB or more louder than the original: %d of %d\n", s.Louder, s.Clips)
 	}
 	for _, u := range r.Usage {
 		fmt.Fprintf(w, "depth %d: %d codes used, perplexity %.1f, entropy %.2f nats\n", u.Depth, u.Used, u.Perplexity, u.EntropyNat)

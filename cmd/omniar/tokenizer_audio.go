@@ -41,6 +41,7 @@ func audioFlagHook(verb string, fl *pflag.FlagSet, f *tokenizerFlags) {
 		fl.Uint64Var(&a.train.Seed, "seed", d.Seed, "audio: seed of the initialisation and the data order")
 		fl.Float64Var(&a.waveWeight, "wave-weight", 0, "audio: weight of the waveform L1 against the STFT losses (0: the recipe's)")
 		fl.StringVar(&a.config, "config", "small", "audio: codec configuration (small, small-v1, tiny)")
+		fl.Float64Var(&a.train.Mic, "mic", 0, "audio: probability a training clip gets microphone conditions (low-frequency rumble, noise floor)")
 		fl.StringVar(&a.train.Init, "init", "", "audio: start from this codec's weights (weights file or training checkpoint; tensors the configuration adds start fresh)")
 	case "decode":
 		fl.IntVar(&a.depths, "depths", 0, "audio: decode with the first N depths only (0: all in the file)")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -21,7 +22,7 @@ const (
 )
 
 func newTrainUnifiedCmd() *cobra.Command {
-	var path, out string
+	var path, out, alone string
 	var resume, dense bool
 	var stopAt int
 	cmd := &cobra.Command{
@@ -51,6 +52,15 @@ once into token files. Per-task loss curves are written to OUT/curves.png and
 			}
 			if dense {
 				cfg.Dense = true
+			}
+			if alone != "" {
+				var sub unified.Sub
+				dec := json.NewDecoder(strings.NewReader(alone))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(&sub); err != nil {
+					return usageErrorf("--alone %s: %v", alone, err)
+				}
+				cfg.Alone, cfg.Elastic = &sub, nil
 			}
 			if stopAt > 0 {
 				cfg.StopAt = stopAt
@@ -85,6 +95,7 @@ once into token files. Per-task loss curves are written to OUT/curves.png and
 	f.StringVar(&out, "out", "", "run directory (overrides the config's out)")
 	f.BoolVar(&resume, "resume", false, "skip completed stages and continue the interrupted one")
 	f.BoolVar(&dense, "dense", false, "train the dense baseline (dense FFN of equal active parameters)")
+	f.StringVar(&alone, "alone", "", `train this sub-model alone, without elastic training (JSON, e.g. {"layers":[0,1],"experts":4,"top_k":1})`)
 	f.IntVar(&stopAt, "stop-at", 0, "end after this many steps over all stages, on the stages' full schedules (a stage cut short counts as done)")
 	return cmd
 }
@@ -188,15 +199,16 @@ func newEvalUnifiedCmd() *cobra.Command {
 	opt := mm.EvalOptions{}
 	var mf mediaFlags
 	cmd := &cobra.Command{
-		Use:   "unified [--ckpt FILE] [--dense FILE]",
+		Use:   "unified [--ckpt FILE] [--dense FILE] [--alone FILE]...",
 		Short: "Evaluate the unified model: understanding, perplexity, elastic sub-models, MoE vs dense",
 		Long: `unified measures, on a held-out split: understanding accuracy per task (digit
 images, Moving-digits direction and digits, spoken digits of held-out voices,
 espeak words and the real ALSA recordings, fortune category beside the
 majority-class baseline), text perplexity on the fortunes, the elastic family
 (held-out cross-entropy, digit accuracy and KV-cache latency of every
-sub-model of one run) and, with --dense, the per-task held-out cross-entropy
-of the MoE model and the dense baseline. Writes a JSON report.`,
+sub-model of one run), with --dense the per-task held-out cross-entropy of
+the MoE model and the dense baseline, and with --alone the same figures for
+sub-models trained alone at equal steps. Writes a JSON report.`,
 		Example: `  omniar eval unified --ckpt /work/runs/unified_small/unified.safetensors --dense /work/runs/unified_dense/unified.safetensors`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -228,6 +240,9 @@ of the MoE model and the dense baseline. Writes a JSON report.`,
 			for _, s := range r.Elastic {
 				fmt.Fprintf(w, "sub %-36s active %8d  mean CE %.3f  digit acc %.3f  %.1f ms/answer  %.2f×\n", s.Sub, s.ActiveParams, s.MeanCE, s.DigitAcc, s.MsPerAnswer, s.Speedup)
 			}
+			for _, a := range r.Alone {
+				fmt.Fprintf(w, "alone %-34s active %8d  mean CE %.3f  digit acc %.3f  %.1f ms/answer  (elastic twins: %s)\n", a.Sub, a.ActiveParams, a.MeanCE, a.DigitAcc, a.MsPerAnswer, strings.Join(a.Twins, "; "))
+			}
 			if c := r.MoEvsDense; c != nil {
 				for _, t := range sortedKeys(c.MoE) {
 					fmt.Fprintf(w, "held-out CE %-10s MoE %.3f  dense %.3f\n", t, c.MoE[t], c.DenseCE[t])
@@ -240,7 +255,8 @@ of the MoE model and the dense baseline. Writes a JSON report.`,
 	f := cmd.Flags()
 	mf.register(cmd)
 	f.StringVar(&opt.Dense, "dense", "", "dense baseline weights for the MoE vs dense table")
-	f.BoolVar(&opt.DenseOnly, "dense-only", false, "measure only the MoE vs dense table and add it to the report at --out")
+	f.StringSliceVar(&opt.Alone, "alone", nil, "sub-models trained alone (train unified with \"alone\" in the config), for the elastic table")
+	f.BoolVar(&opt.BaselinesOnly, "baselines-only", false, "measure only --dense and --alone and add them to the report at --out")
 	f.StringVar(&opt.Data, "data", "~/.cache/omniar/data", "prepared data directory")
 	f.StringVar(&opt.Tokens, "tokens", "", "token files directory (default: the one the model was trained with)")
 	f.StringVar(&opt.Out, "out", "docs/eval/unified.json", "JSON report")

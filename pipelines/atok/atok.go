@@ -29,7 +29,8 @@ type Options struct {
 	CkptEvery int
 	Resume    bool
 	Seed      uint64
-	Init      string // start from this codec's weights (codec.Trainer.InitFrom; not when resuming)
+	Init      string  // start from this codec's weights (codec.Trainer.InitFrom; not when resuming)
+	Mic       float64 // probability a clip gets microphone conditions (Mic)
 }
 
 // Defaults is the shipped codec's recipe: batch 8 of 0.5 s clips (200
@@ -96,7 +97,8 @@ func NewTask(cfg codec.Config, opt Options) (*Task, error) {
 
 // Run trains on micro-batch number batch: each clip is a random crop of a
 // random utterance (placed at a random offset in silence if shorter) at a
-// random gain in [0.3, 1], so the codec does not learn a single level.
+// random gain in [0.3, 1], so the codec does not learn a single level, and
+// with probability opt.Mic microphone conditions (Mic).
 func (t *Task) Run(_ context.Context, batch int64) (float64, error) {
 	rng := rand.New(rand.NewPCG(t.opt.Seed, uint64(batch)))
 	s := t.TC.Samples
@@ -114,6 +116,9 @@ func (t *Task) Run(_ context.Context, batch int64) (float64, error) {
 		}
 		for j, v := range src {
 			dst[j] = gain * v
+		}
+		if rng.Float64() < t.opt.Mic {
+			Mic(rng, t.buf[i*s:(i+1)*s])
 		}
 	}
 	loss, err := t.Step(t.buf)

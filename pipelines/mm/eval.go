@@ -228,7 +228,18 @@ type SubResult struct {
 // family: held-out cross-entropy per task, digit accuracy and latency.
 func Elastic(ctx context.Context, m *omni.Model, tok *bpe.Tokenizer, d *Data, batches, batch, digits int) ([]SubResult, error) {
 	fam := unified.DefaultElastic(m.Cfg.Trunk)
-	subs := append([]unified.Sub{{}}, fam.Family...)
+	out, err := measureSubs(ctx, m, tok, d, append([]unified.Sub{{}}, fam.Family...), batches, batch, digits)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Speedup = out[0].MsPerAnswer / out[i].MsPerAnswer
+	}
+	return out, nil
+}
+
+// measureSubs measures sub-models subs of m as Elastic does.
+func measureSubs(ctx context.Context, m *omni.Model, tok *bpe.Tokenizer, d *Data, subs []unified.Sub, batches, batch, digits int) ([]SubResult, error) {
 	var out []SubResult
 	defer m.Trunk.SetSub(unified.Sub{})
 	// every k-th question: the split lists the digits class by class
@@ -270,9 +281,6 @@ func Elastic(ctx context.Context, m *omni.Model, tok *bpe.Tokenizer, d *Data, ba
 		}
 		out = append(out, r)
 		slog.Info("elastic", "sub", r.Sub, "mean_ce", fmt.Sprintf("%.3f", r.MeanCE), "digit_acc", r.DigitAcc, "ms", r.MsPerAnswer)
-	}
-	for i := range out {
-		out[i].Speedup = out[0].MsPerAnswer / out[i].MsPerAnswer
 	}
 	return out, nil
 }

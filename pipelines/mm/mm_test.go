@@ -26,6 +26,8 @@ func TestReadTrainConfig(t *testing.T) {
 		{"zero steps", strings.Replace(good, `"steps":2`, `"steps":0`, 1), "steps"},
 		{"no out", strings.Replace(good, `"out":"o",`, ``, 1), "required"},
 		{"not json", "{", "train config"},
+		{"alone", strings.Replace(good, `"stages"`, `"alone":{"layers":[0]},"stages"`, 1), ""},
+		{"alone and elastic", strings.Replace(good, `"stages"`, `"alone":{"layers":[0]},"elastic":{"p_full":0.5},"stages"`, 1), "exclude"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

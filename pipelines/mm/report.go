@@ -13,22 +13,25 @@ import (
 	"github.com/omniar/omniar/omni"
 	"github.com/omniar/omniar/tokenizers"
 	"github.com/omniar/omniar/tokenizers/bpe"
+	"github.com/omniar/omniar/unified"
 )
 
 // EvalOptions say what `omniar eval unified` measures.
 type EvalOptions struct {
-	Ckpt    string // the model (weights file)
-	Dense   string // optional: the dense baseline trained alike, for MoE vs dense
-	Data    string // prepared data directory
-	Tokens  string // token files (default: the model's)
-	Text    string // text tokenizer
-	Out     string // JSON report
-	Limit   int    // questions per task (0 = all)
-	Batches int    // held-out loss batches (of 8 per task)
-	Split   string // test (default) or val
-	// DenseOnly measures only the MoE vs dense table and merges it into
-	// the report already at Out (the rest of a run's evaluation is kept).
-	DenseOnly bool
+	Ckpt    string   // the model (weights file)
+	Dense   string   // optional: the dense baseline trained alike, for MoE vs dense
+	Alone   []string // optional: sub-models trained alone (TrainConfig.Alone), beside the elastic family
+	Data    string   // prepared data directory
+	Tokens  string   // token files (default: the model's)
+	Text    string   // text tokenizer
+	Out     string   // JSON report
+	Limit   int      // questions per task (0 = all)
+	Batches int      // held-out loss batches (of 8 per task)
+	Split   string   // test (default) or val
+	// BaselinesOnly measures only the baselines (Dense, Alone) and merges
+	// them into the report already at Out (the rest of a run's evaluation
+	// is kept).
+	BaselinesOnly bool
 }
 
 // EvalReport is docs/eval/unified.json.
@@ -42,6 +45,7 @@ type EvalReport struct {
 	PPLTokens     int                  `json:"text_perplexity_tokens"`
 	Elastic       []SubResult          `json:"elastic"`
 	MoEvsDense    *Comparison          `json:"moe_vs_dense,omitempty"`
+	Alone         []AloneResult        `json:"alone,omitempty"`
 	Notes         []string             `json:"notes"`
 }
 
@@ -54,6 +58,15 @@ type Comparison struct {
 	MoEActive   int                `json:"moe_active_trunk_params"`
 	DenseActive int                `json:"dense_active_trunk_params"`
 	MoEWins     int                `json:"tasks_moe_lower"`
+}
+
+// AloneResult is a sub-model trained alone at the elastic run's steps,
+// measured as Elastic measures the run's sub-models of its shape (Twins).
+type AloneResult struct {
+	Model string `json:"model"`
+	Steps string `json:"train_steps"`
+	SubResult
+	Twins []string `json:"elastic_twins"` // the run's sub-models of the same shape
 }
 
 // Eval runs the evaluation and writes the report.
@@ -84,25 +97,30 @@ func Eval(ctx context.Context, opt EvalOptions) (*EvalReport, error) {
 		return nil, err
 	}
 	r := &EvalReport{Model: opt.Ckpt, Config: m.Cfg, Steps: meta["steps"], Split: opt.Split}
-	if opt.DenseOnly {
-		if opt.Dense == "" {
-			return nil, fmt.Errorf("the dense-only evaluation needs a dense model")
+	if opt.BaselinesOnly {
+		if opt.Dense == "" && len(opt.Alone) == 0 {
+			return nil, fmt.Errorf("baselines only: name a dense model or a sub-model trained alone")
 		}
 		b, err := os.ReadFile(opt.Out)
 		if err != nil {
-			return nil, fmt.Errorf("dense-only: the report to extend: %w", err)
+			return nil, fmt.Errorf("baselines only: the report to extend: %w", err)
 		}
 		if err := json.Unmarshal(b, r); err != nil {
-			return nil, fmt.Errorf("dense-only: %s: %w", opt.Out, err)
+			return nil, fmt.Errorf("baselines only: %s: %w", opt.Out, err)
 		}
 		if r.Model != opt.Ckpt {
-			return nil, fmt.Errorf("dense-only: %s reports %s, not %s", opt.Out, r.Model, opt.Ckpt)
+			return nil, fmt.Errorf("baselines only: %s reports %s, not %s", opt.Out, r.Model, opt.Ckpt)
 		}
 	} else if err := evalModel(ctx, r, opt, m, meta, tok, d, train); err != nil {
 		return nil, err
 	}
 	if opt.Dense != "" {
 		if r.MoEvsDense, err = compareDense(ctx, m, opt, d); err != nil {
+			return nil, err
+		}
+	}
+	if len(opt.Alone) > 0 {
+		if r.Alone, err = compareAlone(ctx, m, opt, tok, d); err != nil {
 			return nil, err
 		}
 	}
@@ -155,4 +173,32 @@ func compareDense(ctx context.Context, m *omni.Model, opt EvalOptions, d *Data) 
 		}
 	}
 	return c, nil
+}
+
+// compareAlone measures each sub-model trained alone and names the
+// sub-models of m's elastic family with its shape.
+func compareAlone(ctx context.Context, m *omni.Model, opt EvalOptions, tok *bpe.Tokenizer, d *Data) ([]AloneResult, error) {
+	var out []AloneResult
+	for _, path := range opt.Alone {
+		am, meta, err := omni.Load(path)
+		if err != nil {
+			return nil, err
+		}
+		rs, err := measureSubs(ctx, am, tok, d, []unified.Sub{{}}, opt.Batches, 8, 100)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		a := AloneResult{Model: path, Steps: meta["steps"], SubResult: rs[0]}
+		a.Sub = am.Cfg.Trunk.Shape()
+		for _, s := range unified.DefaultElastic(m.Cfg.Trunk).Family {
+			if s.Config(m.Cfg.Trunk).Shape() == a.Sub {
+				a.Twins = append(a.Twins, s.String())
+			}
+		}
+		if len(a.Twins) == 0 {
+			return nil, fmt.Errorf("%s: no sub-model of %s has its shape (%s)", path, opt.Ckpt, a.Sub)
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }

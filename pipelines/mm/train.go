@@ -38,6 +38,9 @@ type TrainConfig struct {
 	Elastic *struct {
 		PFull float64 `json:"p_full"`
 	} `json:"elastic"` // nil: no elastic training; else unified.DefaultElastic with this p_full
+	// Alone trains this sub-model of the size as a model of its own
+	// (unified.Sub.Config): the elastic table's trained-alone baseline.
+	Alone *unified.Sub `json:"alone"`
 
 	Data      string         `json:"data"`   // prepared data directory (default ~/.cache/omniar/data)
 	Tokens    string         `json:"tokens"` // token files directory (tokenized on first use)
@@ -108,6 +111,9 @@ func (c TrainConfig) Check() error {
 	}
 	if c.StopAt < 0 {
 		return fmt.Errorf("stop_at %d", c.StopAt)
+	}
+	if c.Elastic != nil && c.Alone != nil {
+		return fmt.Errorf("elastic training and a sub-model trained alone exclude each other")
 	}
 	if c.Elastic != nil && (c.Elastic.PFull < 0 || c.Elastic.PFull > 1) {
 		return fmt.Errorf("elastic p_full %g", c.Elastic.PFull)
@@ -290,6 +296,12 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 	}
 	if cfg.Balance != "" {
 		mcfg.Trunk.Balance = cfg.Balance
+	}
+	if cfg.Alone != nil {
+		if err := cfg.Alone.Validate(mcfg.Trunk); err != nil {
+			return res, fmt.Errorf("alone: %w", err)
+		}
+		mcfg.Trunk = cfg.Alone.Config(mcfg.Trunk)
 	}
 	if err := Tokenize(ctx, TokenizeOptions{Data: cfg.Data, Out: cfg.Tokens, VideoTok: cfg.VideoTok, AudioCodec: cfg.Codec,
 		VideoFrames: mcfg.VideoFrames, AudioFrames: mcfg.AudioFrames, AudioDepths: mcfg.AudioDepths, Clips: cfg.Clips}); err != nil {
