@@ -4,9 +4,13 @@
   /usr/bin/python3 tools/peer_train.py matmul --threads N --m M --k K --n N2 --reps R
   /usr/bin/python3 tools/peer_train.py tokenizer --threads N --frames 17 --reps R --image-reps R2 [--weights F]
   /usr/bin/python3 tools/peer_train.py tokenizer-check --weights F --input RAW   (codes and frames of a clip)
+  /usr/bin/python3 tools/peer_train.py unified --threads N --trunk JSON --vocab V --batch B --seq T --steps S --reps R
+                                               --decode D --decode-reps R2   (train step, forward, greedy decoding)
+  /usr/bin/python3 tools/peer_train.py unified-check --weights F --batch B --ids I0,I1,…   (losses and decoded logits)
 
 Prints one JSON object. The tokenizer jobs run video.Small() in PyTorch
-(tools/peer_tokenizer.py). The model is the same network as nn/lm: token
+(tools/peer_tokenizer.py), the unified jobs the unified MoE decoder
+(tools/peer_unified.py). The model is the same network as nn/lm: token
 embedding, pre-norm blocks (RMSNorm, RoPE attention with a causal mask,
 SwiGLU; q/k/v and gate/up weights stacked), final RMSNorm, untied head,
 cross-entropy, AdamW — float32 on the CPU. PyTorch 1.13 has no fused
@@ -22,6 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import peer_tokenizer
+import peer_unified
 
 
 class RMSNorm(nn.Module):
@@ -134,18 +139,21 @@ def matmul(a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("job", choices=["train", "matmul", "tokenizer", "tokenizer-check"])
+    p.add_argument("job", choices=["train", "matmul", "tokenizer", "tokenizer-check", "unified", "unified-check"])
     p.add_argument("--threads", type=int, default=1)
     for k, v in [("vocab", 1024), ("dim", 256), ("heads", 4), ("layers", 4), ("hidden", 1024), ("seq", 256),
                  ("batch", 8), ("steps", 5), ("warmup", 2), ("m", 1024), ("k", 1024), ("n", 1024), ("reps", 20),
-                 ("frames", 17), ("image-reps", 40)]:
+                 ("frames", 17), ("image-reps", 40), ("decode", 256), ("decode-reps", 2)]:
         p.add_argument("--" + k, type=int, default=v)
-    p.add_argument("--weights", default="", help="Go tokenizer weights (safetensors); random without")
+    p.add_argument("--weights", default="", help="Go weights (safetensors): the tokenizer's (random without), or unified-check's")
     p.add_argument("--layout", choices=["2d", "3d"], default="2d", help="per-frame convs as Conv2d or Conv3d")
     p.add_argument("--input", default="", help="tokenizer-check: raw uint8 frames [T, 64, 64]")
+    p.add_argument("--trunk", default="", help="unified: the trunk config (unified.Config as JSON)")
+    p.add_argument("--ids", default="", help="unified-check: comma-separated token ids [B·(T+1)]")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    jobs = {"train": train, "matmul": matmul, "tokenizer": peer_tokenizer.bench, "tokenizer-check": peer_tokenizer.check}
+    jobs = {"train": train, "matmul": matmul, "tokenizer": peer_tokenizer.bench, "tokenizer-check": peer_tokenizer.check,
+            "unified": peer_unified.bench, "unified-check": peer_unified.check}
     out = jobs[a.job](a)
     out.update({"peer": "pytorch", "version": torch.__version__, "threads": torch.get_num_threads()})
     print(json.dumps(out))

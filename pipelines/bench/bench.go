@@ -2,10 +2,13 @@
 // the same run: float32 matmul GFLOP/s (through a gorgonia graph, raw
 // OpenBLAS sgemm, torch.mm), the training throughput of the reference
 // decoder (nn/lm.Reference) against the same network in PyTorch
-// (tools/peer_train.py), and the encode+decode throughput of the video
+// (tools/peer_train.py), the encode+decode throughput of the video
 // tokenizer (video.Small) against the same network in PyTorch
-// (tools/peer_tokenizer.py). Results are printed as a table and written as
-// JSON under docs/bench/ for `make results`.
+// (tools/peer_tokenizer.py), and the training, forward and greedy-decoding
+// throughput of the unified MoE decoder at the shipped model's size
+// against the same network in PyTorch (tools/peer_unified.py). Results are
+// printed as a table and written as JSON under docs/bench/ for
+// `make results`.
 package bench
 
 import (
@@ -39,7 +42,7 @@ import (
 // Options select what runs.
 type Options struct {
 	Threads       []int  // thread counts to compare (default 1, 2)
-	TrainSteps    int    // timed training steps per side (default 5)
+	TrainSteps    int    // timed training steps per side (default 5; the unified part also times 3× as many forward passes and ⌈steps/2⌉ decoding passes)
 	TokenizerReps int    // timed clip encode+decodes per side (default 10; images 10×)
 	Tokenizer     string // video tokenizer weights ("" or missing: a random video.Small)
 	Python        string // interpreter with torch (default /usr/bin/python3)
@@ -52,7 +55,7 @@ type Options struct {
 }
 
 // Parts are the benchmark's parts, in the order they run.
-var Parts = []string{"matmul", "train", "tokenizer"}
+var Parts = []string{"matmul", "train", "tokenizer", "unified"}
 
 func (o Options) runs(part string) bool { return len(o.Only) == 0 || slices.Contains(o.Only, part) }
 
@@ -91,6 +94,7 @@ type Report struct {
 	Matmul    []Matmul
 	Train     []Train
 	Tokenizer []Tokenizer `json:",omitempty"`
+	Unified   []Unified   `json:",omitempty"`
 	// Updated dates the parts re-measured alone (Options.Only) after Date.
 	Updated map[string]string `json:",omitempty"`
 }
@@ -109,7 +113,7 @@ func Run(ctx context.Context, opt Options, w io.Writer) (*Report, error) {
 	steps := []struct {
 		part string
 		run  func(context.Context, Options, *Report) error
-	}{{"matmul", runMatmul}, {"train", runTrain}, {"tokenizer", runTokenizer}}
+	}{{"matmul", runMatmul}, {"train", runTrain}, {"tokenizer", runTokenizer}, {"unified", runUnified}}
 	for _, s := range steps {
 		if !opt.runs(s.part) {
 			continue
@@ -219,6 +223,9 @@ func keepOtherParts(opt Options, rep *Report) error {
 	}
 	if !opt.runs("tokenizer") {
 		rep.Tokenizer = old.Tokenizer
+	}
+	if !opt.runs("unified") {
+		rep.Unified = old.Unified
 	}
 	if rep.Torch == "" {
 		rep.Torch = old.Torch
@@ -420,9 +427,37 @@ func printReport(w io.Writer, r *Report) {
 		fmt.Fprintf(w, "%7d %10.0f %10.0f %7.2f×  go: %s; torch: %s\n", t.Threads, t.GoTokensS, t.TorchTokensS, t.Ratio, t.GoSettings, t.TorchSettings)
 	}
 	printTokenizer(w, r.Tokenizer)
+	printUnified(w, r.Unified)
 	if n := len(r.Train); n > 0 {
 		fmt.Fprintf(w, "\nwhere a Go step's time goes (%d threads):\n%s", r.Train[n-1].Threads, r.Train[n-1].OpProfile)
 	}
+	for i := len(r.Unified) - 1; i >= 0; i-- {
+		if u := r.Unified[i]; u.Mode == ModeTrain {
+			fmt.Fprintf(w, "\nwhere a unified Go step's time goes (%d threads):\n%s", u.Threads, u.OpProfile)
+			break
+		}
+	}
+}
+
+func printUnified(w io.Writer, rows []Unified) {
+	if len(rows) == 0 {
+		return
+	}
+	u := rows[0]
+	fmt.Fprintf(w, "\nunified MoE decoder (%s, vocab %d, untied head, %s mask), tokens/s; parameters: go %d, pytorch %d\n%7s %-22s %10s %10s %8s %15s  %s\n",
+		u.Config.Shape(), u.Vocab, u.Mask, u.Params, u.TorchParams, "threads", "mode", "omniar", "pytorch", "ratio", "dropped go/pt", "settings")
+	for _, u := range rows {
+		fmt.Fprintf(w, "%7d %-22s %10.0f %10.0f %7.2f× %6.1f%% / %4.1f%%  go: %s; torch: %s\n", u.Threads, unifiedMode(u), u.GoTokensS, u.TorchTokensS, u.Ratio,
+			100*u.GoDropped, 100*u.TorchDropped, u.GoSettings, u.TorchSettings)
+	}
+}
+
+// unifiedMode names a row's mode with its shape.
+func unifiedMode(u Unified) string {
+	if u.Mode == ModeDecode {
+		return fmt.Sprintf("decode 1×%d greedy", u.Seq)
+	}
+	return fmt.Sprintf("%s %d×%d", u.Mode, u.Batch, u.Seq)
 }
 
 func printTokenizer(w io.Writer, rows []Tokenizer) {

@@ -25,8 +25,13 @@ func TestRunGoSide(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Matmul) != 3 || len(rep.Train) != 1 || len(rep.Tokenizer) != 2 {
-		t.Fatalf("report has %d matmul, %d train and %d tokenizer rows, want 3, 1 and 2", len(rep.Matmul), len(rep.Train), len(rep.Tokenizer))
+	if len(rep.Matmul) != 3 || len(rep.Train) != 1 || len(rep.Tokenizer) != 2 || len(rep.Unified) != 3 {
+		t.Fatalf("report has %d matmul, %d train, %d tokenizer and %d unified rows, want 3, 1, 2 and 3", len(rep.Matmul), len(rep.Train), len(rep.Tokenizer), len(rep.Unified))
+	}
+	for _, r := range rep.Unified {
+		if r.GoTokensS <= 0 || r.Vocab != 6400 || r.Config.Dim != 192 || r.Config.Layers != 4 {
+			t.Errorf("unified row %+v: want the shipped model's size", r)
+		}
 	}
 	for _, r := range rep.Tokenizer {
 		if r.GoFPS <= 0 || r.Weights != randomInit || r.GoStages.Encode <= 0 || r.GoStages.Decode <= 0 {
@@ -41,7 +46,7 @@ func TestRunGoSide(t *testing.T) {
 	if tr := rep.Train[0]; tr.GoTokensS <= 0 || !strings.Contains(tr.OpProfile, "Linear") {
 		t.Errorf("train row %+v", tr)
 	}
-	for _, want := range []string{"float32 matmul GFLOP/s", "reference decoder train step", "video tokenizer encode+decode", "where a Go step's time goes"} {
+	for _, want := range []string{"float32 matmul GFLOP/s", "reference decoder train step", "video tokenizer encode+decode", "unified MoE decoder", "where a Go step's time goes", "where a unified Go step's time goes"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("printed report lacks %q", want)
 		}
@@ -67,7 +72,7 @@ func TestPeerErrors(t *testing.T) {
 // the other parts stay, the new one is dated in Updated.
 func TestOnlyKeepsOtherParts(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "engine.json")
-	old := Report{Date: "2026-01-01T00:00:00Z", Torch: "1.13", Matmul: []Matmul{{M: 1, K: 2, N: 3}}, Train: []Train{{Threads: 7}}}
+	old := Report{Date: "2026-01-01T00:00:00Z", Torch: "1.13", Matmul: []Matmul{{M: 1, K: 2, N: 3}}, Train: []Train{{Threads: 7}}, Unified: []Unified{{Mode: ModeDecode}}}
 	if err := writeJSON(out, old); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +80,7 @@ func TestOnlyKeepsOtherParts(t *testing.T) {
 	if err := keepOtherParts(Options{Out: out, Only: []string{"tokenizer"}}, rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Date != old.Date || len(rep.Matmul) != 1 || len(rep.Train) != 1 || len(rep.Tokenizer) != 1 ||
+	if rep.Date != old.Date || len(rep.Matmul) != 1 || len(rep.Train) != 1 || len(rep.Tokenizer) != 1 || len(rep.Unified) != 1 ||
 		rep.Updated["tokenizer"] != "2026-02-02T00:00:00Z" || rep.Torch != "1.13" {
 		t.Errorf("merged report %+v", rep)
 	}

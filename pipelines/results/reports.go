@@ -49,6 +49,32 @@ type benchReport struct {
 		GoSettings    string  `json:"go_settings"`
 		TorchSettings string  `json:"torch_settings"`
 	}
+	Unified []struct {
+		Threads int
+		Mode    string `json:"mode"`
+		Config  struct {
+			Dim          int `json:"dim"`
+			Layers       int `json:"layers"`
+			Heads        int `json:"heads"`
+			Experts      int `json:"experts"`
+			TopK         int `json:"top_k"`
+			Shared       int `json:"shared"`
+			ExpertHidden int `json:"expert_hidden"`
+		} `json:"config"`
+		Vocab         int     `json:"vocab"`
+		Batch         int     `json:"batch"`
+		Seq           int     `json:"seq"`
+		Mask          string  `json:"mask"`
+		Params        int     `json:"params"`
+		TorchParams   int     `json:"torch_params"`
+		GoTokensS     float64 `json:"go_tokens_per_s"`
+		TorchTokensS  float64 `json:"torch_tokens_per_s"`
+		Ratio         float64 `json:"go_over_torch"`
+		GoDropped     float64 `json:"go_dropped_share"`
+		TorchDropped  float64 `json:"torch_dropped_share"`
+		GoSettings    string  `json:"go_settings"`
+		TorchSettings string  `json:"torch_settings"`
+	}
 	Updated map[string]string // part → date, for parts re-measured alone
 }
 

@@ -54,6 +54,9 @@ func TestSyntheticReports(t *testing.T) {
 		"Video tokenizer encode+decode (pixels → tokens → pixels, weights `assets/vt.safetensors`), Go against the same network in PyTorch, measured 2026-01-03T00:00:00Z:",
 		"| 1 | clip, 17 frames | 85.0 | 80.0 / 40.0 / 80.0 | 170.0 | 0.50× | GOMAXPROCS=1 | t1 |",
 		"| 1 | image | 40.0 | 10.0 / 7.0 / 8.0 | 125.0 | 0.32× | GOMAXPROCS=1 | t1 |",
+		"Unified MoE decoder (dim 192, 4 layers, 3 heads, 8 experts top-2 + 1 shared of 192 units; vocabulary 6400, untied head; causal mask; parameters: Go 7036608, PyTorch 7036608), Go against the same network in PyTorch, measured 2026-01-04T00:00:00Z:",
+		"| 1 | train 8×256 | 2560 | 2276 | 1.12× | 7.2% / 5.7% | GOMAXPROCS=1 | t1 |",
+		"| 1 | greedy decode 1×256 | 512 | 256 | 2.00× | – | GOMAXPROCS=1 | t1 inference_mode |",
 		// tokenizer, and an empty report beside it
 		"Command (`docs/eval/tokenizer.json` records none; this command writes it): `omniar eval tokenizer --modality video --ckpt assets/tok.safetensors --out docs/eval/tokenizer.json`",
 		"| Moving-digits | 3 | 30.12 | 0.988 | 20.50 | 10.0 / 20.2 / 30.1 |",

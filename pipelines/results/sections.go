@@ -50,7 +50,35 @@ func (g *gen) throughput() error {
 	}
 	g.table([]string{"threads", "params", "Go s/step", "Go tokens/s", "PyTorch s/step", "PyTorch tokens/s", "Go / PyTorch", "Go settings", "PyTorch settings"}, rows)
 	g.benchTokenizer(&r)
+	g.benchUnified(&r)
 	return nil
+}
+
+// benchUnified is the unified MoE decoder's training and inference
+// throughput, when the bench report has it.
+func (g *gen) benchUnified(r *benchReport) {
+	if len(r.Unified) == 0 {
+		return
+	}
+	u := r.Unified[0]
+	c := u.Config
+	g.printf("Unified MoE decoder (dim %d, %d layers, %d heads, %d experts top-%d + %d shared of %d units; vocabulary %d, untied head; %s mask; parameters: Go %d, PyTorch %d), Go against the same network in PyTorch",
+		c.Dim, c.Layers, c.Heads, c.Experts, c.TopK, c.Shared, c.ExpertHidden, u.Vocab, u.Mask, u.Params, u.TorchParams)
+	if d := r.Updated["unified"]; d != "" {
+		g.printf(", measured %s", d)
+	}
+	g.printf(":\n\n")
+	var rows [][]string
+	for _, u := range r.Unified {
+		mode := fmt.Sprintf("%s %d×%d", u.Mode, u.Batch, u.Seq)
+		dropped := pct(u.GoDropped) + " / " + pct(u.TorchDropped)
+		if u.Mode == "decode" {
+			mode, dropped = fmt.Sprintf("greedy decode %d×%d", u.Batch, u.Seq), "–"
+		}
+		rows = append(rows, []string{strconv.Itoa(u.Threads), mode, fix(u.GoTokensS, 0), fix(u.TorchTokensS, 0), fix(u.Ratio, 2) + "×", dropped,
+			cell(u.GoSettings), cell(u.TorchSettings)})
+	}
+	g.table([]string{"threads", "mode", "Go tokens/s", "PyTorch tokens/s", "Go / PyTorch", "over capacity Go / PyTorch", "Go settings", "PyTorch settings"}, rows)
 }
 
 // benchTokenizer is the video tokenizer's encode+decode throughput, when
