@@ -33,7 +33,7 @@ endef
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help deps deps-build deps-py data-deps data data-report eval-metrics build lint test fuzz fixtures bench \
-        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar assets-unified eval-tokenizers eval-videoar eval-ablations eval-unified results
+        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar assets-unified assets-unified-baselines eval-tokenizers eval-videoar eval-ablations eval-unified eval-unified-baselines results
 
 # The recipe of the shipped checkpoints (make assets). Every stage writes a
 # resumable training checkpoint under RUNS and continues it on a rerun.
@@ -108,7 +108,7 @@ demo: build ## the main job: a clip from PROMPT with the shipped model, into DEM
 	./bin/omniar generate video --prompt "$(PROMPT)" --out "$(DEMO_OUT)"
 	@echo "open $(CURDIR)/$(DEMO_OUT)"
 
-assets: assets-metrics assets-tokenizer eval-tokenizers assets-codec assets-videoar eval-videoar assets-unified eval-unified ## the whole recipe of the shipped checkpoints (resumable)
+assets: assets-metrics assets-tokenizer eval-tokenizers assets-codec assets-videoar eval-videoar assets-unified eval-unified assets-unified-baselines eval-unified-baselines ## the whole recipe of the shipped checkpoints (resumable)
 
 assets-metrics: data ## metric networks: the judge's digit classifier and pair reader, the video classifier → assets/metrics/
 	$(OMNIAR) eval train-judge --data "$(DATA_DIR)" --ckpt $(RUNS)/judge.train --resume --out assets/metrics/digits.safetensors
@@ -204,9 +204,18 @@ assets-unified: data ## unified model on the shipped tokenizers: text and images
 	$(OMNIAR) train unified --config configs/small.json --out $(RUNS)/unified_small --resume
 	cp $(RUNS)/unified_small/unified.safetensors assets/unified.safetensors.tmp && mv assets/unified.safetensors.tmp assets/unified.safetensors
 
+assets-unified-baselines: data ## the unified model's baselines at its steps: the dense FFN of equal active parameters and two sub-models trained alone
+	$(OMNIAR) train unified --config configs/small.json --dense --out $(RUNS)/unified_dense --resume
+	$(OMNIAR) train unified --config configs/small.json --alone '{"layers":[0,1]}' --out $(RUNS)/unified_alone_half --resume
+	$(OMNIAR) train unified --config configs/small.json --alone '{"layers":[0,1],"experts":4,"top_k":1}' --out $(RUNS)/unified_alone_small --resume
+
 eval-unified: build ## understanding, elastic table and routing of the shipped unified model → docs/eval/unified*
 	$(OMNIAR) eval unified --ckpt assets/unified.safetensors --out docs/eval/unified.json
 	$(OMNIAR) inspect routing --ckpt assets/unified.safetensors --out docs/eval/unified_routing
+
+eval-unified-baselines: build ## MoE vs dense and elastic vs alone at equal steps (the MoE run's stage 1, 300 + 3,000 steps) → docs/eval/unified_baselines.json
+	$(OMNIAR) eval unified --ckpt $(RUNS)/unified_small/stage1.safetensors --baselines-only --dense $(RUNS)/unified_dense/unified.safetensors \
+		--alone $(RUNS)/unified_alone_half/unified.safetensors,$(RUNS)/unified_alone_small/unified.safetensors --out docs/eval/unified_baselines.json
 
 eval-videoar: build ## prompt fidelity and FVD-style distance of the shipped generator on 100 test prompts → docs/eval/
 	$(OMNIAR) eval videoar --n 100 --nll --out docs/eval/videoar.json --pictures docs/eval/videoar --save $(RUNS)/videoar_clips

@@ -241,7 +241,13 @@ sub-models trained alone at equal steps. Writes a JSON report.`,
 				fmt.Fprintf(w, "sub %-36s active %8d  mean CE %.3f  digit acc %.3f  %.1f ms/answer  %.2f×\n", s.Sub, s.ActiveParams, s.MeanCE, s.DigitAcc, s.MsPerAnswer, s.Speedup)
 			}
 			for _, a := range r.Alone {
-				fmt.Fprintf(w, "alone %-34s active %8d  mean CE %.3f  digit acc %.3f  %.1f ms/answer  (elastic twins: %s)\n", a.Sub, a.ActiveParams, a.MeanCE, a.DigitAcc, a.MsPerAnswer, strings.Join(a.Twins, "; "))
+				for _, s := range append([]mm.SubResult{a.SubResult}, a.Twins...) {
+					what := "elastic twin"
+					if s.Sub == a.Sub {
+						what = "trained alone"
+					}
+					fmt.Fprintf(w, "%-13s %-34s active %8d  mean CE %.3f  digit acc %.3f  %.1f ms/answer\n", what, s.Sub, s.ActiveParams, s.MeanCE, s.DigitAcc, s.MsPerAnswer)
+				}
 			}
 			if c := r.MoEvsDense; c != nil {
 				for _, t := range sortedKeys(c.MoE) {
@@ -256,7 +262,7 @@ sub-models trained alone at equal steps. Writes a JSON report.`,
 	mf.register(cmd)
 	f.StringVar(&opt.Dense, "dense", "", "dense baseline weights for the MoE vs dense table")
 	f.StringSliceVar(&opt.Alone, "alone", nil, "sub-models trained alone (train unified with \"alone\" in the config), for the elastic table")
-	f.BoolVar(&opt.BaselinesOnly, "baselines-only", false, "measure only --dense and --alone and add them to the report at --out")
+	f.BoolVar(&opt.BaselinesOnly, "baselines-only", false, "measure only --dense and --alone and add them to the report at --out (or start one)")
 	f.StringVar(&opt.Data, "data", "~/.cache/omniar/data", "prepared data directory")
 	f.StringVar(&opt.Tokens, "tokens", "", "token files directory (default: the one the model was trained with)")
 	f.StringVar(&opt.Out, "out", "docs/eval/unified.json", "JSON report")

@@ -3,7 +3,9 @@ package mm
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -60,13 +62,14 @@ type Comparison struct {
 	MoEWins     int                `json:"tasks_moe_lower"`
 }
 
-// AloneResult is a sub-model trained alone at the elastic run's steps,
-// measured as Elastic measures the run's sub-models of its shape (Twins).
+// AloneResult is a sub-model trained alone at the elastic run's steps
+// beside the run's sub-models of its shape (Twins), measured alike on the
+// same batches.
 type AloneResult struct {
 	Model string `json:"model"`
 	Steps string `json:"train_steps"`
 	SubResult
-	Twins []string `json:"elastic_twins"` // the run's sub-models of the same shape
+	Twins []SubResult `json:"elastic_twins"`
 }
 
 // Eval runs the evaluation and writes the report.
@@ -102,14 +105,17 @@ func Eval(ctx context.Context, opt EvalOptions) (*EvalReport, error) {
 			return nil, fmt.Errorf("baselines only: name a dense model or a sub-model trained alone")
 		}
 		b, err := os.ReadFile(opt.Out)
-		if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrNotExist): // a report of the baselines alone
+		case err != nil:
 			return nil, fmt.Errorf("baselines only: the report to extend: %w", err)
-		}
-		if err := json.Unmarshal(b, r); err != nil {
-			return nil, fmt.Errorf("baselines only: %s: %w", opt.Out, err)
-		}
-		if r.Model != opt.Ckpt {
-			return nil, fmt.Errorf("baselines only: %s reports %s, not %s", opt.Out, r.Model, opt.Ckpt)
+		default:
+			if err := json.Unmarshal(b, r); err != nil {
+				return nil, fmt.Errorf("baselines only: %s: %w", opt.Out, err)
+			}
+			if r.Model != opt.Ckpt {
+				return nil, fmt.Errorf("baselines only: %s reports %s, not %s", opt.Out, r.Model, opt.Ckpt)
+			}
 		}
 	} else if err := evalModel(ctx, r, opt, m, meta, tok, d, train); err != nil {
 		return nil, err
@@ -175,8 +181,8 @@ func compareDense(ctx context.Context, m *omni.Model, opt EvalOptions, d *Data) 
 	return c, nil
 }
 
-// compareAlone measures each sub-model trained alone and names the
-// sub-models of m's elastic family with its shape.
+// compareAlone measures each sub-model trained alone and the sub-models of
+// m's elastic family with its shape.
 func compareAlone(ctx context.Context, m *omni.Model, opt EvalOptions, tok *bpe.Tokenizer, d *Data) ([]AloneResult, error) {
 	var out []AloneResult
 	for _, path := range opt.Alone {
@@ -184,19 +190,24 @@ func compareAlone(ctx context.Context, m *omni.Model, opt EvalOptions, tok *bpe.
 		if err != nil {
 			return nil, err
 		}
+		shape := am.Cfg.Trunk.Shape()
+		var twins []unified.Sub
+		for _, s := range unified.DefaultElastic(m.Cfg.Trunk).Family {
+			if s.Config(m.Cfg.Trunk).Shape() == shape {
+				twins = append(twins, s)
+			}
+		}
+		if len(twins) == 0 {
+			return nil, fmt.Errorf("%s: no sub-model of %s has its shape (%s)", path, opt.Ckpt, shape)
+		}
 		rs, err := measureSubs(ctx, am, tok, d, []unified.Sub{{}}, opt.Batches, 8, 100)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		a := AloneResult{Model: path, Steps: meta["steps"], SubResult: rs[0]}
-		a.Sub = am.Cfg.Trunk.Shape()
-		for _, s := range unified.DefaultElastic(m.Cfg.Trunk).Family {
-			if s.Config(m.Cfg.Trunk).Shape() == a.Sub {
-				a.Twins = append(a.Twins, s.String())
-			}
-		}
-		if len(a.Twins) == 0 {
-			return nil, fmt.Errorf("%s: no sub-model of %s has its shape (%s)", path, opt.Ckpt, a.Sub)
+		a.Sub = shape
+		if a.Twins, err = measureSubs(ctx, m, tok, d, twins, opt.Batches, 8, 100); err != nil {
+			return nil, err
 		}
 		out = append(out, a)
 	}
