@@ -236,7 +236,9 @@ sub-models trained alone at equal steps. Writes a JSON report.`,
 				}
 				fmt.Fprintln(w)
 			}
-			fmt.Fprintf(w, "fortunes %s perplexity %.2f (%d tokens)\n", r.Split, r.Perplexity, r.PPLTokens)
+			if r.PPLTokens > 0 {
+				fmt.Fprintf(w, "fortunes %s perplexity %.2f (%d tokens)\n", r.Split, r.Perplexity, r.PPLTokens)
+			}
 			for _, s := range r.Elastic {
 				fmt.Fprintf(w, "sub %-36s active %8d  mean CE %.3f  digit acc %.3f  %.1f ms/answer  %.2f×\n", s.Sub, s.ActiveParams, s.MeanCE, s.DigitAcc, s.MsPerAnswer, s.Speedup)
 			}

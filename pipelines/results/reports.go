@@ -134,6 +134,12 @@ type codecReport struct {
 			SISNR      float64 `json:"si_snr_db"`
 			LogMel     float64 `json:"log_mel_distance"`
 		} `json:"per_depths"`
+		Bands []struct {
+			LoHz   float64 `json:"lo_hz"`
+			HiHz   float64 `json:"hi_hz"`
+			GainDB float64 `json:"gain_db"`
+		} `json:"band_gain_full_depth"`
+		Louder int `json:"clips_louder_6db"`
 	} `json:"sets"`
 	Usage []struct {
 		Depth      int     `json:"depth"`
@@ -141,6 +147,7 @@ type codecReport struct {
 		Perplexity float64 `json:"perplexity"`
 	} `json:"code_usage_test"`
 	RTF             float64 `json:"encode_decode_rtf"`
+	RTFCPU          float64 `json:"encode_decode_rtf_cpu"`
 	RTFThreads      int     `json:"rtf_go_threads"`
 	Intelligibility *struct {
 		Classifier string  `json:"classifier"`
@@ -265,4 +272,43 @@ type moeReport struct {
 		Drop         float64 `json:"drop_fraction"`
 		TrainSeconds float64 `json:"train_seconds"`
 	} `json:"runs"`
+}
+
+// unifiedReport is docs/eval/unified*.json (pipelines/mm.EvalReport).
+type unifiedReport struct {
+	Model         string `json:"model"`
+	Steps         string `json:"train_steps"`
+	Split         string `json:"split"`
+	Understanding map[string]struct {
+		N        int     `json:"n"`
+		Correct  int     `json:"correct"`
+		Accuracy float64 `json:"accuracy"`
+		Baseline float64 `json:"majority_baseline"`
+	} `json:"understanding"`
+	Perplexity float64     `json:"text_perplexity"`
+	PPLTokens  int         `json:"text_perplexity_tokens"`
+	Elastic    []subResult `json:"elastic"`
+	MoEvsDense *struct {
+		Dense       string             `json:"dense_model"`
+		MoE         map[string]float64 `json:"moe_ce"`
+		DenseCE     map[string]float64 `json:"dense_ce"`
+		MoEActive   int                `json:"moe_active_trunk_params"`
+		DenseActive int                `json:"dense_active_trunk_params"`
+		MoEWins     int                `json:"tasks_moe_lower"`
+	} `json:"moe_vs_dense"`
+	Alone []struct {
+		Steps string `json:"train_steps"`
+		subResult
+		Twins []subResult `json:"elastic_twins"`
+	} `json:"alone"`
+}
+
+// subResult is pipelines/mm.SubResult.
+type subResult struct {
+	Sub          string  `json:"sub"`
+	ActiveParams int     `json:"active_params"`
+	MeanCE       float64 `json:"mean_ce"`
+	DigitAcc     float64 `json:"digit_accuracy"`
+	MsPerAnswer  float64 `json:"ms_per_answer"`
+	Speedup      float64 `json:"speedup_vs_full"`
 }

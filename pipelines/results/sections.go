@@ -13,16 +13,18 @@ import (
 // The commands that write each report, for reports that record none and
 // for sections not measured yet.
 const (
-	cmdBench      = "omniar bench --out docs/bench/engine.json"
-	cmdTokenizer  = "omniar eval tokenizer --modality video --ckpt assets/video_tokenizer.safetensors --judge assets/metrics/digits.safetensors --out docs/eval/tokenizer.json"
-	cmdCodec      = "omniar eval codec --json docs/eval/codec.json --examples docs/eval/codec"
-	cmdSanity     = "omniar eval sanity --out docs/eval"
-	cmdJudge      = "omniar eval judge --json > docs/eval/judge.json"
-	cmdClassifier = "omniar eval video --out docs/eval/video_classifier.json"
-	cmdFVD        = "omniar eval fvd --real test --fake DIR --bootstrap 100 --json > docs/eval/fvd.json"
-	cmdVideoAR    = "omniar eval videoar --n 100 --out docs/eval/videoar.json"
-	cmdUnified    = "omniar eval unified"
-	cmdRouting    = "omniar inspect routing --ckpt CKPT --data DIR"
+	cmdBench       = "omniar bench --out docs/bench/engine.json"
+	cmdTokenizer   = "omniar eval tokenizer --modality video --ckpt assets/video_tokenizer.safetensors --judge assets/metrics/digits.safetensors --out docs/eval/tokenizer.json"
+	cmdCodec       = "omniar eval codec --json docs/eval/codec.json --examples docs/eval/codec"
+	cmdSanity      = "omniar eval sanity --out docs/eval"
+	cmdJudge       = "omniar eval judge --json > docs/eval/judge.json"
+	cmdClassifier  = "omniar eval video --out docs/eval/video_classifier.json"
+	cmdFVD         = "omniar eval fvd --real test --fake DIR --bootstrap 100 --json > docs/eval/fvd.json"
+	cmdVideoAR     = "omniar eval videoar --n 100 --out docs/eval/videoar.json"
+	cmdUnified     = "omniar eval unified"
+	cmdEvalUnified = "make eval-unified (omniar eval unified --ckpt assets/unified.safetensors --out docs/eval/unified.json)"
+	cmdBaselines   = "make assets-unified-baselines eval-unified-baselines"
+	cmdRouting     = "omniar inspect routing --ckpt CKPT --data DIR"
 )
 
 // throughput is the engine against PyTorch (docs/bench/engine.json).
@@ -176,11 +178,29 @@ func (g *gen) codec() error {
 	}
 	g.table([]string{"set", "clips", "seconds", "depths", "bit/s", "SI-SNR dB", "log-mel distance"}, rows)
 	rows = nil
+	var head []string
+	for _, s := range r.Sets {
+		if len(s.Bands) == 0 {
+			continue
+		}
+		row := []string{cell(s.Name)}
+		head = []string{"set"}
+		for _, b := range s.Bands {
+			head = append(head, fmt.Sprintf("%s–%s Hz", fix(b.LoHz, 0), fix(b.HiHz, 0)))
+			row = append(row, fmt.Sprintf("%+.1f dB", b.GainDB))
+		}
+		rows = append(rows, append(row, fmt.Sprintf("%d of %d", s.Louder, s.Clips)))
+	}
+	if len(rows) > 0 {
+		g.printf("Power of the %d-depth resynthesis over the original's, per band (all clips of a set), and the clips resynthesised 6 dB or more louder than the original (a decoder burst):\n\n", r.Depths)
+		g.table(append(head, "clips ≥ 6 dB louder"), rows)
+		rows = nil
+	}
 	for _, u := range r.Usage {
 		rows = append(rows, []string{strconv.Itoa(u.Depth), strconv.Itoa(u.Used), fix(u.Perplexity, 1)})
 	}
 	g.table([]string{"depth", "codes used", "perplexity"}, rows)
-	g.printf("Encode + decode: %s× real time with %d Go thread(s).\n\n", fix(r.RTF, 0), r.RTFThreads)
+	g.printf("Encode + decode: %s× real time by the wall clock, %s× per CPU second, with %d Go thread(s).\n\n", fix(r.RTF, 0), fix(r.RTFCPU, 0), r.RTFThreads)
 	if it := r.Intelligibility; it != nil {
 		g.printf("Spoken digits (%s, %d held-out clips): %s on original audio, %s resynthesised with %d depths (%s kept).\n\n",
 			it.Classifier, it.TestClips, pct(it.Original), pct(it.Resynth), it.Depths, pct(it.Kept))
@@ -368,15 +388,27 @@ func (g *gen) videoar() error {
 func (g *gen) unified() error {
 	g.printf("\n## Unified decoder\n\n")
 	g.printf("### Understanding\n\n")
-	if err := g.generic("eval/unified_understanding.json", cmdUnified); err != nil {
+	const rel = "eval/unified.json"
+	var r unifiedReport
+	ok, err := g.load(rel, &r, cmdEvalUnified)
+	if err != nil {
+		return err
+	}
+	if ok {
+		g.understanding(rel, r)
+	}
+	if err := g.baselines(); err != nil {
 		return err
 	}
 	if err := g.moe(); err != nil {
 		return err
 	}
 	g.printf("### Elastic sub-models\n\n")
-	if err := g.generic("eval/unified_elastic.json", cmdUnified); err != nil {
-		return err
+	if ok {
+		g.printf("From `docs/%s`: every sub-model of one elastic run (%s training steps), held-out cross-entropy per task on the same batches (mean over the tasks), digit accuracy on 100 test images, latency of one image question (batch 1, KV cache, fastest of 20).\n\n", rel, r.Steps)
+		g.table(subHead, subRows(r.Elastic, true))
+	} else {
+		g.printf("Not measured yet (no `docs/%s`): `%s`\n\n", rel, cmdEvalUnified)
 	}
 	g.printf("### Routing\n\n")
 	if err := g.generic("eval/unified_routing.json", cmdRouting); err != nil {
@@ -395,9 +427,79 @@ func (g *gen) unified() error {
 	return nil
 }
 
+// understanding prints the accuracy per task with the issue's goals.
+func (g *gen) understanding(rel string, r unifiedReport) {
+	g.command(rel, "", cmdEvalUnified)
+	g.printf("Model `%s` (%s training steps), %s split; greedy answers, exact match.\n\n", r.Model, r.Steps, r.Split)
+	goals := map[string]string{"digit": "≥ 97%", "direction": "≥ 95%", "digits": "≥ 95%", "spoken": "≥ 95%", "category": "baseline + 10 points"}
+	var rows [][]string
+	for _, t := range sortedKeys(r.Understanding) {
+		a := r.Understanding[t]
+		base := "–"
+		if a.Baseline > 0 {
+			base = pct(a.Baseline)
+		}
+		goal := goals[t]
+		if goal == "" {
+			goal = "reported"
+		}
+		rows = append(rows, []string{t, pct(a.Accuracy), fmt.Sprintf("%d / %d", a.Correct, a.N), base, goal})
+	}
+	g.table([]string{"task", "accuracy", "right / asked", "majority baseline", "goal"}, rows)
+	g.printf("Fortunes %s-split perplexity: %s over %d tokens.\n\n", r.Split, fix(r.Perplexity, 1), r.PPLTokens)
+}
+
+// baselines prints MoE vs dense and the sub-models trained alone at the
+// elastic run's steps (docs/eval/unified_baselines.json).
+func (g *gen) baselines() error {
+	const rel = "eval/unified_baselines.json"
+	g.printf("### Baselines at equal steps: dense FFN, sub-models trained alone\n\n")
+	var r unifiedReport
+	if ok, err := g.load(rel, &r, cmdBaselines); !ok || err != nil {
+		return err
+	}
+	g.command(rel, "", cmdBaselines)
+	if c := r.MoEvsDense; c != nil {
+		g.printf("Held-out cross-entropy (nats per target token, %s split) of the MoE model `%s` (%d active trunk parameters) and the dense baseline `%s` (%d), trained alike (same configuration, data, seed and steps; elastic training, which for the dense trunk has only the layer cuts): the MoE model is lower on %d of %d tasks.\n\n",
+			r.Split, r.Model, c.MoEActive, c.Dense, c.DenseActive, c.MoEWins, len(c.MoE))
+		var rows [][]string
+		for _, t := range sortedKeys(c.MoE) {
+			rows = append(rows, []string{t, fix(c.MoE[t], 3), fix(c.DenseCE[t], 3), fmt.Sprintf("%+.3f", c.MoE[t]-c.DenseCE[t])})
+		}
+		g.table([]string{"task", "MoE", "dense", "MoE − dense"}, rows)
+	}
+	if len(r.Alone) > 0 {
+		g.printf("Sub-models trained alone (the sub-model's shape as a model of its own, every step) against the same shape cut from the elastic run `%s`:\n\n", r.Model)
+		var rows [][]string
+		for _, a := range r.Alone {
+			rows = append(rows, append([]string{"alone, " + a.Steps + " steps"}, subRows([]subResult{a.subResult}, false)[0]...))
+			for _, t := range subRows(a.Twins, false) {
+				rows = append(rows, append([]string{"elastic"}, t...))
+			}
+		}
+		g.table(append([]string{"trained"}, subHead[:len(subHead)-1]...), rows)
+	}
+	return nil
+}
+
+var subHead = []string{"sub-model", "active params", "mean CE", "digit accuracy", "ms / answer", "speed-up"}
+
+// subRows prints sub-model results; speed-up only with speed.
+func subRows(rs []subResult, speed bool) [][]string {
+	var rows [][]string
+	for _, r := range rs {
+		row := []string{r.Sub, strconv.Itoa(r.ActiveParams), fix(r.MeanCE, 3), pct(r.DigitAcc), fix(r.MsPerAnswer, 1)}
+		if speed {
+			row = append(row, fix(r.Speedup, 2)+"×")
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
 func (g *gen) moe() error {
 	const rel = "eval/unified_moe_vs_dense.json"
-	g.printf("### MoE vs dense at equal active parameters\n\n")
+	g.printf("### Fortunes LM study: MoE vs dense, aux vs bias balancing\n\n")
 	var r moeReport
 	if ok, err := g.load(rel, &r, cmdUnified); !ok || err != nil {
 		return err
@@ -534,7 +636,7 @@ func scalar(v any) string {
 	}
 }
 
-func sortedKeys(m map[string]any) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
