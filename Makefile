@@ -140,7 +140,7 @@ eval-tokenizers: build ## reconstruction, layout, digit check and token entropy 
 	$(OMNIAR) eval tokenizer --modality image --ckpt assets/video_tokenizer.safetensors --clips 100 \
 	  --judge assets/metrics/digits.safetensors --digits 300 --pictures docs/eval/tokenizer_image --out docs/eval/tokenizer_image.json
 
-assets-codec: data ## audio codec: the first codec (small-v1), then the head codec from its weights, a low-rate stage, a long mid-rate stage and a low-rate one → assets/audio_codec.safetensors
+assets-codec: data ## audio codec: the first codec (small-v1), then the head codec from its weights, a low-rate stage, a long mid-rate stage, a low-rate one and one with microphone conditions → assets/audio_codec.safetensors
 	$(OMNIAR) tokenizer train --modality audio --data "$(DATA_DIR)" --config small-v1 --steps 5000 \
 	  --ckpt $(RUNS)/audio_codec_v1.train --resume --out $(RUNS)/audio_codec_v1.safetensors
 	$(OMNIAR) tokenizer train --modality audio --data "$(DATA_DIR)" --config small --init $(RUNS)/audio_codec_v1.train \
@@ -150,7 +150,9 @@ assets-codec: data ## audio codec: the first codec (small-v1), then the head cod
 	$(OMNIAR) tokenizer train --modality audio --data "$(DATA_DIR)" --config small --init $(RUNS)/audio_codec_c.train \
 	  --steps 8000 --lr 1e-3 --ckpt-every 250 --ckpt $(RUNS)/audio_codec_e.train --resume --out $(RUNS)/audio_codec_e.safetensors
 	$(OMNIAR) tokenizer train --modality audio --data "$(DATA_DIR)" --config small --init $(RUNS)/audio_codec_e.train \
-	  --steps 1000 --lr 2.5e-4 --ckpt-every 250 --ckpt $(RUNS)/audio_codec_f.train --resume --out assets/audio_codec.safetensors
+	  --steps 1000 --lr 2.5e-4 --ckpt-every 250 --ckpt $(RUNS)/audio_codec_f.train --resume --out $(RUNS)/audio_codec_f.safetensors
+	$(OMNIAR) tokenizer train --modality audio --data "$(DATA_DIR)" --config small --init $(RUNS)/audio_codec_f.train --mic 0.2 \
+	  --steps 2000 --lr 2.5e-4 --ckpt-every 250 --ckpt $(RUNS)/audio_codec_h.train --resume --out assets/audio_codec.safetensors
 
 assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full clips, images again, full clips → assets/videoar.safetensors
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 --clips 4000 \
@@ -203,11 +205,14 @@ eval-ablations: assets-videoar ## VideoAR without error correction, without fram
 assets-unified: data ## unified model on the shipped tokenizers: text and images, then all modalities (configs/small.json) → assets/unified.safetensors
 	$(OMNIAR) train unified --config configs/small.json --out $(RUNS)/unified_small --resume
 	cp $(RUNS)/unified_small/unified.safetensors assets/unified.safetensors.tmp && mv assets/unified.safetensors.tmp assets/unified.safetensors
+	cp $(RUNS)/unified_small/curves.json docs/eval/unified_curves.json && cp $(RUNS)/unified_small/curves.png docs/eval/unified_curves.png
 
-assets-unified-baselines: data ## the unified model's baselines at its steps: the dense FFN of equal active parameters and two sub-models trained alone
-	$(OMNIAR) train unified --config configs/small.json --dense --out $(RUNS)/unified_dense --resume
-	$(OMNIAR) train unified --config configs/small.json --alone '{"layers":[0,1]}' --out $(RUNS)/unified_alone_half --resume
-	$(OMNIAR) train unified --config configs/small.json --alone '{"layers":[0,1],"experts":4,"top_k":1}' --out $(RUNS)/unified_alone_small --resume
+assets-unified-baselines: data ## the unified model's baselines at its steps: the dense FFN of equal active parameters, two sub-models and the full shape trained alone (no elastic training)
+	$(OMNIAR) train unified --config configs/small.json --dense --out $(RUNS)/unified_dense --resume --stop-at 3300
+	$(OMNIAR) train unified --config configs/small.json --alone '{"layers":[0,1]}' --out $(RUNS)/unified_alone_half --resume --stop-at 3300
+	$(OMNIAR) train unified --config configs/small.json --alone '{"layers":[0,1],"experts":4,"top_k":1}' --out $(RUNS)/unified_alone_small --resume --stop-at 3300
+	$(OMNIAR) train unified --config configs/small.json --alone '{}' --out $(RUNS)/unified_alone_full --resume --stop-at 3300
+	cp $(RUNS)/unified_dense/curves.png docs/eval/unified_dense_curves.png
 
 eval-unified: build ## understanding, elastic table and routing of the shipped unified model → docs/eval/unified*
 	$(OMNIAR) eval unified --ckpt assets/unified.safetensors --out docs/eval/unified.json
@@ -215,7 +220,8 @@ eval-unified: build ## understanding, elastic table and routing of the shipped u
 
 eval-unified-baselines: build ## MoE vs dense and elastic vs alone at equal steps (the MoE run's stage 1, 300 + 3,000 steps) → docs/eval/unified_baselines.json
 	$(OMNIAR) eval unified --ckpt $(RUNS)/unified_small/stage1.safetensors --baselines-only --dense $(RUNS)/unified_dense/unified.safetensors \
-		--alone $(RUNS)/unified_alone_half/unified.safetensors,$(RUNS)/unified_alone_small/unified.safetensors --out docs/eval/unified_baselines.json
+		--alone $(RUNS)/unified_alone_half/unified.safetensors,$(RUNS)/unified_alone_small/unified.safetensors,$(RUNS)/unified_alone_full/unified.safetensors \
+		--out docs/eval/unified_baselines.json
 
 eval-videoar: build ## prompt fidelity and FVD-style distance of the shipped generator on 100 test prompts → docs/eval/
 	$(OMNIAR) eval videoar --n 100 --nll --out docs/eval/videoar.json --pictures docs/eval/videoar --save $(RUNS)/videoar_clips

@@ -182,7 +182,7 @@ func compareDense(ctx context.Context, m *omni.Model, opt EvalOptions, d *Data) 
 }
 
 // compareAlone measures each sub-model trained alone and the sub-models of
-// m's elastic family with its shape.
+// m's elastic family (and m itself) with its shape.
 func compareAlone(ctx context.Context, m *omni.Model, opt EvalOptions, tok *bpe.Tokenizer, d *Data) ([]AloneResult, error) {
 	var out []AloneResult
 	for _, path := range opt.Alone {
@@ -192,7 +192,7 @@ func compareAlone(ctx context.Context, m *omni.Model, opt EvalOptions, tok *bpe.
 		}
 		shape := am.Cfg.Trunk.Shape()
 		var twins []unified.Sub
-		for _, s := range unified.DefaultElastic(m.Cfg.Trunk).Family {
+		for _, s := range append([]unified.Sub{{}}, unified.DefaultElastic(m.Cfg.Trunk).Family...) {
 			if s.Config(m.Cfg.Trunk).Shape() == shape {
 				twins = append(twins, s)
 			}
