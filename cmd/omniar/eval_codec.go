@@ -43,6 +43,7 @@ WAVs and spectrogram PNGs go to --examples.`,
 	f.StringVar(&opt.Ckpt, "ckpt", atok.DefaultPath, "codec checkpoint (weights or training checkpoint)")
 	f.IntVar(&opt.Clips, "clips", 0, "held-out espeak-ng clips to score (0: all)")
 	f.BoolVar(&opt.Digits, "digits", true, "run the spoken-digit intelligibility proxy")
+	f.StringVar(&opt.RumbleSplit, "rumble-split", "test", "speech split whose voices the rumble set takes (val: to choose between codecs without test)")
 	f.StringVar(&opt.DigitSplit, "digit-split", "test", "speech split whose digits the proxy scores (val: to choose between codecs without test)")
 	f.StringVar(&opt.Out, "examples", "", "directory for example WAVs and spectrograms")
 	f.StringVar(&jsonOut, "json", "", "JSON report to write (e.g. docs/eval/codec.json)")

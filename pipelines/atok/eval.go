@@ -110,6 +110,32 @@ const (
 	rumbleDB    = -20.0
 )
 
+// heldOut is the espeak WAV utterances of a speech split.
+func heldOut(data, split string) ([]speech.Item, error) {
+	items, err := speech.Load(data, split)
+	if err != nil {
+		return nil, err
+	}
+	var out []speech.Item
+	for _, it := range items {
+		if it.Kind == speech.KindWAV && it.Labels["source"] != "alsa" {
+			out = append(out, it)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("speech %s split in %s: no espeak WAV clips", split, data)
+	}
+	return out, nil
+}
+
+// rumbleName names the rumble set's voices.
+func rumbleName(split string) string {
+	if split == "" || split == "test" {
+		return "held-out"
+	}
+	return split
+}
+
 // addRumble adds the rumble set's rumble to clip number n.
 func addRumble(x []float32, n int) {
 	rng := rand.New(rand.NewPCG(7, uint64(n)))
@@ -184,7 +210,10 @@ type EvalOptions struct {
 	// DigitSplit is the speech split whose digits the proxy scores
 	// ("test"; "val" to choose between codecs without looking at test).
 	DigitSplit string
-	Progress   func(string)
+	// RumbleSplit is the speech split whose voices the rumble set takes
+	// ("test"; "val" to choose between codecs without looking at test).
+	RumbleSplit string
+	Progress    func(string)
 }
 
 // Eval measures the codec on the held-out voices of the speech test split
@@ -213,6 +242,12 @@ func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
 	}
 	held = spread(held, opt.Clips)
 	rumbled := spread(held, rumbleClips)
+	if opt.RumbleSplit != "" && opt.RumbleSplit != "test" {
+		if rumbled, err = heldOut(opt.Data, opt.RumbleSplit); err != nil {
+			return nil, err
+		}
+		rumbled = spread(rumbled, rumbleClips)
+	}
 	cfg := cdc.Cfg
 	r := &Report{Ckpt: opt.Ckpt, CodebookID: cdc.CodebookID(), FrameRate: float64(cfg.Rate) / float64(cfg.Hop()),
 		Depths: cfg.Depths, Codes: cfg.Codes, RTFThreads: runtime.GOMAXPROCS(0)}
@@ -229,7 +264,7 @@ func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
 	}{
 		{"held-out espeak-ng voices (speech test split)", held, false},
 		{"real ALSA recordings (/usr/share/sounds/alsa)", alsa, false},
-		{fmt.Sprintf("held-out voices with rumble (%d clips; %g Hz low-passed noise %g dB under the clip)", len(rumbled), rumbleHz, rumbleDB), rumbled, true},
+		{fmt.Sprintf("%s voices with rumble (%d clips; %g Hz low-passed noise %g dB under the clip)", rumbleName(opt.RumbleSplit), len(rumbled), rumbleHz, rumbleDB), rumbled, true},
 	} {
 		sr := SetReport{Name: set.name, Depths: make([]DepthScore, cfg.Depths)}
 		n := 0
