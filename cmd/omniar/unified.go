@@ -242,13 +242,13 @@ sub-models trained alone at equal steps. Writes a JSON report.`,
 			for _, s := range r.Elastic {
 				fmt.Fprintf(w, "sub %-36s active %8d  mean CE %.3f  digit acc %.3f  %.1f ms/answer  %.2f×\n", s.Sub, s.ActiveParams, s.MeanCE, s.DigitAcc, s.MsPerAnswer, s.Speedup)
 			}
+			row := func(what string, s mm.SubResult) {
+				fmt.Fprintf(w, "%-13s %-34s active %8d  mean CE %.3f  digit acc %.3f  %.1f ms/answer\n", what, s.Sub, s.ActiveParams, s.MeanCE, s.DigitAcc, s.MsPerAnswer)
+			}
 			for _, a := range r.Alone {
-				for _, s := range append([]mm.SubResult{a.SubResult}, a.Twins...) {
-					what := "elastic twin"
-					if s.Sub == a.Sub {
-						what = "trained alone"
-					}
-					fmt.Fprintf(w, "%-13s %-34s active %8d  mean CE %.3f  digit acc %.3f  %.1f ms/answer\n", what, s.Sub, s.ActiveParams, s.MeanCE, s.DigitAcc, s.MsPerAnswer)
+				row("trained alone", a.SubResult)
+				for _, t := range a.Twins {
+					row("elastic twin", t)
 				}
 			}
 			if c := r.MoEvsDense; c != nil {

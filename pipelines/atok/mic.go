@@ -17,11 +17,7 @@ func Mic(rng *rand.Rand, x []float32) {
 	if len(x) == 0 {
 		return
 	}
-	var p float64
-	for _, v := range x {
-		p += float64(v) * float64(v)
-	}
-	p /= float64(len(x))
+	p := power(x)
 	if p < 1e-8 { // a silent crop: rumble at about −50 dBFS
 		p = 1e-5
 	}
