@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/omniar/omniar/datasets"
@@ -22,7 +23,7 @@ import (
 
 // Recipe names the version of every builder; bump it when one changes
 // what it writes, so prepared directories are rebuilt.
-const Recipe = "omniar-data-v1"
+const Recipe = "omniar-data-v2"
 
 // Options say where data comes from and goes, and how much to make.
 type Options struct {
@@ -126,9 +127,17 @@ func buildDigits(ctx context.Context, opt Options, b *qa.Builder) ([]datasets.En
 		es = append(es, e...)
 		for _, c := range clips {
 			ref := fmt.Sprintf("moving:%s:%d", split, c.Index)
-			var names []string
+			// The answer names the digits in ascending order: in the
+			// movers' (random) order an exact-match answer to a two-digit
+			// clip would be a coin toss (recipe v1 did that).
+			var labels []int
 			for _, m := range c.Movers {
-				names = append(names, digits.Names[m.Label])
+				labels = append(labels, m.Label)
+			}
+			slices.Sort(labels)
+			var names []string
+			for _, l := range labels {
+				names = append(names, digits.Names[l])
 			}
 			if len(c.Movers) == 1 {
 				m := c.Movers[0]

@@ -3,6 +3,7 @@ package data
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/omniar/omniar/datasets"
 	"github.com/omniar/omniar/datasets/clips"
 	"github.com/omniar/omniar/datasets/digits"
+	"github.com/omniar/omniar/datasets/qa"
 )
 
 // small prepares a reduced data directory from the real sources (opencv-doc
@@ -116,5 +118,46 @@ func TestMissingSources(t *testing.T) {
 	_, err := Prepare(context.Background(), opt)
 	if err == nil || !strings.Contains(err.Error(), "make data-deps") {
 		t.Errorf("missing sources: %v, want a hint to run make data-deps", err)
+	}
+}
+
+// Two-digit clips are answered in one order (ascending), whatever the
+// order of their movers, so an exact-match answer is learnable.
+func TestDigitsAnswerAscending(t *testing.T) {
+	dir, opt := small(t)
+	if _, err := Prepare(context.Background(), opt); err != nil {
+		t.Fatal(err)
+	}
+	mv, err := digits.LoadMoving(dir, "train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs, err := qa.Load(dir, "train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := map[string]string{}
+	for _, p := range pairs {
+		if p.Task == "digits" {
+			answers[p.Ref] = p.Answer
+		}
+	}
+	two := 0
+	for _, c := range mv.Clips {
+		if len(c.Movers) != 2 {
+			continue
+		}
+		two++
+		lo, hi := c.Movers[0].Label, c.Movers[1].Label
+		if lo > hi {
+			lo, hi = hi, lo
+		}
+		want := digits.Names[lo] + " and " + digits.Names[hi]
+		if got := answers[fmt.Sprintf("moving:train:%d", c.Index)]; got != want {
+			t.Errorf("clip %d (labels %d, %d): answer %q, want %q", c.Index, c.Movers[0].Label, c.Movers[1].Label, got, want)
+		}
+	}
+	if two == 0 {
+		t.Fatal("no two-digit clip to check")
 	}
 }

@@ -23,6 +23,26 @@ type Accuracy struct {
 	Accuracy float64  `json:"accuracy"`
 	Baseline float64  `json:"majority_baseline,omitempty"` // share of the most frequent train answer
 	Examples []string `json:"examples,omitempty"`          // a few "answer → model" pairs
+	// Parts splits the clip-digits row into clips of one and of two digits.
+	Parts map[string]*Part `json:"parts,omitempty"`
+}
+
+// Part is the score of a subset of a row.
+type Part struct {
+	N        int     `json:"n"`
+	Correct  int     `json:"correct"`
+	Accuracy float64 `json:"accuracy"`
+}
+
+// partOf names the subset of a row an item belongs to ("" for none).
+func partOf(row string, it Item) string {
+	if row != "digits" {
+		return ""
+	}
+	if strings.Contains(it.Answer, " and ") {
+		return "two digits"
+	}
+	return "one digit"
 }
 
 // rowName is the report row of an item: the pair's task, with the ALSA
@@ -82,9 +102,22 @@ func Understand(ctx context.Context, m *omni.Model, tok *bpe.Tokenizer, d *Data,
 						return nil, err
 					}
 					got := strings.TrimSpace(string(b))
+					right := got == part[i].Answer
 					acc.N++
-					if got == part[i].Answer {
+					if right {
 						acc.Correct++
+					}
+					if k := partOf(name, part[i]); k != "" {
+						if acc.Parts == nil {
+							acc.Parts = map[string]*Part{}
+						}
+						if acc.Parts[k] == nil {
+							acc.Parts[k] = &Part{}
+						}
+						acc.Parts[k].N++
+						if right {
+							acc.Parts[k].Correct++
+						}
 					}
 					if len(acc.Examples) < 4 {
 						acc.Examples = append(acc.Examples, part[i].Answer+" → "+got)
@@ -93,6 +126,9 @@ func Understand(ctx context.Context, m *omni.Model, tok *bpe.Tokenizer, d *Data,
 			}
 		}
 		acc.Accuracy = float64(acc.Correct) / float64(max(1, acc.N))
+		for _, p := range acc.Parts {
+			p.Accuracy = float64(p.Correct) / float64(max(1, p.N))
+		}
 		if name == "category" {
 			acc.Baseline = majority(train, items)
 		}

@@ -104,3 +104,36 @@ func TestCheckTokens(t *testing.T) {
 		t.Errorf("other tokenizer: error %v, want one naming the file and its tokenizer", err)
 	}
 }
+
+func TestShortClipsRetokenized(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "video_train.store")
+	if err := store.Write(p, store.Shape{T: 2, H: 1, W: 1, C: 1}, []uint8{1, 2}, TokenIndex{Tokenizer: "aaa", Refs: []string{"moving:train:0"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		frames int
+		kept   bool
+	}{{1, true}, {2, true}, {3, false}} {
+		if err := shortClips(p, c.frames); err != nil {
+			t.Fatal(err)
+		}
+		if exists(p) != c.kept {
+			t.Errorf("%d frames wanted from a 2-frame file: kept %v, want %v", c.frames, exists(p), c.kept)
+		}
+	}
+}
+
+func TestPartOf(t *testing.T) {
+	for _, c := range []struct {
+		row, answer, want string
+	}{
+		{"digits", "three", "one digit"},
+		{"digits", "one and seven", "two digits"},
+		{"direction", "up and to the left", ""},
+		{"digit", "five", ""},
+	} {
+		if got := partOf(c.row, Item{Answer: c.answer}); got != c.want {
+			t.Errorf("%s %q: part %q, want %q", c.row, c.answer, got, c.want)
+		}
+	}
+}

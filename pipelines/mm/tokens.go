@@ -126,6 +126,9 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 	}
 	for _, split := range []string{"train", "val", "test"} {
 		p := filepath.Join(opt.Out, fmt.Sprintf(fileVideo, split))
+		if err := shortClips(p, opt.VideoFrames); err != nil {
+			return err
+		}
 		if err := ensureTokens(p, opt.VideoTok, vw.ID(), func() error { return tokenizeClips(ctx, opt, vcfg, vw, split, p) }); err != nil {
 			return err
 		}
@@ -143,6 +146,24 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 		if err := ensureTokens(p, opt.AudioCodec, cdc.CodebookID(), func() error { return tokenizeSpeech(ctx, opt, cdc, split, p) }); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// shortClips removes a clip token file with fewer latent frames than a
+// model reads, so it is tokenized again: a configuration that reads more
+// of each clip reuses the tokens directory of one that read less.
+func shortClips(path string, frames int) error {
+	if !exists(path) {
+		return nil
+	}
+	t, err := OpenTokens(path)
+	if err != nil {
+		return err
+	}
+	if have := t.Store.Shape().T; have < frames {
+		slog.Info("clip tokens too short; tokenizing again", "file", path, "latent_frames", have, "want", frames)
+		return os.Remove(path)
 	}
 	return nil
 }

@@ -41,6 +41,9 @@ type TrainConfig struct {
 	// Alone trains this sub-model of the size as a model of its own
 	// (unified.Sub.Config): the elastic table's trained-alone baseline.
 	Alone *unified.Sub `json:"alone"`
+	// VideoFrames is the latent frames of a clip the model reads (0: the
+	// size's default); weights do not depend on it.
+	VideoFrames int `json:"video_frames"`
 
 	Data      string         `json:"data"`   // prepared data directory (default ~/.cache/omniar/data)
 	Tokens    string         `json:"tokens"` // token files directory (tokenized on first use)
@@ -108,6 +111,9 @@ func (c TrainConfig) Check() error {
 				return fmt.Errorf("stage %d (%s): mixture %s: %d (tasks: %v, counts ≥ 1)", i, s.Name, t, n, omni.Tasks)
 			}
 		}
+	}
+	if c.VideoFrames < 0 {
+		return fmt.Errorf("video_frames %d", c.VideoFrames)
 	}
 	if c.StopAt < 0 {
 		return fmt.Errorf("stop_at %d", c.StopAt)
@@ -296,6 +302,9 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 	}
 	if cfg.Balance != "" {
 		mcfg.Trunk.Balance = cfg.Balance
+	}
+	if cfg.VideoFrames > 0 {
+		mcfg.VideoFrames = cfg.VideoFrames
 	}
 	if cfg.Alone != nil {
 		if err := cfg.Alone.Validate(mcfg.Trunk); err != nil {

@@ -284,6 +284,11 @@ type unifiedReport struct {
 		Correct  int     `json:"correct"`
 		Accuracy float64 `json:"accuracy"`
 		Baseline float64 `json:"majority_baseline"`
+		Parts    map[string]struct {
+			N        int     `json:"n"`
+			Correct  int     `json:"correct"`
+			Accuracy float64 `json:"accuracy"`
+		} `json:"parts"`
 	} `json:"understanding"`
 	Perplexity float64     `json:"text_perplexity"`
 	PPLTokens  int         `json:"text_perplexity_tokens"`

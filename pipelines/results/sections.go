@@ -444,6 +444,10 @@ func (g *gen) understanding(rel string, r unifiedReport) {
 			goal = "reported"
 		}
 		rows = append(rows, []string{t, pct(a.Accuracy), fmt.Sprintf("%d / %d", a.Correct, a.N), base, goal})
+		for _, k := range sortedKeys(a.Parts) {
+			p := a.Parts[k]
+			rows = append(rows, []string{t + ": " + k, pct(p.Accuracy), fmt.Sprintf("%d / %d", p.Correct, p.N), "–", ""})
+		}
 	}
 	g.table([]string{"task", "accuracy", "right / asked", "majority baseline", "goal"}, rows)
 	g.printf("Fortunes %s-split perplexity: %s over %d tokens.\n\n", r.Split, fix(r.Perplexity, 1), r.PPLTokens)
