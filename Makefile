@@ -106,7 +106,7 @@ bench: deps build ## run the benchmarks (bin/omniar bench)
 
 demo: build ## the main job: a clip from PROMPT with the shipped model, into DEMO_OUT
 	./bin/omniar generate video --prompt "$(PROMPT)" --out "$(DEMO_OUT)"
-	@echo "open $(CURDIR)/$(DEMO_OUT)"
+	@echo "open $(abspath $(DEMO_OUT))"
 
 assets: assets-metrics assets-tokenizer eval-tokenizers assets-codec assets-videoar eval-videoar assets-unified eval-unified assets-unified-baselines eval-unified-baselines ## the whole recipe of the shipped checkpoints (resumable)
 
