@@ -27,6 +27,8 @@ func TestReadTrainConfig(t *testing.T) {
 		{"no out", strings.Replace(good, `"out":"o",`, ``, 1), "required"},
 		{"not json", "{", "train config"},
 		{"alone", strings.Replace(good, `"stages"`, `"alone":{"layers":[0]},"stages"`, 1), ""},
+		{"stage frames", strings.Replace(good, `"mix"`, `"video_frames":3,"mix"`, 1), ""},
+		{"negative frames", strings.Replace(good, `"mix"`, `"video_frames":-1,"mix"`, 1), "video_frames"},
 		{"alone and elastic", strings.Replace(good, `"stages"`, `"alone":{"layers":[0]},"elastic":{"p_full":0.5},"stages"`, 1), "exclude"},
 	}
 	for _, tc := range tests {

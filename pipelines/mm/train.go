@@ -28,6 +28,10 @@ type Stage struct {
 	Steps int            `json:"steps"`
 	LR    float64        `json:"lr"`
 	Mix   map[string]int `json:"mix"`
+	// VideoFrames is how many latent frames of a clip the stage reads (0:
+	// the size's); weights do not depend on it, so a later stage can read
+	// more of each clip than an earlier one.
+	VideoFrames int `json:"video_frames"`
 }
 
 // TrainConfig is the file `omniar train unified --config` reads.
@@ -41,9 +45,6 @@ type TrainConfig struct {
 	// Alone trains this sub-model of the size as a model of its own
 	// (unified.Sub.Config): the elastic table's trained-alone baseline.
 	Alone *unified.Sub `json:"alone"`
-	// VideoFrames is the latent frames of a clip the model reads (0: the
-	// size's default); weights do not depend on it.
-	VideoFrames int `json:"video_frames"`
 
 	Data      string         `json:"data"`   // prepared data directory (default ~/.cache/omniar/data)
 	Tokens    string         `json:"tokens"` // token files directory (tokenized on first use)
@@ -106,14 +107,14 @@ func (c TrainConfig) Check() error {
 		if s.Steps < 1 || !(s.LR > 0) || len(s.Mix) == 0 {
 			return fmt.Errorf("stage %d (%s): steps %d, lr %g and a mixture are required", i, s.Name, s.Steps, s.LR)
 		}
+		if s.VideoFrames < 0 {
+			return fmt.Errorf("stage %d (%s): video_frames %d", i, s.Name, s.VideoFrames)
+		}
 		for t, n := range s.Mix {
 			if !slices.Contains(omni.Tasks, t) || n < 1 {
 				return fmt.Errorf("stage %d (%s): mixture %s: %d (tasks: %v, counts ≥ 1)", i, s.Name, t, n, omni.Tasks)
 			}
 		}
-	}
-	if c.VideoFrames < 0 {
-		return fmt.Errorf("video_frames %d", c.VideoFrames)
 	}
 	if c.StopAt < 0 {
 		return fmt.Errorf("stop_at %d", c.StopAt)
@@ -215,6 +216,9 @@ func (t *trainTask) Run(_ context.Context, batch int64) (float64, error) {
 			return 0, err
 		}
 		for _, ex := range exs {
+			if f := t.net.Cfg.VideoFrames; ex.Task == omni.TaskVideoQA && len(ex.Visual) > f {
+				ex.Visual = ex.Visual[:f] // the data may hold more frames than this stage reads
+			}
 			s, err := t.net.Cfg.Layout(t.net.V, ex)
 			if err != nil {
 				return 0, err
@@ -303,20 +307,21 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 	if cfg.Balance != "" {
 		mcfg.Trunk.Balance = cfg.Balance
 	}
-	if cfg.VideoFrames > 0 {
-		mcfg.VideoFrames = cfg.VideoFrames
-	}
 	if cfg.Alone != nil {
 		if err := cfg.Alone.Validate(mcfg.Trunk); err != nil {
 			return res, fmt.Errorf("alone: %w", err)
 		}
 		mcfg.Trunk = cfg.Alone.Config(mcfg.Trunk)
 	}
+	read := mcfg // the data holds as many latent frames as the greediest stage reads
+	for _, st := range cfg.Stages {
+		read.VideoFrames = max(read.VideoFrames, st.VideoFrames)
+	}
 	if err := Tokenize(ctx, TokenizeOptions{Data: cfg.Data, Out: cfg.Tokens, VideoTok: cfg.VideoTok, AudioCodec: cfg.Codec,
-		VideoFrames: mcfg.VideoFrames, AudioFrames: mcfg.AudioFrames, AudioDepths: mcfg.AudioDepths, Clips: cfg.Clips}); err != nil {
+		VideoFrames: read.VideoFrames, AudioFrames: mcfg.AudioFrames, AudioDepths: mcfg.AudioDepths, Clips: cfg.Clips}); err != nil {
 		return res, err
 	}
-	d, err := LoadData(cfg.Data, cfg.Tokens, "train", mcfg, su.Tok)
+	d, err := LoadData(cfg.Data, cfg.Tokens, "train", read, su.Tok)
 	if err != nil {
 		return res, err
 	}
@@ -404,6 +409,9 @@ func mustJSON(v any) string {
 
 func runStage(ctx context.Context, cfg TrainConfig, mcfg omni.Config, su *Setup, d *Data, i int, st Stage, offset int,
 	prev, prevBias map[string][]float32, state *runState, resume bool) (train.Result, *omni.Model, error) {
+	if st.VideoFrames > 0 {
+		mcfg.VideoFrames = st.VideoFrames
+	}
 	var slots []omni.Slot
 	for _, task := range omni.Tasks {
 		if n, ok := st.Mix[task]; ok {
