@@ -209,7 +209,7 @@ majority-class baseline), text perplexity on the fortunes, the elastic family
 sub-model of one run), with --dense the per-task held-out cross-entropy of
 the MoE model and the dense baseline, and with --alone the same figures for
 sub-models trained alone at equal steps. Writes a JSON report.`,
-		Example: `  omniar eval unified --ckpt /work/runs/unified_small/unified.safetensors --dense /work/runs/unified_dense/unified.safetensors`,
+		Example: `  omniar eval unified --ckpt runs/unified_small/unified.safetensors --dense runs/unified_dense/unified.safetensors`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := mf.resolve(); err != nil {

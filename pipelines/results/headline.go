@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/omniar/omniar/internal/atomicfile"
 )
@@ -59,6 +60,30 @@ func Headline(dir string) ([]byte, error) {
 		g := cont.Generated
 		row(fmt.Sprintf("continuing %d real test clips from their first frame: direction / digit / both right", g.Clips),
 			fmt.Sprintf("%s / %s / %s", pct(g.Direction), pct(g.Digit), pct(g.Match)), "[VideoAR](docs/RESULTS.md#videoar-prompt-fidelity)")
+	}
+	var cdc codecReport
+	if st, err := readReport(dir, "eval/codec.json", &cdc); err != nil {
+		return nil, err
+	} else if st == reportFound && cdc.Intelligibility != nil {
+		in := cdc.Intelligibility
+		row(fmt.Sprintf("audio codec, %d held-out spoken digits at %d depths: digit proxy kept / real time", in.TestClips, in.Depths),
+			fmt.Sprintf("%s kept; %s× real time", pct(in.Kept), fix(cdc.RTF, 0)), "[codec](docs/RESULTS.md#audio-codec)")
+	}
+	var uni unifiedReport
+	if st, err := readReport(dir, "eval/unified.json", &uni); err != nil {
+		return nil, err
+	} else if st == reportFound {
+		var names, figs []string
+		for _, t := range []struct{ key, name string }{{"digit", "digit images"}, {"spoken", "spoken digits"},
+			{"direction", "clip direction"}, {"digits", "clip digits"}, {"category", "quotation category"}} {
+			if a, ok := uni.Understanding[t.key]; ok {
+				names, figs = append(names, t.name), append(figs, pct(a.Accuracy))
+			}
+		}
+		if len(names) > 0 {
+			row(fmt.Sprintf("understanding (unified model, %s split): %s right", uni.Split, strings.Join(names, " / ")),
+				strings.Join(figs, " / "), "[understanding](docs/RESULTS.md#understanding)")
+		}
 	}
 	var judge judgeReport
 	if st, err := readReport(dir, "eval/judge.json", &judge); err != nil {

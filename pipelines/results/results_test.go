@@ -218,6 +218,9 @@ func TestWriteReadme(t *testing.T) {
 	if !bytes.Contains(want, []byte("| 100.0% / 50.0% / 25.0% (ceiling 100.0% / 100.0% / 50.0%); 1.50 s per clip |")) {
 		t.Errorf("headline of the synthetic reports lacks the fidelity row:\n%s", want)
 	}
+	if !bytes.Contains(want, []byte("understanding (unified model, test split): digit images / clip digits / quotation category right | 75.0% / 40.0% / 30.0% |")) {
+		t.Errorf("headline of the synthetic reports lacks the understanding row:\n%s", want)
+	}
 	if err := os.WriteFile(p, []byte("no block\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
