@@ -163,6 +163,20 @@ func majority(train []qa.Pair, items []Item) float64 {
 // HeldOut is the mean cross-entropy of each task on batches × batch
 // examples of a split, drawn with a fixed seed (the same for every model).
 func HeldOut(ctx context.Context, m *omni.Model, d *Data, batches, batch int) (map[string]float64, error) {
+	per, err := heldOutBatches(ctx, m, d, batches, batch)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for t, v := range per {
+		out[t] = mean(v)
+	}
+	return out, nil
+}
+
+// heldOutBatches is HeldOut's cross-entropy of each task per batch: two
+// models measured on the same batches compare batch by batch.
+func heldOutBatches(ctx context.Context, m *omni.Model, d *Data, batches, batch int) (map[string][]float64, error) {
 	var slots []omni.Slot
 	for _, task := range omni.Tasks {
 		if task == omni.TaskLM || len(d.ByTask[task]) > 0 {
@@ -178,7 +192,7 @@ func HeldOut(ctx context.Context, m *omni.Model, d *Data, batches, batch int) (m
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(11, 13))
-	sum := map[string]float64{}
+	per := map[string][]float64{}
 	for range batches {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -202,10 +216,10 @@ func HeldOut(ctx context.Context, m *omni.Model, d *Data, batches, batch int) (m
 			return nil, err
 		}
 		for t, v := range ce {
-			sum[t] += v / float64(batches)
+			per[t] = append(per[t], v)
 		}
 	}
-	return sum, nil
+	return per, nil
 }
 
 // Perplexity is exp of the mean next-token cross-entropy of the split's

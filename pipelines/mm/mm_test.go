@@ -139,3 +139,20 @@ func TestPartOf(t *testing.T) {
 		}
 	}
 }
+
+func TestStdErr(t *testing.T) {
+	for _, c := range []struct {
+		x    []float64
+		want float64
+	}{
+		{nil, 0},
+		{[]float64{3}, 0},
+		{[]float64{1, 1, 1}, 0},
+		{[]float64{1, 3}, 1}, // sd √2, /√2
+		{[]float64{2, 4, 4, 4, 5, 5, 7, 9}, math.Sqrt(32.0/7) / math.Sqrt(8)},
+	} {
+		if got := stdErr(c.x); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("stdErr(%v) = %g, want %g", c.x, got, c.want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -60,6 +61,12 @@ type Comparison struct {
 	MoEActive   int                `json:"moe_active_trunk_params"`
 	DenseActive int                `json:"dense_active_trunk_params"`
 	MoEWins     int                `json:"tasks_moe_lower"`
+	// DiffSE is the standard error of the mean MoE − dense difference over
+	// the batches (both models read the same ones); a difference within
+	// two of them is not one the batches resolve.
+	DiffSE     map[string]float64 `json:"moe_minus_dense_se"`
+	MoEClear   int                `json:"tasks_moe_lower_by_2se"`
+	DenseClear int                `json:"tasks_dense_lower_by_2se"`
 }
 
 // AloneResult is a sub-model trained alone at the elastic run's steps
@@ -167,18 +174,47 @@ func compareDense(ctx context.Context, m *omni.Model, opt EvalOptions, d *Data) 
 		return nil, err
 	}
 	c := &Comparison{Dense: opt.Dense, MoEActive: activeParams(m.Cfg.Trunk, m.Trunk.Sub()), DenseActive: activeParams(dm.Cfg.Trunk, dm.Trunk.Sub())}
-	if c.MoE, err = HeldOut(ctx, m, d, opt.Batches, 8); err != nil {
+	moe, err := heldOutBatches(ctx, m, d, opt.Batches, 8)
+	if err != nil {
 		return nil, err
 	}
-	if c.DenseCE, err = HeldOut(ctx, dm, d, opt.Batches, 8); err != nil {
+	dense, err := heldOutBatches(ctx, dm, d, opt.Batches, 8)
+	if err != nil {
 		return nil, err
 	}
-	for t, v := range c.MoE {
-		if v < c.DenseCE[t] {
+	c.MoE, c.DenseCE, c.DiffSE = map[string]float64{}, map[string]float64{}, map[string]float64{}
+	for t, mv := range moe {
+		dv := dense[t]
+		diff := make([]float64, len(mv))
+		for i := range mv {
+			diff[i] = mv[i] - dv[i]
+		}
+		c.MoE[t], c.DenseCE[t], c.DiffSE[t] = mean(mv), mean(dv), stdErr(diff)
+		delta := mean(diff)
+		if delta < 0 {
 			c.MoEWins++
+		}
+		switch {
+		case delta < -2*c.DiffSE[t]:
+			c.MoEClear++
+		case delta > 2*c.DiffSE[t]:
+			c.DenseClear++
 		}
 	}
 	return c, nil
+}
+
+// stdErr is the standard error of the mean of x (0 for fewer than two).
+func stdErr(x []float64) float64 {
+	if len(x) < 2 {
+		return 0
+	}
+	m := mean(x)
+	var ss float64
+	for _, v := range x {
+		ss += (v - m) * (v - m)
+	}
+	return math.Sqrt(ss / float64(len(x)-1) / float64(len(x)))
 }
 
 // compareAlone measures each sub-model trained alone and the sub-models of

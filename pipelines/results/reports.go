@@ -300,6 +300,9 @@ type unifiedReport struct {
 		MoEActive   int                `json:"moe_active_trunk_params"`
 		DenseActive int                `json:"dense_active_trunk_params"`
 		MoEWins     int                `json:"tasks_moe_lower"`
+		DiffSE      map[string]float64 `json:"moe_minus_dense_se"`
+		MoEClear    int                `json:"tasks_moe_lower_by_2se"`
+		DenseClear  int                `json:"tasks_dense_lower_by_2se"`
 	} `json:"moe_vs_dense"`
 	Alone []struct {
 		Steps string `json:"train_steps"`

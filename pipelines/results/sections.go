@@ -466,11 +466,20 @@ func (g *gen) baselines() error {
 	if c := r.MoEvsDense; c != nil {
 		g.printf("Held-out cross-entropy (nats per target token, %s split) of the MoE model `%s` (%d active trunk parameters) and the dense baseline `%s` (%d), trained alike (same configuration, data, seed and steps; elastic training, which for the dense trunk has only the layer cuts): the MoE model is lower on %d of %d tasks.\n\n",
 			r.Split, r.Model, c.MoEActive, c.Dense, c.DenseActive, c.MoEWins, len(c.MoE))
+		head := []string{"task", "MoE", "dense", "MoE − dense"}
+		if c.DiffSE != nil {
+			g.printf("Both models read the same batches; the difference is lower than minus two standard errors (over batches) for %d tasks and higher than plus two for %d.\n\n", c.MoEClear, c.DenseClear)
+			head[3] = "MoE − dense ± 2 SE"
+		}
 		var rows [][]string
 		for _, t := range sortedKeys(c.MoE) {
-			rows = append(rows, []string{t, fix(c.MoE[t], 3), fix(c.DenseCE[t], 3), fmt.Sprintf("%+.3f", c.MoE[t]-c.DenseCE[t])})
+			diff := fmt.Sprintf("%+.3f", c.MoE[t]-c.DenseCE[t])
+			if se, ok := c.DiffSE[t]; ok {
+				diff += fmt.Sprintf(" ± %.3f", 2*se)
+			}
+			rows = append(rows, []string{t, fix(c.MoE[t], 3), fix(c.DenseCE[t], 3), diff})
 		}
-		g.table([]string{"task", "MoE", "dense", "MoE − dense"}, rows)
+		g.table(head, rows)
 	}
 	if len(r.Alone) > 0 {
 		g.printf("Sub-models trained alone (the sub-model's shape as a model of its own, every step) against the same shape cut from the elastic run `%s`:\n\n", r.Model)
