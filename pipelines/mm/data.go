@@ -29,6 +29,11 @@ type Data struct {
 	Split  string
 	ByTask map[string][]Item
 	LM     []int
+	// ClipDigits are image questions about the first frame of each
+	// one-digit clip: the split's digit instances elsewhere on the canvas
+	// than the centre, where the digit images put them (a stage's
+	// clip_images share of image_qa draws from them).
+	ClipDigits []Item
 }
 
 // LoadData builds the examples of a split from the prepared data, the
@@ -105,8 +110,18 @@ func LoadData(dataDir, tokDir, split string, cfg omni.Config, tok *bpe.Tokenizer
 			}
 			ok = true
 		}
-		if ok {
-			d.ByTask[it.Ex.Task] = append(d.ByTask[it.Ex.Task], it)
+		if !ok {
+			continue
+		}
+		d.ByTask[it.Ex.Task] = append(d.ByTask[it.Ex.Task], it)
+		if p.Task == "digits" && !strings.Contains(p.Answer, " and ") {
+			ph := qa.Phrasings["digit"]
+			q, err := enc(ph[len(d.ClipDigits)%len(ph)])
+			if err != nil {
+				return nil, err
+			}
+			ex := omni.Example{Task: omni.TaskImageQA, Question: q, Answer: a, Visual: it.Ex.Visual[:1]}
+			d.ClipDigits = append(d.ClipDigits, Item{Ex: ex, QATask: "digit", Answer: p.Answer, Ref: p.Ref})
 		}
 	}
 	set, err := digits.Load(dataDir)

@@ -28,6 +28,8 @@ func TestReadTrainConfig(t *testing.T) {
 		{"not json", "{", "train config"},
 		{"alone", strings.Replace(good, `"stages"`, `"alone":{"layers":[0]},"stages"`, 1), ""},
 		{"stage frames", strings.Replace(good, `"mix"`, `"video_frames":3,"mix"`, 1), ""},
+		{"clip images", strings.Replace(good, `"mix"`, `"clip_images":0.5,"mix"`, 1), ""},
+		{"clip images over 1", strings.Replace(good, `"mix"`, `"clip_images":1.5,"mix"`, 1), "clip_images"},
 		{"negative frames", strings.Replace(good, `"mix"`, `"video_frames":-1,"mix"`, 1), "video_frames"},
 		{"alone and elastic", strings.Replace(good, `"stages"`, `"alone":{"layers":[0]},"elastic":{"p_full":0.5},"stages"`, 1), "exclude"},
 	}

@@ -32,6 +32,11 @@ type Stage struct {
 	// the size's); weights do not depend on it, so a later stage can read
 	// more of each clip than an earlier one.
 	VideoFrames int `json:"video_frames"`
+	// ClipImages is the share of image_qa examples drawn from the first
+	// frames of one-digit clips instead of the centred digit images: the
+	// same train digits at other places, against overfitting the few
+	// centred ones.
+	ClipImages float64 `json:"clip_images"`
 }
 
 // TrainConfig is the file `omniar train unified --config` reads.
@@ -109,6 +114,9 @@ func (c TrainConfig) Check() error {
 		}
 		if s.VideoFrames < 0 {
 			return fmt.Errorf("stage %d (%s): video_frames %d", i, s.Name, s.VideoFrames)
+		}
+		if s.ClipImages < 0 || s.ClipImages > 1 {
+			return fmt.Errorf("stage %d (%s): clip_images %g, want a share in [0, 1]", i, s.Name, s.ClipImages)
 		}
 		for t, n := range s.Mix {
 			if !slices.Contains(omni.Tasks, t) || n < 1 {
@@ -214,6 +222,16 @@ func (t *trainTask) Run(_ context.Context, batch int64) (float64, error) {
 		exs, err := t.d.Sample(sl.Task, sl.Batch, t.net.Cfg.LMSeq, rng)
 		if err != nil {
 			return 0, err
+		}
+		if sl.Task == omni.TaskImageQA && t.stage.ClipImages > 0 {
+			if len(t.d.ClipDigits) == 0 {
+				return 0, fmt.Errorf("stage %s: clip_images without one-digit clips in the data", t.stage.Name)
+			}
+			for i := range exs {
+				if rng.Float64() < t.stage.ClipImages {
+					exs[i] = t.d.ClipDigits[rng.IntN(len(t.d.ClipDigits))].Ex
+				}
+			}
 		}
 		for _, ex := range exs {
 			if f := t.net.Cfg.VideoFrames; ex.Task == omni.TaskVideoQA && len(ex.Visual) > f {
@@ -328,6 +346,7 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 	for task, items := range d.ByTask {
 		slog.Info("train data", "task", task, "examples", len(items))
 	}
+	slog.Info("train data", "task", "image_qa on one-digit clips' first frames", "examples", len(d.ClipDigits))
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return res, err
 	}
