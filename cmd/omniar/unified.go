@@ -329,7 +329,7 @@ expert load relative to uniform, overlap between modalities, dead experts).`,
 			if err != nil {
 				return err
 			}
-			r, err := mm.Routing(cmd.Context(), m, d, batches, 8, out)
+			r, err := mm.Routing(cmd.Context(), m, d, batches, 8, mf.ckpt, out)
 			if err != nil {
 				return err
 			}

@@ -62,8 +62,9 @@ type RoutingReport struct {
 }
 
 // Routing runs batches of every task of the data split through the model
-// with positions tagged by modality and collects the expert loads.
-func Routing(ctx context.Context, m *omni.Model, d *Data, batches, batch int, out string) (*RoutingReport, error) {
+// with positions tagged by modality, collects the expert loads and writes
+// them to out (.png and .json); model names the weights in the report.
+func Routing(ctx context.Context, m *omni.Model, d *Data, batches, batch int, model, out string) (*RoutingReport, error) {
 	c := m.Cfg.Trunk
 	if c.Experts == 0 {
 		return nil, fmt.Errorf("routing: the model is dense (no routed experts)")
@@ -126,7 +127,7 @@ func Routing(ctx context.Context, m *omni.Model, d *Data, batches, batch int, ou
 		}
 		net.Close()
 	}
-	r := &RoutingReport{Model: out, Split: d.Split, Experts: c.Experts, TopK: c.TopK, Modalities: map[string]*ModalityLoad{}, Overlap: map[string]float64{}}
+	r := &RoutingReport{Model: model, Split: d.Split, Experts: c.Experts, TopK: c.TopK, Modalities: map[string]*ModalityLoad{}, Overlap: map[string]float64{}}
 	for tag, cnt := range counts {
 		r.Modalities[routingModalities[tag]] = summarize(cnt, c.TopK)
 	}

@@ -403,6 +403,11 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 			return res, err
 		}
 	}
+	// The curves again, from the last stage's state: a resumed finished run
+	// rewrites them as its weights left them.
+	if err := writeCurves(filepath.Join(cfg.Out, runCurves), state.Curves); err != nil {
+		return res, err
+	}
 	res.Weights = filepath.Join(cfg.Out, runWeights)
 	res.Last = map[string]float64{}
 	for task, c := range state.Curves {

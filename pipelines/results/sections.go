@@ -25,6 +25,7 @@ const (
 	cmdEvalUnified = "make eval-unified (omniar eval unified --ckpt assets/unified.safetensors --out docs/eval/unified.json)"
 	cmdBaselines   = "make assets-unified-baselines eval-unified-baselines"
 	cmdRouting     = "omniar inspect routing --ckpt CKPT --data DIR"
+	cmdCurves      = "make assets-unified (copies the run's curves.json and curves.png)"
 )
 
 // throughput is the engine against PyTorch (docs/bench/engine.json).
@@ -410,6 +411,9 @@ func (g *gen) unified() error {
 	} else {
 		g.printf("Not measured yet (no `docs/%s`): `%s`\n\n", rel, cmdEvalUnified)
 	}
+	if err := g.curves(); err != nil {
+		return err
+	}
 	g.printf("### Routing\n\n")
 	if err := g.generic("eval/unified_routing.json", cmdRouting); err != nil {
 		return err
@@ -424,6 +428,47 @@ func (g *gen) unified() error {
 		}
 	}
 	g.linkPictures("unified", "routing")
+	return nil
+}
+
+// curves summarises the shipped unified run's training curves beside
+// their plot (a value per logged step is too many for a table).
+func (g *gen) curves() error {
+	const rel, png = "eval/unified_curves.json", "eval/unified_curves.png"
+	g.printf("### Training curves\n\n")
+	var c map[string]struct {
+		Steps []int     `json:"steps"`
+		CE    []float64 `json:"ce"`
+	}
+	if ok, err := g.load(rel, &c, cmdCurves); !ok || err != nil {
+		return err
+	}
+	g.command(rel, "", cmdCurves)
+	g.printf("Training cross-entropy per task on the full-model steps (sub-model steps are not logged): mean of the first and of the last 100 logged steps.\n\n")
+	avg := func(x []float64) string {
+		if len(x) == 0 {
+			return "–"
+		}
+		var s float64
+		for _, v := range x {
+			s += v
+		}
+		return fix(s/float64(len(x)), 3)
+	}
+	var rows [][]string
+	for _, t := range sortedKeys(c) {
+		k := c[t]
+		last := "–"
+		if n := len(k.Steps); n > 0 {
+			last = strconv.Itoa(k.Steps[n-1])
+		}
+		rows = append(rows, []string{t, strconv.Itoa(len(k.CE)), last, avg(k.CE[:min(100, len(k.CE))]), avg(k.CE[max(0, len(k.CE)-100):])})
+	}
+	g.table([]string{"task", "logged steps", "last step", "first 100", "last 100"}, rows)
+	if slices.Contains(g.pictures, png) {
+		g.claimed[png] = true
+		g.printf("![%s](%s)\n\n", png, png)
+	}
 	return nil
 }
 
