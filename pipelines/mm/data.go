@@ -30,9 +30,9 @@ type Data struct {
 	ByTask map[string][]Item
 	LM     []int
 	// ClipDigits are image questions about the first frame of each
-	// one-digit clip: the split's digit instances elsewhere on the canvas
-	// than the centre, where the digit images put them (a stage's
-	// clip_images share of image_qa draws from them).
+	// one-digit clip: the split's digits anywhere on the canvas, where the
+	// digit images centre them (a stage's clip_images share of image_qa
+	// draws from them).
 	ClipDigits []Item
 }
 
