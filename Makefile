@@ -219,7 +219,7 @@ eval-unified: build ## understanding, elastic table and routing of the shipped u
 	$(OMNIAR) inspect routing --ckpt assets/unified.safetensors --out docs/eval/unified_routing
 
 eval-unified-baselines: build ## MoE vs dense and elastic vs alone at equal steps (the MoE run's stage 1, 300 + 3,000 steps) → docs/eval/unified_baselines.json
-	$(OMNIAR) eval unified --ckpt $(RUNS)/unified_small/stage1.safetensors --baselines-only --dense $(RUNS)/unified_dense/unified.safetensors \
+	$(OMNIAR) eval unified --ckpt $(RUNS)/unified_small/stage1.safetensors --baselines-only --batches 32 --dense $(RUNS)/unified_dense/unified.safetensors \
 		--alone $(RUNS)/unified_alone_half/unified.safetensors,$(RUNS)/unified_alone_small/unified.safetensors,$(RUNS)/unified_alone_full/unified.safetensors \
 		--out docs/eval/unified_baselines.json
 
