@@ -109,20 +109,20 @@ func TestCheckTokens(t *testing.T) {
 	}
 }
 
-func TestShortClipsRetokenized(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "video_train.store")
-	if err := store.Write(p, store.Shape{T: 2, H: 1, W: 1, C: 1}, []uint8{1, 2}, TokenIndex{Tokenizer: "aaa", Refs: []string{"moving:train:0"}}); err != nil {
-		t.Fatal(err)
-	}
+func TestStaleClipsRetokenized(t *testing.T) {
 	for _, c := range []struct {
-		frames int
-		kept   bool
-	}{{1, true}, {2, true}, {3, false}} {
-		if err := shortClips(p, c.frames); err != nil {
+		frames, clips int
+		kept          bool
+	}{{1, 1, true}, {2, 1, true}, {3, 1, false}, {2, 2, false}} {
+		p := filepath.Join(t.TempDir(), "video_train.store")
+		if err := store.Write(p, store.Shape{T: 2, H: 1, W: 1, C: 1}, []uint8{1, 2}, TokenIndex{Tokenizer: "aaa", Refs: []string{"moving:train:0"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := staleClips(p, c.frames, c.clips); err != nil {
 			t.Fatal(err)
 		}
 		if exists(p) != c.kept {
-			t.Errorf("%d frames wanted from a 2-frame file: kept %v, want %v", c.frames, exists(p), c.kept)
+			t.Errorf("%d frames of %d clips wanted from a file of 2 frames of 1 clip: kept %v, want %v", c.frames, c.clips, exists(p), c.kept)
 		}
 	}
 }

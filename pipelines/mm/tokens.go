@@ -126,7 +126,11 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 	}
 	for _, split := range []string{"train", "val", "test"} {
 		p := filepath.Join(opt.Out, fmt.Sprintf(fileVideo, split))
-		if err := shortClips(p, opt.VideoFrames); err != nil {
+		mv, err := digits.LoadMoving(opt.Data, split)
+		if err != nil {
+			return err
+		}
+		if err := staleClips(p, opt.VideoFrames, clipCount(opt, split, mv)); err != nil {
 			return err
 		}
 		if err := ensureTokens(p, opt.VideoTok, vw.ID(), func() error { return tokenizeClips(ctx, opt, vcfg, vw, split, p) }); err != nil {
@@ -150,10 +154,20 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 	return nil
 }
 
-// shortClips removes a clip token file with fewer latent frames than a
-// model reads, so it is tokenized again: a configuration that reads more
-// of each clip reuses the tokens directory of one that read less.
-func shortClips(path string, frames int) error {
+// clipCount is how many clips of a split opt tokenizes.
+func clipCount(opt TokenizeOptions, split string, mv *digits.Moving) int {
+	n := opt.Clips[split]
+	if n <= 0 || n > mv.Store.Len() {
+		n = mv.Store.Len()
+	}
+	return n
+}
+
+// staleClips removes a clip token file with fewer latent frames than a
+// model reads or another number of clips than asked for, so it is
+// tokenized again: a configuration that reads more of each clip, or other
+// clips, reuses the tokens directory of another.
+func staleClips(path string, frames, clips int) error {
 	if !exists(path) {
 		return nil
 	}
@@ -161,8 +175,8 @@ func shortClips(path string, frames int) error {
 	if err != nil {
 		return err
 	}
-	if have := t.Store.Shape().T; have < frames {
-		slog.Info("clip tokens too short; tokenizing again", "file", path, "latent_frames", have, "want", frames)
+	if have, n := t.Store.Shape().T, t.Store.Len(); have < frames || n != clips {
+		slog.Info("clip tokens do not fit; tokenizing again", "file", path, "latent_frames", have, "want", frames, "clips", n, "want_clips", clips)
 		return os.Remove(path)
 	}
 	return nil
@@ -268,10 +282,7 @@ func tokenizeClips(ctx context.Context, opt TokenizeOptions, cfg video.Config, w
 	if err != nil {
 		return err
 	}
-	n := opt.Clips[split]
-	if n <= 0 || n > mv.Store.Len() {
-		n = mv.Store.Len()
-	}
+	n := clipCount(opt, split, mv)
 	frames := 1 + (opt.VideoFrames-1)*cfg.TimeStride
 	enc, err := video.NewEncoder(cfg, frames, w)
 	if err != nil {
