@@ -354,11 +354,13 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 	var prev map[string][]float32
 	var prevBias map[string][]float32
 	offset := 0
+	last := "" // the weights of the last stage reached
 	for i, st := range cfg.Stages {
 		if cfg.StopAt > 0 && offset >= cfg.StopAt {
 			break
 		}
 		done := filepath.Join(cfg.Out, fmt.Sprintf("stage%d.safetensors", i))
+		last = done
 		if resume && exists(done) {
 			m, meta, err := omni.Load(done)
 			if err != nil {
@@ -409,6 +411,9 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 		return res, err
 	}
 	res.Weights = filepath.Join(cfg.Out, runWeights)
+	if !exists(res.Weights) { // a directory of finished stages only
+		res.Weights = last
+	}
 	res.Last = map[string]float64{}
 	for task, c := range state.Curves {
 		if n := len(c.CE); n > 0 {
