@@ -130,10 +130,11 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := staleClips(p, opt.VideoFrames, clipCount(opt, split, mv)); err != nil {
+		n := clipCount(opt, split, mv)
+		if err := staleClips(p, opt.VideoFrames, n); err != nil {
 			return err
 		}
-		if err := ensureTokens(p, opt.VideoTok, vw.ID(), func() error { return tokenizeClips(ctx, opt, vcfg, vw, split, p) }); err != nil {
+		if err := ensureTokens(p, opt.VideoTok, vw.ID(), func() error { return tokenizeClips(ctx, opt, vcfg, vw, split, mv, n, p) }); err != nil {
 			return err
 		}
 	}
@@ -277,12 +278,8 @@ func tokenizeDigits(ctx context.Context, opt TokenizeOptions, cfg video.Config, 
 	return wr.Close(idx)
 }
 
-func tokenizeClips(ctx context.Context, opt TokenizeOptions, cfg video.Config, w video.Weights, split, path string) error {
-	mv, err := digits.LoadMoving(opt.Data, split)
-	if err != nil {
-		return err
-	}
-	n := clipCount(opt, split, mv)
+// tokenizeClips writes the first n clips of mv, the split's Moving-digits.
+func tokenizeClips(ctx context.Context, opt TokenizeOptions, cfg video.Config, w video.Weights, split string, mv *digits.Moving, n int, path string) error {
 	frames := 1 + (opt.VideoFrames-1)*cfg.TimeStride
 	enc, err := video.NewEncoder(cfg, frames, w)
 	if err != nil {

@@ -401,12 +401,10 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 		if err := omni.SaveWeights(done, m, meta); err != nil {
 			return res, err
 		}
-		if err := writeCurves(filepath.Join(cfg.Out, runCurves), state.Curves); err != nil {
-			return res, err
-		}
 	}
-	// The curves again, from the last stage's state: a resumed finished run
-	// rewrites them as its weights left them.
+	// runStage wrote the curves of each stage it ran; these are the last
+	// stage's, so a resumed finished run rewrites them as its weights left
+	// them.
 	if err := writeCurves(filepath.Join(cfg.Out, runCurves), state.Curves); err != nil {
 		return res, err
 	}

@@ -434,7 +434,7 @@ func (g *gen) unified() error {
 // curves summarises the shipped unified run's training curves beside
 // their plot (a value per logged step is too many for a table).
 func (g *gen) curves() error {
-	const rel, png = "eval/unified_curves.json", "eval/unified_curves.png"
+	const rel = "eval/unified_curves.json"
 	g.printf("### Training curves\n\n")
 	var c map[string]struct {
 		Steps []int     `json:"steps"`
@@ -465,10 +465,7 @@ func (g *gen) curves() error {
 		rows = append(rows, []string{t, strconv.Itoa(len(k.CE)), last, avg(k.CE[:min(100, len(k.CE))]), avg(k.CE[max(0, len(k.CE)-100):])})
 	}
 	g.table([]string{"task", "logged steps", "last step", "first 100", "last 100"}, rows)
-	if slices.Contains(g.pictures, png) {
-		g.claimed[png] = true
-		g.printf("![%s](%s)\n\n", png, png)
-	}
+	g.linkPictures("unified_curves")
 	return nil
 }
 
