@@ -1,6 +1,9 @@
 package vgen
 
 import (
+	"slices"
+
+	"github.com/omniar/omniar/datasets/digits"
 	"testing"
 
 	"github.com/omniar/omniar/metrics"
@@ -39,6 +42,28 @@ func TestTallyByFrame(t *testing.T) {
 	for i, w := range want {
 		if f.OneByFrame[i] != w {
 			t.Errorf("frame %d: %v, want %v", i, f.OneByFrame[i], w)
+		}
+	}
+}
+
+func TestTwoDigit(t *testing.T) {
+	one := digits.Clip{Movers: make([]digits.Mover, 1)}
+	two := digits.Clip{Movers: make([]digits.Mover, 2)}
+	clips := []digits.Clip{one, two, one, two}
+	for _, c := range []struct {
+		items []int
+		want  []int
+		err   bool
+	}{
+		{[]int{0, 1, 2, 3}, []int{1, 3}, false},
+		{[]int{3, 0, 1}, []int{0, 2}, false},
+		{[]int{0, 2}, nil, true}, // no two-digit clip
+		{[]int{1, 4}, nil, true}, // item past the split
+		{[]int{-1}, nil, true},
+	} {
+		got, err := twoDigit(clips, c.items)
+		if (err != nil) != c.err || !slices.Equal(got, c.want) {
+			t.Errorf("twoDigit(%v) = %v, %v; want %v (error %v)", c.items, got, err, c.want, c.err)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 
+	"github.com/omniar/omniar/datasets/digits"
 	"github.com/omniar/omniar/nn/optim"
 	"github.com/omniar/omniar/nn/train"
 	"github.com/omniar/omniar/tokenizers"
@@ -17,6 +18,7 @@ import (
 // TrainOptions describe one curriculum stage.
 type TrainOptions struct {
 	Tokens    string // token file (Tokenize)
+	Data      string // prepared data directory: the clips' metadata, for TwoShare
 	Tokenizer string // the video tokenizer that made it
 	Text      string // text tokenizer (tokenizer.json)
 	Ckpt      string // this stage's training checkpoint
@@ -31,10 +33,13 @@ type TrainOptions struct {
 	MaxFlip   float64
 	FrameMask float64
 	CondDrop  float64
-	Rope1D    bool // the ablation without multi-scale temporal RoPE
-	Raster    bool // the baseline: next-token prediction in raster order
-	Resume    bool
-	Seed      uint64
+	// TwoShare is the share of each batch drawn from the two-digit clips
+	// (0: clips drawn uniformly, about 40 % two-digit).
+	TwoShare float64
+	Rope1D   bool // the ablation without multi-scale temporal RoPE
+	Raster   bool // the baseline: next-token prediction in raster order
+	Resume   bool
+	Seed     uint64
 }
 
 // task feeds the trainer batches of tokenized clips with one of their captions.
@@ -43,6 +48,7 @@ type task struct {
 	toks *Tokens
 	text *bpe.Tokenizer
 	opt  TrainOptions
+	two  []int // items of two-digit clips (TwoShare)
 }
 
 func (t *task) Run(_ context.Context, batch int64) (float64, error) {
@@ -50,6 +56,9 @@ func (t *task) Run(_ context.Context, batch int64) (float64, error) {
 	exs := make([]videoar.Example, t.opt.Batch)
 	for i := range exs {
 		k := rng.IntN(t.toks.Store.Len())
+		if len(t.two) > 0 && rng.Float64() < t.opt.TwoShare {
+			k = t.two[rng.IntN(len(t.two))]
+		}
 		caps := t.toks.Index.Captions[k]
 		ids, err := t.text.EncodeString(caps[rng.IntN(len(caps))])
 		if err != nil {
@@ -117,6 +126,12 @@ func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
 	if err != nil {
 		return train.Result{}, err
 	}
+	tk := &task{Trainer: tr, toks: toks, text: text, opt: opt}
+	if opt.TwoShare > 0 {
+		if tk.two, err = twoDigitItems(opt.Data, toks); err != nil {
+			return train.Result{}, err
+		}
+	}
 	return train.Run(ctx, train.Config{
 		Steps:          opt.Steps,
 		StopAt:         opt.StopAt,
@@ -127,5 +142,36 @@ func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
 		CkptEvery:      opt.CkptEvery,
 		TokensPerBatch: opt.Batch * l.Len(),
 		ModelConfig:    cfg.JSON(),
-	}, &task{Trainer: tr, toks: toks, text: text, opt: opt}, opt.Resume)
+	}, tk, opt.Resume)
+}
+
+// twoDigitItems lists the token file's items whose clip shows two digits.
+func twoDigitItems(data string, toks *Tokens) ([]int, error) {
+	mv, err := digits.LoadMoving(data, toks.Index.Split)
+	if err != nil {
+		return nil, fmt.Errorf("two-digit clips: %w", err)
+	}
+	two, err := twoDigit(mv.Clips, toks.Index.Clips)
+	if err != nil {
+		return nil, fmt.Errorf("two-digit clips of %s: %w", toks.Index.Split, err)
+	}
+	slog.Info("videoar", "two_digit_clips", len(two), "of", len(toks.Index.Clips))
+	return two, nil
+}
+
+// twoDigit returns the positions in items (clip indices) of two-digit clips.
+func twoDigit(clips []digits.Clip, items []int) ([]int, error) {
+	var two []int
+	for i, c := range items {
+		if c < 0 || c >= len(clips) {
+			return nil, fmt.Errorf("token item %d is clip %d of %d", i, c, len(clips))
+		}
+		if len(clips[c].Movers) == 2 {
+			two = append(two, i)
+		}
+	}
+	if len(two) == 0 {
+		return nil, fmt.Errorf("none among the %d tokenized clips", len(items))
+	}
+	return two, nil
 }
