@@ -2,10 +2,9 @@ package vgen
 
 import (
 	"slices"
-
-	"github.com/omniar/omniar/datasets/digits"
 	"testing"
 
+	"github.com/omniar/omniar/datasets/digits"
 	"github.com/omniar/omniar/metrics"
 )
 
