@@ -40,17 +40,17 @@ func exp32(x float32) float32 {
 // gives the right limit 0.
 func sigmoid32(x float32) float32 { return 1 / (1 + exp32(-x)) }
 
-// expSlice writes e^src[i] into dst[i] (dst may be src): 8 lanes at a time
+// ExpSlice writes e^src[i] into dst[i] (dst may be src): 8 lanes at a time
 // with AVX2 where the CPU has it, exp32 for the rest.
-func expSlice(dst, src []float32) {
+func ExpSlice(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i := expVec(dst, src); i < len(src); i++ {
 		dst[i] = exp32(src[i])
 	}
 }
 
-// sigmoidSlice writes σ(src[i]) into dst[i] (dst may be src).
-func sigmoidSlice(dst, src []float32) {
+// SigmoidSlice writes σ(src[i]) into dst[i] (dst may be src).
+func SigmoidSlice(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i := sigmoidVec(dst, src); i < len(src); i++ {
 		dst[i] = sigmoid32(src[i])

@@ -79,8 +79,8 @@ func TestExpSlice(t *testing.T) {
 	}
 	x = append(x, 0, -0, 88.7, -87.3, 89, -88, float32(math.Inf(1)), float32(math.Inf(-1)), 1e-8, -1e-8)
 	got, sig := make([]float32, len(x)), make([]float32, len(x))
-	expSlice(got, x)
-	sigmoidSlice(sig, x)
+	ExpSlice(got, x)
+	SigmoidSlice(sig, x)
 	for i, v := range x {
 		want := math.Exp(float64(v))
 		switch {
@@ -90,17 +90,17 @@ func TestExpSlice(t *testing.T) {
 			want = float64(exp32(-87.33654))
 		}
 		if e := math.Abs(float64(got[i])-want) / math.Max(want, 1e-30); e > 3e-7 {
-			t.Errorf("expSlice(%g) = %g, want %g (rel err %.3g)", v, got[i], want, e)
+			t.Errorf("ExpSlice(%g) = %g, want %g (rel err %.3g)", v, got[i], want, e)
 		}
 		ws := 1 / (1 + math.Exp(-float64(v)))
 		if math.Abs(float64(sig[i])-ws) > 1e-7 {
-			t.Errorf("sigmoidSlice(%g) = %g, want %g", v, sig[i], ws)
+			t.Errorf("SigmoidSlice(%g) = %g, want %g", v, sig[i], ws)
 		}
 	}
 	nan := []float32{1, 2, 3, float32(math.NaN()), 5, 6, 7, 8}
-	expSlice(nan, nan)
+	ExpSlice(nan, nan)
 	if v := nan[3]; v == v {
-		t.Errorf("expSlice(NaN) = %g, want NaN", v)
+		t.Errorf("ExpSlice(NaN) = %g, want NaN", v)
 	}
 }
 
@@ -112,6 +112,6 @@ func BenchmarkExpSlice(b *testing.B) {
 	y := make([]float32, len(x))
 	b.SetBytes(int64(4 * len(x)))
 	for i := 0; i < b.N; i++ {
-		expSlice(y, x)
+		ExpSlice(y, x)
 	}
 }

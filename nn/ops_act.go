@@ -47,7 +47,7 @@ func (actK) shape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(
 func (k actK) forward(y []float32, in []*tensor.Dense) error {
 	x := in[0].Float32s()
 	if k.act.name == siluAct.name {
-		sigmoidSlice(y, x)
+		SigmoidSlice(y, x)
 		for i, v := range x {
 			y[i] *= v
 		}
@@ -73,7 +73,7 @@ func (actGradK) shape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Cl
 func (k actGradK) forward(dx []float32, in []*tensor.Dense) error {
 	x, dy := in[0].Float32s(), in[1].Float32s()
 	if k.act.name == siluAct.name {
-		sigmoidSlice(dx, x) // σ(x), vectorised; then dy·σ·(1 + x·(1−σ))
+		SigmoidSlice(dx, x) // σ(x), vectorised; then dy·σ·(1 + x·(1−σ))
 		for i, v := range x {
 			s := dx[i]
 			dx[i] = dy[i] * s * (1 + v*(1-s))
@@ -105,7 +105,7 @@ func (swigluK) forward(y []float32, in []*tensor.Dense) error {
 		sig := make([]float32, h)
 		for r := lo; r < hi; r++ {
 			a, b, yr := x[2*r*h:(2*r+1)*h], x[(2*r+1)*h:(2*r+2)*h], y[r*h:(r+1)*h]
-			sigmoidSlice(sig, a)
+			SigmoidSlice(sig, a)
 			for j, v := range a {
 				yr[j] = v * sig[j] * b[j]
 			}
@@ -133,7 +133,7 @@ func (swigluGradK) forward(dx []float32, in []*tensor.Dense) error {
 		for r := lo; r < hi; r++ {
 			a, b, g := x[2*r*h:(2*r+1)*h], x[(2*r+1)*h:(2*r+2)*h], dy[r*h:(r+1)*h]
 			da, db := dx[2*r*h:(2*r+1)*h], dx[(2*r+1)*h:(2*r+2)*h]
-			sigmoidSlice(sig, a)
+			SigmoidSlice(sig, a)
 			for j, v := range a {
 				s := sig[j]
 				da[j] = g[j] * b[j] * s * (1 + v*(1-s))

@@ -217,7 +217,7 @@ func (k attnK) maskedSoftmax(row []float32, i int) {
 	for j := range s {
 		s[j] -= m
 	}
-	expSlice(s, s)
+	ExpSlice(s, s)
 	var sum float32
 	for j, ok := range allow {
 		if !ok {

@@ -17,7 +17,7 @@ func softmaxRow(y, x []float32) float32 {
 	for j, v := range x {
 		y[j] = v - m
 	}
-	expSlice(y, y)
+	ExpSlice(y, y)
 	var s float32
 	for _, e := range y {
 		s += e

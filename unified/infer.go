@@ -3,10 +3,12 @@ package unified
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/blas"
 
 	ob "github.com/omniar/omniar/internal/blas"
+	"github.com/omniar/omniar/nn"
 )
 
 // The inference path: the trunk's forward pass on plain slices with
@@ -22,12 +24,18 @@ type Cache struct {
 	Len  int         // positions decoded so far
 	k, v [][]float32 // per layer: [B][Len·Dim] rows, appended group by group
 	sub  Sub
+	// The adaptive norms' projections of the conditioning, per layer
+	// (Block.adaProj), computed once while the conditioning stays the
+	// same, as it does over a generation.
+	cond []float32
+	ada  [][][]float32
 }
 
 // NewCache starts an empty cache for b sequences decoded with the
 // trunk's current sub-model.
 func (t *Trunk) NewCache(b int) *Cache {
-	c := &Cache{B: b, k: make([][]float32, len(t.Blocks)*b), v: make([][]float32, len(t.Blocks)*b), sub: t.sub}
+	c := &Cache{B: b, k: make([][]float32, len(t.Blocks)*b), v: make([][]float32, len(t.Blocks)*b), sub: t.sub,
+		ada: make([][][]float32, len(t.Blocks))}
 	return c
 }
 
@@ -58,6 +66,10 @@ func (t *Trunk) Decode(c *Cache, x []float32, n int, pos []float64, cond []float
 		for i, v := range cond {
 			sc[i] = v / (1 + float32(math.Exp(-float64(v))))
 		}
+	}
+	if !slices.Equal(cond, c.cond) {
+		c.cond = append(c.cond[:0], cond...)
+		clear(c.ada)
 	}
 	cs, sn := ropeTables(cfg, pos, n)
 	h := append([]float32(nil), x...)
@@ -103,7 +115,11 @@ func (blk *Block) decode(t *Trunk, c *Cache, l int, h []float32, n int, cs, sn, 
 	u := make([]float32, rows*d)
 	// attention branch
 	rmsNorm(u, h, blk.AttnNorm.W.Data(), cfg.NormEps)
-	blk.modulate(u, sc, 0, c.B, n, d)
+	if c.ada[l] == nil && sc != nil {
+		c.ada[l] = blk.adaProj(sc, c.B, d)
+	}
+	ada := c.ada[l]
+	modulateRows(u, ada, 0, c.B, n, d)
 	qkv := make([]float32, rows*3*d)
 	sgemm(false, true, rows, 3*d, d, 1, u, d, blk.Attn.QKV.W.Data(), d, 0, qkv, 3*d)
 	applyRope(qkv, cs, sn, cfg.HeadDim(), c.B, n, d)
@@ -132,37 +148,47 @@ func (blk *Block) decode(t *Trunk, c *Cache, l int, h []float32, n int, cs, sn, 
 	}
 	a := make([]float32, rows*d)
 	sgemm(false, true, rows, d, d, 1, o, d, blk.Attn.Out.W.Data(), d, 0, a, d)
-	blk.gate(a, sc, 2, c.B, n, d)
+	gateRows(a, ada, 2, c.B, n, d)
 	for i, v := range a {
 		h[i] += v
 	}
 	// FFN branch
 	rmsNorm(u, h, blk.FFNNorm.W.Data(), cfg.NormEps)
-	blk.modulate(u, sc, 3, c.B, n, d)
+	modulateRows(u, ada, 3, c.B, n, d)
 	f := blk.MoE.decode(t.sub, u, rows)
-	blk.gate(f, sc, 5, c.B, n, d)
+	gateRows(f, ada, 5, c.B, n, d)
 	for i, v := range f {
 		h[i] += v
 	}
 	return nil
 }
 
-// adaVec returns projection k of SiLU(cond) for sequence b: [Dim].
-func (blk *Block) adaVec(sc []float32, k, b, d int) []float32 {
-	p := blk.Ada.Proj[k]
-	cd := len(p.W.Data()) / d
-	out := append([]float32(nil), p.B.Data()...)
-	sgemm(false, true, 1, d, cd, 1, sc[b*cd:], cd, p.W.Data(), cd, 1, out, d)
+// adaProj returns the adaptive-norm projections of SiLU(cond) sc [B·CondDim]:
+// [projection][B·Dim], nil for a block without them.
+func (blk *Block) adaProj(sc []float32, bsz, d int) [][]float32 {
+	if blk.Ada == nil {
+		return nil
+	}
+	out := make([][]float32, len(blk.Ada.Proj))
+	for k, p := range blk.Ada.Proj {
+		cd := len(p.W.Data()) / d
+		o := make([]float32, bsz*d)
+		for b := 0; b < bsz; b++ {
+			copy(o[b*d:(b+1)*d], p.B.Data())
+		}
+		sgemm(false, true, bsz, d, cd, 1, sc, cd, p.W.Data(), cd, 1, o, d)
+		out[k] = o
+	}
 	return out
 }
 
-// modulate is u·(1 + scale) + shift per sequence (projections k, k+1).
-func (blk *Block) modulate(u, sc []float32, k, bsz, n, d int) {
-	if blk.Ada == nil {
+// modulateRows is u·(1 + scale) + shift per sequence (projections k, k+1).
+func modulateRows(u []float32, ada [][]float32, k, bsz, n, d int) {
+	if ada == nil {
 		return
 	}
 	for b := 0; b < bsz; b++ {
-		sh, s := blk.adaVec(sc, k, b, d), blk.adaVec(sc, k+1, b, d)
+		sh, s := ada[k][b*d:(b+1)*d], ada[k+1][b*d:(b+1)*d]
 		for r := 0; r < n; r++ {
 			row := u[(b*n+r)*d : (b*n+r+1)*d]
 			for j := range row {
@@ -172,13 +198,13 @@ func (blk *Block) modulate(u, sc []float32, k, bsz, n, d int) {
 	}
 }
 
-// gate is f·(1 + gate) per sequence (projection k).
-func (blk *Block) gate(f, sc []float32, k, bsz, n, d int) {
-	if blk.Ada == nil {
+// gateRows is f·(1 + gate) per sequence (projection k).
+func gateRows(f []float32, ada [][]float32, k, bsz, n, d int) {
+	if ada == nil {
 		return
 	}
 	for b := 0; b < bsz; b++ {
-		g := blk.adaVec(sc, k, b, d)
+		g := ada[k][b*d : (b+1)*d]
 		for r := 0; r < n; r++ {
 			row := f[(b*n+r)*d : (b*n+r+1)*d]
 			for j := range row {
@@ -263,9 +289,10 @@ func swigluRows(out, x []float32, rows, d, h int, gateUp, down []float32) {
 	sgemm(false, true, rows, 2*h, d, 1, x, d, gateUp, d, 0, a, 2*h)
 	g := make([]float32, rows*h)
 	for r := 0; r < rows; r++ {
-		for j := 0; j < h; j++ {
-			v := float64(a[r*2*h+j])
-			g[r*h+j] = float32(v/(1+math.Exp(-v))) * a[r*2*h+h+j]
+		gr, gate, up := g[r*h:(r+1)*h], a[r*2*h:r*2*h+h], a[r*2*h+h:(r+1)*2*h]
+		nn.SigmoidSlice(gr, gate)
+		for j, v := range gate {
+			gr[j] *= v * up[j]
 		}
 	}
 	sgemm(false, true, rows, d, h, 1, g, h, down, h, 1, out, d)
@@ -309,13 +336,17 @@ func softmax(x []float32) {
 	for _, v := range x {
 		m = max(m, v)
 	}
-	var s float32
-	for i, v := range x {
-		x[i] = float32(math.Exp(float64(v - m)))
-		s += x[i]
-	}
 	for i := range x {
-		x[i] /= s
+		x[i] -= m
+	}
+	nn.ExpSlice(x, x)
+	var s float32
+	for _, v := range x {
+		s += v
+	}
+	inv := 1 / s
+	for i := range x {
+		x[i] *= inv
 	}
 }
 

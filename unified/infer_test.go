@@ -2,6 +2,7 @@ package unified
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -115,5 +116,28 @@ func TestDecodeMatchesGraph(t *testing.T) {
 	}
 	if _, err := trunk.Decode(c, make([]float32, bsz*cfg.Dim), 1, []float64{0, 0, 0, 0}, cond.Data()); err == nil {
 		t.Error("cache of another sub-model accepted")
+	}
+	// The cache keeps the adaptive norms' projections only while the
+	// conditioning stays the same: a second group under another
+	// conditioning must differ from the same group under the first.
+	row := make([]float32, bsz*cfg.Dim)
+	for i := range row {
+		row[i] = float32(i%7) - 3
+	}
+	zero := []float64{0, 0, 0, 0}
+	other := slices.Clone(cond.Data())
+	other[0] += 1
+	var second [2][]float32
+	for i, cd := range [][]float32{cond.Data(), other} {
+		c := trunk.NewCache(bsz)
+		if _, err := trunk.Decode(c, row, 1, zero, cond.Data()); err != nil {
+			t.Fatal(err)
+		}
+		if second[i], err = trunk.Decode(c, row, 1, zero, cd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e := relErr(second[1][:cfg.Dim], second[0][:cfg.Dim]); e < 1e-3 {
+		t.Errorf("a new conditioning changed the first sequence's output by %.3g only: stale adaptive norms", e)
 	}
 }
