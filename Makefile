@@ -154,7 +154,7 @@ assets-codec: data ## audio codec: the first codec (small-v1), then the head cod
 	$(OMNIAR) tokenizer train --modality audio --data "$(DATA_DIR)" --config small --init $(RUNS)/audio_codec_f.train --mic 0.2 \
 	  --steps 2000 --lr 2.5e-4 --ckpt-every 250 --ckpt $(RUNS)/audio_codec_h.train --resume --out assets/audio_codec.safetensors
 
-assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full clips, images again, full clips → assets/videoar.safetensors
+assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full clips, then images and full clips again three times (the last time on 8,000 clips) → assets/videoar.safetensors
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 --clips 4000 \
 	  --ckpt $(RUNS)/videoar_1.safetensors --resume --frames 1 --batch 16 --steps 200 --lr 1e-3 --warmup 20
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
@@ -173,6 +173,11 @@ assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full c
 	  --ckpt $(RUNS)/videoar_8.safetensors --init $(RUNS)/videoar_7.safetensors --resume --frames 1 --batch 16 --steps 600 --lr 2e-4 --warmup 20 --ckpt-every 50
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
 	  --ckpt $(RUNS)/videoar_9.safetensors --init $(RUNS)/videoar_8.safetensors --resume --frames 5 --batch 8 --steps 800 --lr 2e-4 --warmup 20 --ckpt-every 50 \
+	  --export $(RUNS)/videoar_9.weights.safetensors
+	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens8k.u8 --clips 8000 \
+	  --ckpt $(RUNS)/videoar_10.safetensors --init $(RUNS)/videoar_9.weights.safetensors --resume --frames 1 --batch 16 --steps 600 --lr 2e-4 --warmup 20 --ckpt-every 50
+	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens8k.u8 \
+	  --ckpt $(RUNS)/videoar_11.safetensors --init $(RUNS)/videoar_10.safetensors --resume --frames 5 --batch 8 --steps 800 --lr 2e-4 --warmup 20 --ckpt-every 50 \
 	  --export assets/videoar.safetensors
 
 # VideoAR ablations at the budget of the recipe's first three stages (200
