@@ -25,8 +25,8 @@ type Cache struct {
 	k, v [][]float32 // per layer: [B][Len·Dim] rows, appended group by group
 	sub  Sub
 	// The adaptive norms' projections of the conditioning, per layer
-	// (Block.adaProj), computed once while the conditioning stays the
-	// same, as it does over a generation.
+	// (Block.adaProj; nil without conditioning), computed again only when
+	// the conditioning changes: over a generation it stays the same.
 	cond []float32
 	ada  [][][]float32
 }
@@ -60,16 +60,15 @@ func (t *Trunk) Decode(c *Cache, x []float32, n int, pos []float64, cond []float
 	if fmt.Sprint(c.sub) != fmt.Sprint(t.sub) {
 		return nil, fmt.Errorf("decode: cache was started with sub-model %v, trunk runs %v", c.sub, t.sub)
 	}
-	var sc []float32 // SiLU(cond)
-	if cond != nil {
-		sc = make([]float32, len(cond))
+	if !slices.Equal(cond, c.cond) {
+		c.cond = append(c.cond[:0], cond...)
+		sc := make([]float32, len(cond)) // SiLU(cond)
 		for i, v := range cond {
 			sc[i] = v / (1 + float32(math.Exp(-float64(v))))
 		}
-	}
-	if !slices.Equal(cond, c.cond) {
-		c.cond = append(c.cond[:0], cond...)
-		clear(c.ada)
+		for l, blk := range t.Blocks {
+			c.ada[l] = blk.adaProj(sc, c.B, cfg.Dim)
+		}
 	}
 	cs, sn := ropeTables(cfg, pos, n)
 	h := append([]float32(nil), x...)
@@ -77,7 +76,7 @@ func (t *Trunk) Decode(c *Cache, x []float32, n int, pos []float64, cond []float
 		if !t.sub.Runs(l) {
 			continue
 		}
-		if err := blk.decode(t, c, l, h, n, cs, sn, sc); err != nil {
+		if err := blk.decode(t, c, l, h, n, cs, sn); err != nil {
 			return nil, fmt.Errorf("decode layer %d: %w", l, err)
 		}
 	}
@@ -109,15 +108,12 @@ func ropeTables(cfg Config, pos []float64, n int) (cs, sn []float32) {
 }
 
 // decode runs block l on h [B·n, Dim] in place.
-func (blk *Block) decode(t *Trunk, c *Cache, l int, h []float32, n int, cs, sn, sc []float32) error {
+func (blk *Block) decode(t *Trunk, c *Cache, l int, h []float32, n int, cs, sn []float32) error {
 	cfg := t.Cfg
 	d, rows := cfg.Dim, c.B*n
 	u := make([]float32, rows*d)
 	// attention branch
 	rmsNorm(u, h, blk.AttnNorm.W.Data(), cfg.NormEps)
-	if c.ada[l] == nil && sc != nil {
-		c.ada[l] = blk.adaProj(sc, c.B, d)
-	}
 	ada := c.ada[l]
 	modulateRows(u, ada, 0, c.B, n, d)
 	qkv := make([]float32, rows*3*d)

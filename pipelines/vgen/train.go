@@ -75,6 +75,9 @@ func (t *task) Run(_ context.Context, batch int64) (float64, error) {
 
 // Train runs a stage and returns the loop's result.
 func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
+	if opt.TwoShare < 0 || opt.TwoShare > 1 {
+		return train.Result{}, fmt.Errorf("--two-share %g: want a share in [0, 1]", opt.TwoShare)
+	}
 	toks, err := OpenTokens(opt.Tokens)
 	if err != nil {
 		return train.Result{}, err
