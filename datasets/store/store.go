@@ -197,26 +197,48 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
+// Stat reads and checks only the header of the store file at path: the
+// shape of its items and how many there are, without reading them.
+func Stat(path string) (Shape, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Shape{}, fmt.Errorf("store %s: %w", path, err)
+	}
+	defer f.Close()
+	h, _, err := readHeader(f)
+	if err != nil {
+		return Shape{}, fmt.Errorf("store %s: %w", path, err)
+	}
+	return h.shape, nil
+}
+
+// readHeader reads the header of an open store file and checks the file's
+// size against it; it returns the header's bytes too.
+func readHeader(f *os.File) (header, []byte, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return header{}, nil, err
+	}
+	var hb [HeaderSize]byte
+	n, err := io.ReadFull(f, hb[:])
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return header{}, nil, err
+	}
+	h, err := parseHeader(hb[:n])
+	if err != nil {
+		return header{}, nil, err
+	}
+	return h, hb[:], checkSize(h, st.Size())
+}
+
 func open(path string) (*Store, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
+	h, hb, err := readHeader(f)
 	if err != nil {
-		return nil, err
-	}
-	var hb [HeaderSize]byte
-	n, err := io.ReadFull(f, hb[:])
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	h, err := parseHeader(hb[:n])
-	if err != nil {
-		return nil, err
-	}
-	if err := checkSize(h, st.Size()); err != nil {
 		return nil, err
 	}
 	b := make([]byte, h.size())

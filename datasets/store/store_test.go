@@ -51,6 +51,9 @@ func TestRoundTrip(t *testing.T) {
 			if s.Shape() != want || s.Len() != tc.n {
 				t.Fatalf("shape %v, want %v", s.Shape(), want)
 			}
+			if sh, err := Stat(p); err != nil || sh != want {
+				t.Fatalf("Stat: %v, %v; want %v", sh, err, want)
+			}
 			for i := 0; i < tc.n; i++ {
 				n := tc.item.ItemSize()
 				if !bytes.Equal(s.Clip(i), data[i*n:(i+1)*n]) {
@@ -142,6 +145,12 @@ func TestCorrupt(t *testing.T) {
 			_, err := Open(p)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
 				t.Errorf("Open: got %v, want an error with %q naming the file", err, tc.want)
+			}
+			if tc.want == "JSON" {
+				return // Stat does not read the index
+			}
+			if _, err := Stat(p); err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
+				t.Errorf("Stat: got %v, want an error with %q naming the file", err, tc.want)
 			}
 		})
 	}

@@ -126,15 +126,23 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 	}
 	for _, split := range []string{"train", "val", "test"} {
 		p := filepath.Join(opt.Out, fmt.Sprintf(fileVideo, split))
-		mv, err := digits.LoadMoving(opt.Data, split)
+		// the clips (1.4 GB for train) are read only when they are tokenized
+		sh, err := store.Stat(filepath.Join(opt.Data, "moving", split+".u8"))
 		if err != nil {
 			return err
 		}
-		n := clipCount(opt, split, mv)
+		n := clipCount(opt, split, sh.N)
 		if err := staleClips(p, opt.VideoFrames, n); err != nil {
 			return err
 		}
-		if err := ensureTokens(p, opt.VideoTok, vw.ID(), func() error { return tokenizeClips(ctx, opt, vcfg, vw, split, mv, n, p) }); err != nil {
+		err = ensureTokens(p, opt.VideoTok, vw.ID(), func() error {
+			mv, err := digits.LoadMoving(opt.Data, split)
+			if err != nil {
+				return err
+			}
+			return tokenizeClips(ctx, opt, vcfg, vw, split, mv, n, p)
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -155,11 +163,11 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 	return nil
 }
 
-// clipCount is how many clips of a split opt tokenizes.
-func clipCount(opt TokenizeOptions, split string, mv *digits.Moving) int {
+// clipCount is how many clips of a split opt tokenizes, of the have it holds.
+func clipCount(opt TokenizeOptions, split string, have int) int {
 	n := opt.Clips[split]
-	if n <= 0 || n > mv.Store.Len() {
-		n = mv.Store.Len()
+	if n <= 0 || n > have {
+		n = have
 	}
 	return n
 }
