@@ -214,6 +214,23 @@ func (l *Linear) Apply(x []float32, n int) []float32 {
 	return y
 }
 
+// Apply is Forward on plain slices: y = x / rms(x) · w row by row
+// (x [n, dim]; y may be x).
+func (n *RMSNorm) Apply(y, x []float32) {
+	w := n.W.Data()
+	d := len(w)
+	for r := 0; r+d <= len(x); r += d {
+		var ss float32
+		for _, v := range x[r : r+d] {
+			ss += v * v
+		}
+		s := float32(1 / math.Sqrt(float64(ss/float32(d)+n.Eps)))
+		for j, v := range x[r : r+d] {
+			y[r+j] = v * s * w[j]
+		}
+	}
+}
+
 // Rows is Forward on plain slices: the embeddings of ids, [len(ids), dim].
 func (e *Embedding) Rows(ids []int) []float32 {
 	w := e.W.Data()

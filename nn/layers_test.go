@@ -68,14 +68,18 @@ func TestBlockTorch(t *testing.T) {
 	}
 }
 
-// TestApplyMatchesForward: the slice paths of Linear and Embedding equal
-// their graph forms.
+// TestApplyMatchesForward: the slice paths of Linear, Embedding and
+// RMSNorm equal their graph forms.
 func TestApplyMatchesForward(t *testing.T) {
 	for _, bias := range []bool{false, true} {
 		b := NewBuilder(3)
 		x := b.Param("x", false, Normal(1), 5, 7)
 		l := NewLinear(b, "lin", 7, 4, bias)
 		e := NewEmbedding(b, "emb", 10, 3)
+		nrm := NewRMSNorm(b, "norm", 7, 1e-5)
+		for i := range nrm.W.Data() {
+			nrm.W.Data()[i] = 0.5 + float32(i)/7
+		}
 		ids := NewInts(3)
 		copy(ids.V, []int{9, 0, 4})
 		y, err := l.Forward(x.Node())
@@ -83,6 +87,10 @@ func TestApplyMatchesForward(t *testing.T) {
 			t.Fatal(err)
 		}
 		r, err := e.Forward(ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		z, err := nrm.Forward(x.Node())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,6 +102,13 @@ func TestApplyMatchesForward(t *testing.T) {
 		for i := range want {
 			if d := got[i] - want[i]; d > 1e-5 || d < -1e-5 {
 				t.Fatalf("bias %v: Apply[%d] = %g, Forward %g", bias, i, got[i], want[i])
+			}
+		}
+		normed, wantNormed := make([]float32, 5*7), z.Value().Data().([]float32)
+		nrm.Apply(normed, x.Data())
+		for i := range wantNormed {
+			if d := normed[i] - wantNormed[i]; d > 1e-5 || d < -1e-5 {
+				t.Fatalf("RMSNorm Apply[%d] = %g, Forward %g", i, normed[i], wantNormed[i])
 			}
 		}
 		rows, wantRows := e.Rows(ids.V), r.Value().Data().([]float32)

@@ -82,7 +82,7 @@ func (t *Trunk) Decode(c *Cache, x []float32, n int, pos []float64, cond []float
 	}
 	c.Len += n
 	out := make([]float32, len(h))
-	rmsNorm(out, h, t.Norm.W.Data(), cfg.NormEps)
+	t.Norm.Apply(out, h)
 	return out, nil
 }
 
@@ -113,7 +113,7 @@ func (blk *Block) decode(t *Trunk, c *Cache, l int, h []float32, n int, cs, sn [
 	d, rows := cfg.Dim, c.B*n
 	u := make([]float32, rows*d)
 	// attention branch
-	rmsNorm(u, h, blk.AttnNorm.W.Data(), cfg.NormEps)
+	blk.AttnNorm.Apply(u, h)
 	ada := c.ada[l]
 	modulateRows(u, ada, 0, c.B, n, d)
 	qkv := make([]float32, rows*3*d)
@@ -149,7 +149,7 @@ func (blk *Block) decode(t *Trunk, c *Cache, l int, h []float32, n int, cs, sn [
 		h[i] += v
 	}
 	// FFN branch
-	rmsNorm(u, h, blk.FFNNorm.W.Data(), cfg.NormEps)
+	blk.FFNNorm.Apply(u, h)
 	modulateRows(u, ada, 3, c.B, n, d)
 	f := blk.MoE.decode(t.sub, u, rows)
 	gateRows(f, ada, 5, c.B, n, d)
@@ -309,20 +309,6 @@ func applyRope(qkv, cs, sn []float32, hd, bsz, n, d int) {
 					xb[i] = bv*c[i] + av*s[i]
 				}
 			}
-		}
-	}
-}
-
-func rmsNorm(y, x, w []float32, eps float32) {
-	d := len(w)
-	for r := 0; r+d <= len(x); r += d {
-		var ss float32
-		for _, v := range x[r : r+d] {
-			ss += v * v
-		}
-		s := float32(1 / math.Sqrt(float64(ss/float32(d)+eps)))
-		for j, v := range x[r : r+d] {
-			y[r+j] = v * s * w[j]
 		}
 	}
 }

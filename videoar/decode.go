@@ -40,6 +40,7 @@ func (m *model) phraseVec(textIDs []int, nreal int) []float32 {
 	mean := make([]float32, d)
 	if nreal > 0 {
 		emb := append(m.text.Rows(textIDs[:1+nreal]), make([]float32, d)...) // positions 0 … nreal, then the zero row
+		m.phraseNorm.Apply(emb[:(1+nreal)*d], emb[:(1+nreal)*d])
 		idx := make([]int, (1+nreal)*w)
 		windowRows(idx, w, nreal, 0, nreal+1)
 		win := make([]float32, 0, nreal*w*d)

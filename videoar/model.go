@@ -22,11 +22,16 @@ type model struct {
 	trunk *unified.Trunk
 	head  *nn.Linear // [D → Codes]
 	// the phrase encoder (Config.Phrase; nil without): every real prompt
-	// token's window of Phrase embeddings → SiLU(phrase1) → mean over the
-	// tokens → phrase2, added to the mean embedding. phrase2 starts at
-	// zero, so a model grown from one without it starts as that model.
-	phrase1 *nn.Linear // [Phrase·D → D]
-	phrase2 *nn.Linear // [D → D]
+	// token's window of Phrase RMS-normalised embeddings → SiLU(phrase1) →
+	// mean over the tokens → phrase2, added to the mean embedding. The
+	// norm matters: the embeddings are small (rms 0.02), and phrase1 near
+	// zero is nearly linear, and a mean of linear windows is again a bag
+	// of words (a first run without it learnt nothing in 400 steps).
+	// phrase2 starts at zero, so a model grown from one without the
+	// encoder starts as that model.
+	phraseNorm *nn.RMSNorm
+	phrase1    *nn.Linear // [Phrase·D → D]
+	phrase2    *nn.Linear // [D → D]
 }
 
 func newModel(b *nn.Builder, cfg Config) (*model, error) {
@@ -51,6 +56,7 @@ func newModel(b *nn.Builder, cfg Config) (*model, error) {
 		return nil, err
 	}
 	if cfg.Phrase > 0 {
+		m.phraseNorm = nn.NewRMSNorm(b, "phrase.norm", d, cfg.Trunk.NormEps)
 		m.phrase1 = nn.NewLinear(b, "phrase.0", cfg.Phrase*d, d, true)
 		s := b.Sub("phrase.1")
 		m.phrase2 = &nn.Linear{W: s.Param("weight", true, nn.Const(0), d, d), B: s.Param("bias", false, nn.Const(0), d)}
@@ -190,6 +196,10 @@ func (m *model) embed(gr *graph) (x, cond *G.Node, err error) {
 // phrases is the phrase encoder's output [B, D] from the prompt
 // embeddings te [B·Text, D].
 func (m *model) phrases(gr *graph, te *G.Node) (*G.Node, error) {
+	te, err := m.phraseNorm.Forward(te)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := G.Concat(0, te, gr.zero.Node) // [B·Text + 1, D]
 	if err != nil {
 		return nil, err
