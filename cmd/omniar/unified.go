@@ -22,7 +22,7 @@ const (
 )
 
 func newTrainUnifiedCmd() *cobra.Command {
-	var path, out, alone string
+	var path, out, alone, initW string
 	var resume, dense bool
 	var stopAt int
 	cmd := &cobra.Command{
@@ -37,7 +37,8 @@ per step), elastic training and the dense baseline. Every source is tokenized
 once into token files. Per-task loss curves are written to OUT/curves.png and
 .json; the weights of the last completed stage to OUT/unified.safetensors.`,
 		Example: `  omniar train unified --config configs/tiny.json
-  omniar train unified --config configs/small.json --resume`,
+  omniar train unified --config configs/small.json --resume
+  omniar train unified --config more.json --init assets/unified.safetensors`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if path == "" {
@@ -64,6 +65,9 @@ once into token files. Per-task loss curves are written to OUT/curves.png and
 			}
 			if stopAt > 0 {
 				cfg.StopAt = stopAt
+			}
+			if initW != "" {
+				cfg.Init = initW
 			}
 			if cfg.Text == "" {
 				cfg.Text = assetPath(assetText)
@@ -96,6 +100,7 @@ once into token files. Per-task loss curves are written to OUT/curves.png and
 	f.BoolVar(&resume, "resume", false, "skip completed stages and continue the interrupted one")
 	f.BoolVar(&dense, "dense", false, "train the dense baseline (dense FFN of equal active parameters)")
 	f.StringVar(&alone, "alone", "", `train this sub-model alone, without elastic training (JSON, e.g. {"layers":[0,1],"experts":4,"top_k":1})`)
+	f.StringVar(&initW, "init", "", "start the first stage from these unified weights (e.g. the shipped model) instead of a fresh model")
 	f.IntVar(&stopAt, "stop-at", 0, "end after this many steps over all stages, on the stages' full schedules (a stage cut short counts as done)")
 	return cmd
 }

@@ -133,3 +133,47 @@ func TestUnderstand(t *testing.T) {
 		})
 	}
 }
+
+// TestInitWeights: train unified --init takes weights of the run's own
+// trunk and tokenizers and names the file and the mismatch otherwise.
+func TestInitWeights(t *testing.T) {
+	dir := t.TempDir()
+	model, vtok, cdc, text := tinyUnified(t, dir)
+	other := tinyCodec(t, dir, 2)
+	broken := filepath.Join(dir, "broken.safetensors")
+	b, err := os.ReadFile(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(broken, b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, size, codec, path, want string
+	}{
+		{"same run", "tiny", cdc, model, ""},
+		{"other codec", "tiny", other, model, "audio codec"},
+		{"other size", "small", cdc, model, "trunk"},
+		{"truncated", "tiny", cdc, broken, "broken.safetensors"},
+		{"missing", "tiny", cdc, filepath.Join(dir, "none.safetensors"), "none.safetensors"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			su, err := mm.NewSetup(tc.size, vtok, tc.codec, text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer su.Codec.Close()
+			w, _, err := mm.InitWeights(tc.path, su.Cfg, su)
+			if tc.want == "" {
+				if err != nil || len(w) == 0 {
+					t.Fatalf("got %d weights, %v", len(w), err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error naming %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -62,7 +62,11 @@ type TrainConfig struct {
 	CkptEvery int            `json:"ckpt_every"`
 	Seed      uint64         `json:"seed"`
 	StopAt    int            `json:"stop_at"` // end after this many steps over all stages, keeping the stages' schedules (0 = run them all)
-	Stages    []Stage        `json:"stages"`
+	// Init is unified weights (a run's unified.safetensors or the shipped
+	// model) the first stage starts from instead of a fresh model: their
+	// trunk must be this configuration's and their tokenizers these.
+	Init   string  `json:"init"`
+	Stages []Stage `json:"stages"`
 }
 
 // ReadTrainConfig reads and checks a configuration file.
@@ -80,7 +84,7 @@ func ReadTrainConfig(path string) (TrainConfig, error) {
 	if c.Data == "" {
 		c.Data = "~/.cache/omniar/data"
 	}
-	for _, p := range []*string{&c.Data, &c.Tokens, &c.VideoTok, &c.Codec, &c.Text, &c.Out} {
+	for _, p := range []*string{&c.Data, &c.Tokens, &c.VideoTok, &c.Codec, &c.Text, &c.Out, &c.Init} {
 		*p = ExpandHome(*p)
 	}
 	if err := c.Check(); err != nil {
@@ -353,6 +357,12 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 	state := runState{Curves: map[string]*Curve{}, Subs: map[string]int{}}
 	var prev map[string][]float32
 	var prevBias map[string][]float32
+	if cfg.Init != "" {
+		if prev, prevBias, err = InitWeights(cfg.Init, mcfg, su); err != nil {
+			return res, err
+		}
+		slog.Info("starting from earlier weights", "init", cfg.Init)
+	}
 	offset := 0
 	last := "" // the weights of the last stage reached
 	for i, st := range cfg.Stages {
@@ -419,6 +429,27 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 		}
 	}
 	return res, nil
+}
+
+// InitWeights reads unified weights to start training from: the weights
+// by name and the balancing biases. They must have mcfg's trunk and have
+// been trained on su's tokenizers' codes (a model of other codes would
+// train on tokens it never saw as if they were its own).
+func InitWeights(path string, mcfg omni.Config, su *Setup) (w, bias map[string][]float32, err error) {
+	m, meta, err := omni.Load(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("init: %w", err)
+	}
+	if got, want := mustJSON(m.Cfg.Trunk), mustJSON(mcfg.Trunk); got != want {
+		return nil, nil, fmt.Errorf("init %s: trunk %s, this run's is %s", path, got, want)
+	}
+	if id := meta[MetaVideoTok]; id != su.VideoW.ID() {
+		return nil, nil, fmt.Errorf("init %s: trained on video tokenizer %q, this run's is %s", path, id, su.VideoW.ID())
+	}
+	if id := meta[MetaCodec]; id != su.Codec.CodebookID() {
+		return nil, nil, fmt.Errorf("init %s: trained on audio codec %q, this run's is %s", path, id, su.Codec.CodebookID())
+	}
+	return m.Weights(), m.Trunk.BalanceState(), nil
 }
 
 func mean(x []float64) float64 {
