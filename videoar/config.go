@@ -42,13 +42,6 @@ type Config struct {
 	// before it; no local copy path. Omitted from the JSON when false, so
 	// VideoAR checkpoints keep their metadata.
 	Raster bool `json:"raster,omitempty"`
-	// Phrase: width (odd) of the phrase encoder, a convolution over the
-	// prompt's token embeddings whose pooled output joins the conditioning;
-	// 0 = none (the conditioning is then the mean of the embeddings). A
-	// mean is a bag of words: "a 7 moves up while a 5 moves right" and "a
-	// 7 moves right while a 5 moves up" give the same conditioning, so the
-	// adaptive norms cannot say which digit goes where. Omitted when 0.
-	Phrase int `json:"phrase,omitempty"`
 }
 
 // Small is the shipped generator: the unified Small trunk with rotary
@@ -74,12 +67,6 @@ func (c Config) Rope1D() Config {
 // RasterOrder is the raster-order baseline of the same decoder (Raster).
 func (c Config) RasterOrder() Config {
 	c.Raster = true
-	return c
-}
-
-// WithPhrase is the configuration with a phrase encoder of width w.
-func (c Config) WithPhrase(w int) Config {
-	c.Phrase = w
 	return c
 }
 
@@ -117,8 +104,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("videoar config: frames %d, prompt %d, vocab %d must be positive", c.Frames, c.Prompt, c.Vocab)
 	case c.Local < 1 || c.Local%2 == 0:
 		return fmt.Errorf("videoar config: local %d must be odd", c.Local)
-	case c.Phrase < 0 || c.Phrase%2 == 0 && c.Phrase != 0:
-		return fmt.Errorf("videoar config: phrase width %d must be 0 or odd", c.Phrase)
 	}
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 // per group). TestDecodeMatchesGraph keeps the two equal.
 
 // condVec is the conditioning of one sample: cond.1(SiLU(cond.0(mean of
-// its real prompt tokens' embeddings + phrase encoder))) → [D].
+// its real prompt tokens' embeddings))) → [D].
 func (m *model) condVec(textIDs []int, nreal int) []float32 {
 	d := m.cfg.Trunk.Dim
 	pooled := make([]float32, d)
@@ -22,37 +22,11 @@ func (m *model) condVec(textIDs []int, nreal int) []float32 {
 			pooled[i%d] += v / float32(nreal)
 		}
 	}
-	if m.phrase1 != nil {
-		for i, v := range m.phraseVec(textIDs, nreal) {
-			pooled[i] += v
-		}
-	}
 	h := m.cond1.Apply(pooled, 1)
 	for i, v := range h {
 		h[i] = silu(v)
 	}
 	return m.cond2.Apply(h, 1)
-}
-
-// phraseVec is the phrase encoder's output [D] (model.phrases).
-func (m *model) phraseVec(textIDs []int, nreal int) []float32 {
-	d, w := m.cfg.Trunk.Dim, m.cfg.Phrase
-	mean := make([]float32, d)
-	if nreal > 0 {
-		emb := append(m.text.Rows(textIDs[:1+nreal]), make([]float32, d)...) // positions 0 … nreal, then the zero row
-		m.phraseNorm.Apply(emb[:(1+nreal)*d], emb[:(1+nreal)*d])
-		idx := make([]int, (1+nreal)*w)
-		windowRows(idx, w, nreal, 0, nreal+1)
-		win := make([]float32, 0, nreal*w*d)
-		for _, r := range idx[w:] { // the windows of positions 1 … nreal
-			win = append(win, emb[r*d:(r+1)*d]...)
-		}
-		h := m.phrase1.Apply(win, nreal)
-		for i, v := range h {
-			mean[i%d] += silu(v) / float32(nreal)
-		}
-	}
-	return m.phrase2.Apply(mean, 1)
 }
 
 // visRows embeds n visual positions of one (frame, scale): [n, D]; ctx

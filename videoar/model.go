@@ -21,17 +21,6 @@ type model struct {
 	cond2 *nn.Linear    // D → D
 	trunk *unified.Trunk
 	head  *nn.Linear // [D → Codes]
-	// the phrase encoder (Config.Phrase; nil without): every real prompt
-	// token's window of Phrase RMS-normalised embeddings → SiLU(phrase1) →
-	// mean over the tokens → phrase2, added to the mean embedding. The
-	// norm matters: the embeddings are small (rms 0.02), and phrase1 near
-	// zero is nearly linear, and a mean of linear windows is again a bag
-	// of words (a first run without it learnt nothing in 400 steps).
-	// phrase2 starts at zero, so a model grown from one without the
-	// encoder starts as that model.
-	phraseNorm *nn.RMSNorm
-	phrase1    *nn.Linear // [Phrase·D → D]
-	phrase2    *nn.Linear // [D → D]
 }
 
 func newModel(b *nn.Builder, cfg Config) (*model, error) {
@@ -55,12 +44,6 @@ func newModel(b *nn.Builder, cfg Config) (*model, error) {
 	if m.trunk, err = unified.NewTrunk(b, "trunk", cfg.Trunk); err != nil {
 		return nil, err
 	}
-	if cfg.Phrase > 0 {
-		m.phraseNorm = nn.NewRMSNorm(b, "phrase.norm", d, cfg.Trunk.NormEps)
-		m.phrase1 = nn.NewLinear(b, "phrase.0", cfg.Phrase*d, d, true)
-		s := b.Sub("phrase.1")
-		m.phrase2 = &nn.Linear{W: s.Param("weight", true, nn.Const(0), d, d), B: s.Param("bias", false, nn.Const(0), d)}
-	}
 	return m, nil
 }
 
@@ -70,8 +53,6 @@ type graph struct {
 	batch  int
 	text   *nn.Ints  // [B·Text] ids of the token positions
 	pool   *nn.Input // [B, B·Text] mean over each sample's real prompt tokens
-	window *nn.Ints  // [B·Text·Phrase] rows of each token's window (B·Text: the zero row); nil without a phrase encoder
-	zero   *nn.Input // [1, D] zeros, the window's padding
 	vis    *nn.Input // [B·Visual, Dim]
 	ctx    *nn.Input // [B·Visual, Local²·Dim]; nil in raster order
 	posIDs *nn.Ints  // [B·Visual] frame·Scales + scale
@@ -97,10 +78,6 @@ func (m *model) build(g *G.ExprGraph, b *nn.Builder, batch int, l Layout) (*grap
 	}
 	if m.ctx != nil {
 		gr.ctx = b.Input(fmt.Sprintf("ctx_%d", l.Frames), batch*l.Visual(), m.cfg.Local*m.cfg.Local*q.Dim)
-	}
-	if m.phrase1 != nil {
-		gr.window = nn.NewInts(batch * nt * m.cfg.Phrase)
-		gr.zero = b.Input(fmt.Sprintf("phrase_zero_%d", l.Frames), 1, m.cfg.Trunk.Dim) // never set: zeros
 	}
 	gr.fixedIndices()
 	var err error
@@ -174,15 +151,6 @@ func (m *model) embed(gr *graph) (x, cond *G.Node, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if m.phrase1 != nil {
-		ph, err := m.phrases(gr, te)
-		if err != nil {
-			return nil, nil, err
-		}
-		if pooled, err = G.Add(pooled, ph); err != nil {
-			return nil, nil, err
-		}
-	}
 	if cond, err = m.cond1.Forward(pooled); err != nil {
 		return nil, nil, err
 	}
@@ -191,53 +159,6 @@ func (m *model) embed(gr *graph) (x, cond *G.Node, err error) {
 	}
 	cond, err = m.cond2.Forward(cond)
 	return x, cond, err
-}
-
-// phrases is the phrase encoder's output [B, D] from the prompt
-// embeddings te [B·Text, D].
-func (m *model) phrases(gr *graph, te *G.Node) (*G.Node, error) {
-	te, err := m.phraseNorm.Forward(te)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := G.Concat(0, te, gr.zero.Node) // [B·Text + 1, D]
-	if err != nil {
-		return nil, err
-	}
-	w, err := nn.Gather(rows, gr.window) // [B·Text·Phrase, D]
-	if err != nil {
-		return nil, err
-	}
-	d := m.cfg.Trunk.Dim
-	if w, err = G.Reshape(w, []int{w.Shape()[0] / m.cfg.Phrase, m.cfg.Phrase * d}); err != nil {
-		return nil, err
-	}
-	h, err := m.phrase1.Forward(w) // [B·Text, D]
-	if err != nil {
-		return nil, err
-	}
-	if h, err = nn.SiLU(h); err != nil {
-		return nil, err
-	}
-	if h, err = G.Mul(gr.pool.Node, h); err != nil { // [B, D]
-		return nil, err
-	}
-	return m.phrase2.Forward(h)
-}
-
-// windowRows fills dst [positions·width] with the rows of each token
-// position's phrase window for a prompt of nreal real tokens (positions
-// 1 … nreal after <bos>) whose positions start at row base; windows reach
-// only real tokens, other places get the padding row pad.
-func windowRows(dst []int, width, nreal, base, pad int) {
-	for r := range dst {
-		j := r/width + r%width - width/2
-		if j >= 1 && j <= nreal {
-			dst[r] = base + j
-		} else {
-			dst[r] = pad
-		}
-	}
 }
 
 // fixedIndices fills the index inputs that depend only on the shape.
@@ -273,10 +194,6 @@ func (gr *graph) set(xs []Inputs) error {
 		copy(gr.text.V[s*nt:], x.Text)
 		for i := 1; i <= x.NText; i++ { // after <bos>
 			pool[s*gr.batch*nt+s*nt+i] = 1 / float32(x.NText)
-		}
-		if gr.window != nil {
-			w := len(gr.window.V) / (gr.batch * nt)
-			windowRows(gr.window.V[s*nt*w:(s+1)*nt*w], w, x.NText, s*nt, gr.batch*nt)
 		}
 		vis = append(vis, x.Vis...)
 		ctx = append(ctx, x.Ctx...)

@@ -3,8 +3,6 @@ package videoar
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
-	"strings"
 
 	G "gorgonia.org/gorgonia"
 
@@ -140,16 +138,8 @@ func (t *Trainer) Weights() map[string][]float32 {
 }
 
 // Init starts from earlier weights (the previous curriculum stage's):
-// every parameter must be there with its size, except, when grow is set,
-// the phrase encoder's, which keep their initial values (a model grown
-// from one without a phrase encoder starts as that model).
-func (t *Trainer) Init(w map[string][]float32, grow bool) error {
-	ps := t.params
-	if grow {
-		ps = slices.DeleteFunc(slices.Clone(ps), func(p *nn.Param) bool { return strings.HasPrefix(p.Name(), "phrase.") })
-	}
-	return load(ps, w)
-}
+// every parameter must be there with its size.
+func (t *Trainer) Init(w map[string][]float32) error { return load(t.params, w) }
 
 // Trunk is the shared decoder (for sub-models and routing statistics).
 func (t *Trainer) Trunk() *unified.Trunk { return t.m.trunk }

@@ -274,7 +274,6 @@ checkpoints generate and evaluate with the same commands.`,
 	f.Float64Var(&opt.MaxFlip, "max-flip", 0.2, "error correction: code flip rate of the last frame's inputs")
 	f.Float64Var(&opt.FrameMask, "frame-mask", 0.1, "probability that an earlier frame is hidden from later frames")
 	f.Float64Var(&opt.CondDrop, "cond-drop", 0.1, "probability of dropping the prompt (for classifier-free guidance)")
-	f.IntVar(&opt.Phrase, "phrase", 0, "width of the phrase encoder, an order-aware reading of the prompt for the adaptive norms (0: none; a stage with one may --init from one without)")
 	f.Float64Var(&opt.TwoShare, "two-share", 0, "share of each batch drawn from two-digit clips (0: uniform over the clips)")
 	f.BoolVar(&opt.Resume, "resume", false, "continue from --ckpt")
 	f.Uint64Var(&opt.Seed, "seed", 1, "seed")

@@ -38,11 +38,8 @@ type TrainOptions struct {
 	TwoShare float64
 	Rope1D   bool // the ablation without multi-scale temporal RoPE
 	Raster   bool // the baseline: next-token prediction in raster order
-	// Phrase is the width of the generator's phrase encoder (videoar.Config.Phrase;
-	// 0: none). A stage with one may start (Init) from a stage without it.
-	Phrase int
-	Resume bool
-	Seed   uint64
+	Resume   bool
+	Seed     uint64
 }
 
 // task feeds the trainer batches of tokenized clips with one of their captions.
@@ -107,10 +104,6 @@ func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
 	if opt.Raster {
 		cfg = cfg.RasterOrder()
 	}
-	cfg = cfg.WithPhrase(opt.Phrase)
-	if err := cfg.Validate(); err != nil {
-		return train.Result{}, fmt.Errorf("--phrase %d: %w", opt.Phrase, err)
-	}
 	if opt.Frames < 1 || opt.Frames > min(cfg.Frames, toks.Store.Shape().T) {
 		return train.Result{}, fmt.Errorf("--frames %d: want 1 … %d", opt.Frames, min(cfg.Frames, toks.Store.Shape().T))
 	}
@@ -125,14 +118,10 @@ func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
 		if err != nil {
 			return train.Result{}, err
 		}
-		grow := icfg.Phrase == 0 && cfg.Phrase > 0 && icfg.WithPhrase(cfg.Phrase).JSON() == cfg.JSON()
-		if icfg.JSON() != cfg.JSON() && !grow {
+		if icfg.JSON() != cfg.JSON() {
 			return train.Result{}, fmt.Errorf("--init %s: generator config differs from this stage's", opt.Init)
 		}
-		if grow {
-			slog.Info("adding a phrase encoder to the generator", "init", opt.Init, "width", cfg.Phrase)
-		}
-		if err := tr.Init(w, grow); err != nil {
+		if err := tr.Init(w); err != nil {
 			return train.Result{}, fmt.Errorf("--init %s: %w", opt.Init, err)
 		}
 	}
