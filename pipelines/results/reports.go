@@ -230,6 +230,11 @@ type fidelity struct {
 	Direction float64 `json:"direction"`
 	OneMatch  float64 `json:"one_match"`
 	TwoMatch  float64 `json:"two_match"`
+	// two-digit clips: directions right, digits moving the same way or not
+	TwoClips         int     `json:"two_clips"`
+	TwoSameClips     int     `json:"two_same_clips"`
+	TwoSameDirection float64 `json:"two_same_direction"`
+	TwoDiffDirection float64 `json:"two_different_direction"`
 	// per frame, one-digit clips read as prompted; mean speed px/frame
 	OneByFrame []float64 `json:"one_digit_by_frame"`
 	OneSpeed   float64   `json:"one_speed"`

@@ -314,7 +314,7 @@ func (g *gen) videoar() error {
 	if len(reports) == 0 {
 		g.printf("Not measured yet (no `docs/eval/videoar*.json`): `%s`\n\n", cmdVideoAR)
 	}
-	var rows, drift [][]string
+	var rows, drift, ways [][]string
 	var nll []videoarReport
 	var nllRel []string
 	for _, rel := range reports {
@@ -345,6 +345,10 @@ func (g *gen) videoar() error {
 			if len(c.f.OneByFrame) > 0 {
 				drift = append(drift, append(append([]string{path.Base(rel), c.what}, c.f.spans()...), fix(c.f.OneSpeed, 2)))
 			}
+			if c.f.TwoSameClips > 0 {
+				ways = append(ways, []string{path.Base(rel), c.what, strconv.Itoa(c.f.TwoSameClips), pct(c.f.TwoSameDirection),
+					strconv.Itoa(c.f.TwoClips - c.f.TwoSameClips), pct(c.f.TwoDiffDirection)})
+			}
 		}
 		if r.Ceiling.Digit > 0 && r.Ceiling.Match > 0 {
 			g.printf("`%s` (%s split, CFG %s, temperature %s, top-k %d, top-p %s, %s s per clip%s): digit right in %s of the ceiling, both right in %s of the ceiling.\n\n",
@@ -362,6 +366,10 @@ func (g *gen) videoar() error {
 	if len(drift) > 0 {
 		g.printf("Drift and motion: the share of one-digit clips whose single frame reads as the prompted digit (frame 0, frames 1–8, frames 9–16) and the mean speed of the judged trajectory.\n\n")
 		g.table([]string{"report", "clips of", "frame 0", "frames 1–8", "frames 9–16", "speed (px/frame)"}, drift)
+	}
+	if len(ways) > 0 {
+		g.printf("Two-digit prompts by whether the digits move the same way: only when they move different ways must the prompt say which digit goes where. The prompt reaches every layer as the mean of its token embeddings, which is the same for \"a 7 moves up while a 5 moves to the right\" and \"a 7 moves to the right while a 5 moves up\".\n\n")
+		g.table([]string{"report", "clips of", "same way: clips", "directions right", "different ways: clips", "directions right"}, ways)
 	}
 	for i, r := range nll {
 		g.printf("Teacher-forced cross-entropy of the real clips' codes under their prompts (`%s`, nats per code; a later frame sees the ones before it):\n\n", path.Base(nllRel[i]))

@@ -35,6 +35,11 @@ type Fidelity struct {
 	OneDirection float64 `json:"one_direction"`
 	TwoDigit     float64 `json:"two_digit"`
 	TwoDirection float64 `json:"two_direction"`
+	// two-digit clips whose digits move the same way, and the others:
+	// only the others need the prompt to say which digit goes where
+	TwoSameClips     int     `json:"two_same_clips"`
+	TwoSameDirection float64 `json:"two_same_direction"`
+	TwoDiffDirection float64 `json:"two_different_direction"`
 	// OneByFrame is, per video frame, the share of one-digit clips whose
 	// frame alone reads as the prompted digit: drift shows as a fall
 	// along the clip.
@@ -93,6 +98,7 @@ type EvalOptions struct {
 
 type tally struct {
 	n, match, digit, dir [2]int
+	same, sameDir        int     // two-digit clips whose digits move the same way; their directions right
 	byFrame              []int   // one-digit clips whose frame t reads right
 	speed                float64 // summed speed of one-digit clips
 }
@@ -103,6 +109,10 @@ func (t *tally) add(v metrics.Verdict, r []metrics.Reading, ts []metrics.Target)
 	t.match[k] += b2i(v.Match)
 	t.digit[k] += b2i(v.Digit)
 	t.dir[k] += b2i(v.Direction)
+	if k == 1 && ts[0].Dir == ts[1].Dir {
+		t.same++
+		t.sameDir += b2i(v.Direction)
+	}
 	if k == 0 {
 		t.speed += math.Hypot(r[0].Velocity[0], r[0].Velocity[1])
 		for f, d := range r[0].Frames {
@@ -120,6 +130,8 @@ func (t *tally) fidelity() Fidelity {
 	f := Fidelity{Clips: n, Match: r(t.match[0]+t.match[1], n), Digit: r(t.digit[0]+t.digit[1], n), Direction: r(t.dir[0]+t.dir[1], n),
 		OneClips: t.n[0], OneMatch: r(t.match[0], t.n[0]), TwoClips: t.n[1], TwoMatch: r(t.match[1], t.n[1]),
 		OneDigit: r(t.digit[0], t.n[0]), OneDirection: r(t.dir[0], t.n[0]), TwoDigit: r(t.digit[1], t.n[1]), TwoDirection: r(t.dir[1], t.n[1])}
+	f.TwoSameClips, f.TwoSameDirection = t.same, r(t.sameDir, t.same)
+	f.TwoDiffDirection = r(t.dir[1]-t.sameDir, t.n[1]-t.same)
 	f.OneSpeed = r2(t.speed, t.n[0])
 	for _, c := range t.byFrame {
 		f.OneByFrame = append(f.OneByFrame, r(c, t.n[0]))
@@ -298,6 +310,9 @@ func (r EvalReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "  digit / direction right, one-digit clips: %.1f%% / %.1f%% (ceiling %.1f%% / %.1f%%); two-digit clips: %.1f%% / %.1f%% (ceiling %.1f%% / %.1f%%)\n",
 		100*r.Generated.OneDigit, 100*r.Generated.OneDirection, 100*r.Ceiling.OneDigit, 100*r.Ceiling.OneDirection,
 		100*r.Generated.TwoDigit, 100*r.Generated.TwoDirection, 100*r.Ceiling.TwoDigit, 100*r.Ceiling.TwoDirection)
+	fmt.Fprintf(w, "  two-digit clips' directions right, digits moving the same way (%d clips) / different ways (%d): %.1f%% / %.1f%% (ceiling %.1f%% / %.1f%%)\n",
+		r.Generated.TwoSameClips, r.Generated.TwoClips-r.Generated.TwoSameClips, 100*r.Generated.TwoSameDirection, 100*r.Generated.TwoDiffDirection,
+		100*r.Ceiling.TwoSameDirection, 100*r.Ceiling.TwoDiffDirection)
 	fmt.Fprintf(w, "  one-digit clips' mean speed: %.2f px/frame generated, %.2f in the reconstructions\n", r.Generated.OneSpeed, r.Ceiling.OneSpeed)
 	fmt.Fprintf(w, "  one-digit clips, frames read as the prompted digit, per latent frame (video frames 0 | 1–4 | 5–8 | …):\n")
 	fmt.Fprintf(w, "  %-26s %s\n  %-26s %s\n", name, byGroup(r.Generated.OneByFrame, r.TimeStride), "ceiling (reconstructions)", byGroup(r.Ceiling.OneByFrame, r.TimeStride))
