@@ -163,7 +163,7 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 	return nil
 }
 
-// clipCount is how many clips of a split opt tokenizes, of the have it holds.
+// clipCount is how many clips of a split opt tokenizes when the split holds have.
 func clipCount(opt TokenizeOptions, split string, have int) int {
 	n := opt.Clips[split]
 	if n <= 0 || n > have {
