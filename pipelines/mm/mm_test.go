@@ -48,8 +48,10 @@ func TestReadTrainConfig(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ReadTrainConfig(filepath.Join("..", "..", "configs", "small.json")); err != nil {
-		t.Errorf("configs/small.json: %v", err)
+	for _, name := range []string{"small.json", "continue_digits.json"} {
+		if _, err := ReadTrainConfig(filepath.Join("..", "..", "configs", name)); err != nil {
+			t.Errorf("configs/%s: %v", name, err)
+		}
 	}
 }
 
