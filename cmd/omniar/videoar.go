@@ -325,5 +325,6 @@ func newEvalVideoARCmd() *cobra.Command {
 	f.StringVar(&out, "out", "", "JSON report")
 	f.StringVar(&eo.Pictures, "pictures", "", "directory for a GIF grid of generated clips and their prompts")
 	f.StringVar(&eo.Save, "save", "", "directory for every generated clip as a GIF (the --fake set of omniar eval fvd)")
+	f.StringVar(&eo.CeilingCache, "ceiling-cache", defaultCache("ceiling"), "directory keeping the ceiling's readings between runs (\"\" = recompute every time)")
 	return cmd
 }

@@ -94,6 +94,9 @@ type EvalOptions struct {
 	// directory for every generated clip as a GIF (the fake set of
 	// `omniar eval fvd`).
 	Pictures, Save string
+	// CeilingCache, if not empty, is a directory that keeps the ceiling's
+	// readings between runs (ceiling.go).
+	CeilingCache string
 }
 
 type tally struct {
@@ -190,16 +193,24 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	t0 := p.Time
 	var grid [][]uint8
 	var prompts []string
-	// read judges frames against clip c's prompt and counts the verdict.
-	read := func(t *tally, frames []uint8, c digits.Clip) (metrics.Verdict, error) {
+	cache, err := openCeilingCache(eo.CeilingCache, eo.Split, eo.Tokenizer, eo.Judge.SHA256())
+	if err != nil {
+		return rep, err
+	}
+	// judge reads frames as a clip of c's digit count.
+	judge := func(frames []uint8, c digits.Clip) ([]metrics.Reading, error) {
 		rs, err := j.Read([]metrics.Clip{{Frames: metrics.SplitFrames(frames, digits.Canvas, digits.Canvas), W: digits.Canvas, H: digits.Canvas, Digits: len(c.Movers)}})
 		if err != nil {
-			return metrics.Verdict{}, err
+			return nil, err
 		}
+		return rs[0], nil
+	}
+	// score counts the verdict of readings against clip c's prompt.
+	score := func(t *tally, rs []metrics.Reading, c digits.Clip) (metrics.Verdict, error) {
 		ts := metrics.Targets(c)
-		v, err := metrics.Score(rs[0], ts)
+		v, err := metrics.Score(rs, ts)
 		if err == nil {
-			t.add(v, rs[0], ts)
+			t.add(v, rs, ts)
 		}
 		return v, err
 	}
@@ -218,7 +229,11 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 			return rep, fmt.Errorf("clip %d %q: %w", i, prompt, err)
 		}
 		genTime += time.Since(t0)
-		v, err := read(&gen, frames[:digits.Frames*digits.Canvas*digits.Canvas], c)
+		rs, err := judge(frames[:digits.Frames*digits.Canvas*digits.Canvas], c)
+		if err != nil {
+			return rep, err
+		}
+		v, err := score(&gen, rs, c)
 		if err != nil {
 			return rep, err
 		}
@@ -231,16 +246,30 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 			grid = append(grid, frames)
 			prompts = append(prompts, fmt.Sprintf("%d: %q → digit %v, direction %v", len(grid), prompt, v.Digit, v.Direction))
 		}
-		rec, err := ae.Run(mv.Store.Clip(i))
-		if err != nil {
+		crs, cached := cache.get(i)
+		if !cached || eo.NLL {
+			rec, err := ae.Run(mv.Store.Clip(i))
+			if err != nil {
+				return rep, err
+			}
+			if eo.NLL {
+				if err := p.addNLL(ctx, &rep, prompt, rec.Codes, n); err != nil {
+					return rep, fmt.Errorf("clip %d: %w", i, err)
+				}
+			}
+			if !cached {
+				if crs, err = judge(rec.Full, c); err != nil {
+					return rep, err
+				}
+				cache.put(i, crs)
+			}
+		}
+		if _, err = score(&ceil, crs, c); err != nil {
 			return rep, err
 		}
-		if _, err = read(&ceil, rec.Full, c); err != nil {
-			return rep, err
-		}
-		if eo.NLL {
-			if err := p.addNLL(ctx, &rep, prompt, rec.Codes, n); err != nil {
-				return rep, fmt.Errorf("clip %d: %w", i, err)
+		if (i+1)%100 == 0 {
+			if err := cache.save(); err != nil {
+				return rep, err
 			}
 		}
 		if (i+1)%10 == 0 || i == n-1 {
@@ -248,6 +277,9 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 			slog.Info("eval videoar", "clips", i+1, "of", n, "match", g.Match, "digit", g.Digit, "direction", g.Direction,
 				"s_per_clip", fmt.Sprintf("%.1f", genTime.Seconds()/float64(i+1)))
 		}
+	}
+	if err := cache.save(); err != nil {
+		return rep, err
 	}
 	rep.Generated, rep.Ceiling = gen.fidelity(), ceil.fidelity()
 	if eo.Pictures != "" && len(grid) > 0 {
