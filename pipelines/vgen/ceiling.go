@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 
+	"github.com/omniar/omniar/datasets"
 	"github.com/omniar/omniar/internal/atomicfile"
 	"github.com/omniar/omniar/metrics"
 )
@@ -38,9 +38,9 @@ func openCeilingCache(dir, split, tokenizer, judge string) (*ceilingCache, error
 	if dir == "" {
 		return c, nil
 	}
-	tok, err := fileSHA256(tokenizer)
+	tok, _, err := datasets.HashFile(tokenizer)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ceiling cache: %w", err)
 	}
 	c.Key = fmt.Sprintf("moving-digits:%s tokenizer:%s judge:%s", split, tok, judge)
 	sum := sha256.Sum256([]byte(c.Key))
@@ -89,17 +89,4 @@ func (c *ceilingCache) save() error {
 	}
 	c.dirty = false
 	return nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
