@@ -33,7 +33,7 @@ endef
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help deps deps-build deps-py data-deps data data-report eval-metrics build lint test fuzz fixtures bench \
-        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar assets-unified assets-unified-baselines eval-tokenizers eval-videoar eval-ablations eval-unified eval-unified-baselines results
+        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar assets-unified assets-unified-baselines eval-tokenizers eval-videoar eval-ablations eval-unified eval-unified-baselines eval-moe results
 
 # The recipe of the shipped checkpoints (make assets). Every stage writes a
 # resumable training checkpoint under RUNS and continues it on a rerun.
@@ -222,6 +222,9 @@ assets-unified-baselines: data ## the unified model's baselines at its steps: th
 eval-unified: build ## understanding, elastic table and routing of the shipped unified model → docs/eval/unified*
 	$(OMNIAR) eval unified --ckpt assets/unified.safetensors --out docs/eval/unified.json
 	$(OMNIAR) inspect routing --ckpt assets/unified.safetensors --out docs/eval/unified_routing
+
+eval-moe: build ## fortunes LM study: MoE vs dense FFN of equal active size, aux vs bias balancing, 5 seeds (about 18 minutes) → docs/eval/unified_moe_vs_dense.json
+	$(OMNIAR) eval moe --out docs/eval/unified_moe_vs_dense.json
 
 eval-unified-baselines: build ## MoE vs dense and elastic vs alone at equal steps (the MoE run's stage 1, 300 + 3,000 steps) → docs/eval/unified_baselines.json
 	$(OMNIAR) eval unified --ckpt $(RUNS)/unified_small/stage1.safetensors --baselines-only --batches 32 --dense $(RUNS)/unified_dense/unified.safetensors \

@@ -15,7 +15,7 @@ func newEvalCmd() *cobra.Command {
 		Use:   "eval",
 		Short: "Score generated media and train the frozen metric networks",
 	}
-	cmd.AddCommand(newEvalTokenizerCmd(), newEvalCodecCmd(), newEvalTrainVideoCmd(), newEvalTrainJudgeCmd(), newEvalTrainPairsCmd(), newEvalJudgeCmd(), newEvalFVDCmd(), newEvalSanityCmd(), newEvalVideoCmd(), newEvalVideoARCmd(), newEvalUnifiedCmd())
+	cmd.AddCommand(newEvalTokenizerCmd(), newEvalCodecCmd(), newEvalTrainVideoCmd(), newEvalTrainJudgeCmd(), newEvalTrainPairsCmd(), newEvalJudgeCmd(), newEvalFVDCmd(), newEvalSanityCmd(), newEvalVideoCmd(), newEvalVideoARCmd(), newEvalUnifiedCmd(), newEvalMoECmd())
 	return cmd
 }
 

@@ -263,9 +263,8 @@ type moeReport struct {
 	What    string         `json:"what"`
 	Setup   map[string]any `json:"setup"`
 	Runs    []struct {
-		Dense        bool    `json:"dense"`
-		Balance      string  `json:"balance"`
-		BiasRate     float64 `json:"bias_rate"`
+		moeSetup
+		Seed         uint64  `json:"seed"`
 		Params       int     `json:"params"`
 		ActiveParams int     `json:"active_params"`
 		Steps        int     `json:"steps"`
@@ -277,6 +276,22 @@ type moeReport struct {
 		Drop         float64 `json:"drop_fraction"`
 		TrainSeconds float64 `json:"train_seconds"`
 	} `json:"runs"`
+	Summary []struct {
+		moeSetup
+		Seeds     int     `json:"seeds"`
+		ValLoss   float64 `json:"val_loss_mean"`
+		ValSD     float64 `json:"val_loss_sd"`
+		VsDense   float64 `json:"minus_dense_mean"`
+		VsDenseSE float64 `json:"minus_dense_se"`
+		Lower     int     `json:"seeds_lower_than_dense"`
+	} `json:"summary"`
+}
+
+// moeSetup is pipelines/moestudy.Setup.
+type moeSetup struct {
+	Dense    bool    `json:"dense"`
+	Balance  string  `json:"balance"`
+	BiasRate float64 `json:"bias_rate"`
 }
 
 // unifiedReport is docs/eval/unified*.json (pipelines/mm.EvalReport).

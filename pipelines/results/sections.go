@@ -22,6 +22,7 @@ const (
 	cmdFVD         = "omniar eval fvd --real test --fake DIR --bootstrap 100 --json > docs/eval/fvd.json"
 	cmdVideoAR     = "omniar eval videoar --n 100 --out docs/eval/videoar.json"
 	cmdUnified     = "omniar eval unified"
+	cmdMoE         = "omniar eval moe --out docs/eval/unified_moe_vs_dense.json"
 	cmdEvalUnified = "make eval-unified (omniar eval unified --ckpt assets/unified.safetensors --out docs/eval/unified.json)"
 	cmdBaselines   = "make assets-unified-baselines eval-unified-baselines"
 	cmdRouting     = "omniar inspect routing --ckpt CKPT --data DIR"
@@ -564,7 +565,7 @@ func (g *gen) moe() error {
 	const rel = "eval/unified_moe_vs_dense.json"
 	g.printf("### Fortunes LM study: MoE vs dense, aux vs bias balancing\n\n")
 	var r moeReport
-	if ok, err := g.load(rel, &r, cmdUnified); !ok || err != nil {
+	if ok, err := g.load(rel, &r, cmdMoE); !ok || err != nil {
 		return err
 	}
 	g.printf("%s.\n\n", strings.TrimSuffix(r.What, "."))
@@ -573,24 +574,45 @@ func (g *gen) moe() error {
 		rows = append(rows, []string{k, cell(scalar(r.Setup[k]))})
 	}
 	g.table([]string{"setup", "value"}, rows)
-	g.command(rel, r.Command, "")
+	g.command(rel, r.Command, cmdMoE)
+	if len(r.Summary) > 0 {
+		g.printf("Over the seeds: val loss mean ± standard deviation; the difference from the dense run of the same seed (same batches), mean ± two standard errors.\n\n")
+		rows = nil
+		for _, s := range r.Summary {
+			ffn, balance := s.ffn()
+			vs := "–"
+			if !s.Dense {
+				vs = fmt.Sprintf("%+.3f", s.VsDense) + " ± " + fix(2*s.VsDenseSE, 3) + fmt.Sprintf(" (lower on %d of %d)", s.Lower, s.Seeds)
+			}
+			rows = append(rows, []string{ffn, balance, strconv.Itoa(s.Seeds), fix(s.ValLoss, 3) + " ± " + fix(s.ValSD, 3), vs})
+		}
+		g.table([]string{"FFN", "balancing", "seeds", "val loss", "minus dense"}, rows)
+	}
 	rows = nil
 	for _, run := range r.Runs {
-		ffn, balance, load, drop := "MoE", run.Balance, "–", "–"
-		if run.Dense {
-			ffn, balance = "dense", "–"
-		} else {
+		ffn, balance := run.ffn()
+		load, drop := "–", "–"
+		if !run.Dense {
 			load = fix(run.LoadMax, 2) + " / " + fix(run.LoadMin, 2)
 			drop = pct(run.Drop)
 		}
-		if run.BiasRate != 0 {
-			balance += " (rate " + strconv.FormatFloat(run.BiasRate, 'g', -1, 64) + ")"
-		}
-		rows = append(rows, []string{ffn, balance, strconv.Itoa(run.Params), strconv.Itoa(run.ActiveParams), strconv.Itoa(run.Steps),
+		rows = append(rows, []string{ffn, balance, strconv.FormatUint(run.Seed, 10), strconv.Itoa(run.Params), strconv.Itoa(run.ActiveParams), strconv.Itoa(run.Steps),
 			fix(run.ValLoss, 3), fix(run.ValPPL, 1), fix(run.TrainLoss, 3), load, drop, fix(run.TrainSeconds, 0)})
 	}
-	g.table([]string{"FFN", "balancing", "params", "active params", "steps", "val loss", "val ppl", "train loss (last 50)", "load max / min over mean", "dropped", "train s"}, rows)
+	g.table([]string{"FFN", "balancing", "seed", "params", "active params", "steps", "val loss", "val ppl", "train loss (last 50)", "load max / min over mean", "dropped", "train s"}, rows)
 	return nil
+}
+
+// ffn names the FFN and the balancing of a setup.
+func (s moeSetup) ffn() (ffn, balance string) {
+	if s.Dense {
+		return "dense", "–"
+	}
+	balance = s.Balance
+	if s.BiasRate != 0 {
+		balance += " (rate " + strconv.FormatFloat(s.BiasRate, 'g', -1, 64) + ")"
+	}
+	return "MoE", balance
 }
 
 // others lists the reports and pictures no section showed.
