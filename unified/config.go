@@ -38,7 +38,7 @@ type Config struct {
 	Balance   string  `json:"balance"`    // BalanceAux or BalanceBias
 	AuxWeight float32 `json:"aux_weight"` // weight of the load-balance loss (aux balancing only)
 	ZWeight   float32 `json:"z_weight"`   // weight of the router z-loss
-	BiasRate  float32 `json:"bias_rate"`  // bias balancing: step of the per-expert bias update (0.001 was too slow for 600 steps: docs/eval/unified_moe_vs_dense.json)
+	BiasRate  float32 `json:"bias_rate"`  // bias balancing: step of the per-expert bias update (0.001 was too slow for 600 steps: docs/eval/unified_moe_vs_dense.json as of commit 20006cf)
 
 	RopeSplit []int   `json:"rope_split"` // rotary pairs per position axis (time, scale, y, x); Σ ≤ head dim / 2
 	RopeBase  float64 `json:"rope_base"`
