@@ -20,12 +20,19 @@ import (
 // reconstructions of real clips, by clip index, for one split, tokenizer
 // file and judge. Reconstructing and judging the real clips took about 40 %
 // of a 1,000-prompt `omniar eval videoar` and gives the same readings every
-// time for the same three, so they are read back instead of recomputed.
+// time for the same clip, tokenizer and judge, so they are read back
+// instead of recomputed. Each entry also keeps its clip's pixel hash, so
+// re-prepared data is never read against old readings.
 type ceilingCache struct {
 	path  string
 	dirty bool
-	Key   string                    `json:"key"`
-	Clips map[int][]metrics.Reading `json:"clips"`
+	Key   string               `json:"key"`
+	Clips map[int]ceilingEntry `json:"clips"`
+}
+
+type ceilingEntry struct {
+	Pixels   string            `json:"pixels"` // SHA-256 of the clip's pixels
+	Readings []metrics.Reading `json:"readings"`
 }
 
 // openCeilingCache opens the cache in dir for (split, tokenizer file, judge
@@ -34,7 +41,7 @@ type ceilingCache struct {
 // costs the time it was meant to save. dir "" gives a cache that keeps
 // nothing.
 func openCeilingCache(dir, split, tokenizer, judge string) (*ceilingCache, error) {
-	c := &ceilingCache{Clips: map[int][]metrics.Reading{}}
+	c := &ceilingCache{Clips: map[int]ceilingEntry{}}
 	if dir == "" {
 		return c, nil
 	}
@@ -62,14 +69,23 @@ func openCeilingCache(dir, split, tokenizer, judge string) (*ceilingCache, error
 	return c, nil
 }
 
-func (c *ceilingCache) get(i int) ([]metrics.Reading, bool) {
-	r, ok := c.Clips[i]
-	return r, ok
+// get returns the readings of clip i if its pixels are those cached.
+func (c *ceilingCache) get(i int, pixels []uint8) ([]metrics.Reading, bool) {
+	e, ok := c.Clips[i]
+	if !ok || e.Pixels != pixelSum(pixels) {
+		return nil, false
+	}
+	return e.Readings, true
 }
 
-func (c *ceilingCache) put(i int, r []metrics.Reading) {
-	c.Clips[i] = r
+func (c *ceilingCache) put(i int, pixels []uint8, r []metrics.Reading) {
+	c.Clips[i] = ceilingEntry{Pixels: pixelSum(pixels), Readings: r}
 	c.dirty = true
+}
+
+func pixelSum(p []uint8) string {
+	s := sha256.Sum256(p)
+	return hex.EncodeToString(s[:])
 }
 
 // save writes the cache atomically if it gained readings.

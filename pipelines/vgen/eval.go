@@ -246,9 +246,10 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 			grid = append(grid, frames)
 			prompts = append(prompts, fmt.Sprintf("%d: %q → digit %v, direction %v", len(grid), prompt, v.Digit, v.Direction))
 		}
-		crs, cached := cache.get(i)
+		real := mv.Store.Clip(i)
+		crs, cached := cache.get(i, real)
 		if !cached || eo.NLL {
-			rec, err := ae.Run(mv.Store.Clip(i))
+			rec, err := ae.Run(real)
 			if err != nil {
 				return rep, err
 			}
@@ -261,7 +262,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 				if crs, err = judge(rec.Full, c); err != nil {
 					return rep, err
 				}
-				cache.put(i, crs)
+				cache.put(i, real, crs)
 			}
 		}
 		if _, err = score(&ceil, crs, c); err != nil {
