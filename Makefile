@@ -5,7 +5,7 @@ PYTHON       = /usr/bin/python3
 FUZZTIME     ?= 2m
 FUZZ_TARGETS ?= ./nn/ckpt:FuzzLoad ./datasets/store:FuzzOpenStore ./video/vio:FuzzReadGIF ./video/vio:FuzzReadPNG \
                 ./datasets/digits:FuzzParse ./datasets/text:FuzzParse ./audio:FuzzDecodeWAV ./audio:FuzzDecodeMP3 \
-                ./tokenizers/bpe:FuzzRoundTrip ./tokenizers/bpe:FuzzRead ./tokenizers/tokfile:FuzzRead
+                ./tokenizers/bpe:FuzzRoundTrip ./tokenizers/bpe:FuzzRead ./tokenizers/tokfile:FuzzRead ./pipelines/mm:FuzzParseTrainConfig
 
 APT_BUILD := libopenblas-dev pkg-config libopencv-dev g++
 APT_PY    := python3-torch python3-numpy python3-scipy
@@ -33,7 +33,7 @@ endef
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help deps deps-build deps-py data-deps data data-report eval-metrics build lint test fuzz fixtures bench \
-        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar assets-unified assets-unified-baselines eval-tokenizers eval-videoar eval-ablations eval-unified eval-unified-baselines eval-moe results
+        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar assets-unified assets-unified-baselines eval-tokenizers eval-videoar eval-ablations eval-unified eval-unified-baselines eval-moe eval-videoar-cfg results
 
 # The recipe of the shipped checkpoints (make assets). Every stage writes a
 # resumable training checkpoint under RUNS and continues it on a rerun.
@@ -190,6 +190,9 @@ ABL_TOK  = --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/video
 ABL_S3   = --frames 3 --batch 8 --steps 120 --lr 6e-4 --warmup 10
 ABL_S5   = --frames 5 --batch 8 --steps 120 --lr 4e-4 --warmup 10
 ABLATION = noec:--max-flip=0 nomask:--frame-mask=0
+
+eval-videoar-cfg: build ## guidance-scale sweep of the shipped generator on 400 val prompts (about 25 minutes) → docs/eval/videoar_val_cfg*.json
+	for c in 2 3 4 5; do $(OMNIAR) eval videoar --split val --n 400 --cfg $$c --out docs/eval/videoar_val_cfg$$c.json || exit 1; done
 
 eval-ablations: assets-videoar ## VideoAR without error correction, without frame masks, with 1-D RoPE; the raster-order baseline → docs/eval/videoar_ablation_*.json, videoar_raster.json
 	for a in $(ABLATION); do v=$${a%%:*}; x=$${a#*:}; \

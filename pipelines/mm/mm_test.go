@@ -31,6 +31,10 @@ func TestReadTrainConfig(t *testing.T) {
 		{"clip images", strings.Replace(good, `"mix"`, `"clip_images":0.5,"mix"`, 1), ""},
 		{"clip images over 1", strings.Replace(good, `"mix"`, `"clip_images":1.5,"mix"`, 1), "clip_images"},
 		{"negative frames", strings.Replace(good, `"mix"`, `"video_frames":-1,"mix"`, 1), "video_frames"},
+		{"negative warmup", strings.Replace(good, `"stages"`, `"warmup":-1,"stages"`, 1), "warmup"},
+		{"negative ckpt_every", strings.Replace(good, `"stages"`, `"ckpt_every":-5,"stages"`, 1), "ckpt_every"},
+		{"negative clips", strings.Replace(good, `"stages"`, `"clips":{"train":-1},"stages"`, 1), "clips train"},
+		{"unknown split", strings.Replace(good, `"stages"`, `"clips":{"tset":10},"stages"`, 1), "clips tset"},
 		{"alone and elastic", strings.Replace(good, `"stages"`, `"alone":{"layers":[0]},"elastic":{"p_full":0.5},"stages"`, 1), "exclude"},
 	}
 	for _, tc := range tests {

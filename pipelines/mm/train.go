@@ -1,6 +1,7 @@
 package mm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -71,12 +72,18 @@ type TrainConfig struct {
 
 // ReadTrainConfig reads and checks a configuration file.
 func ReadTrainConfig(path string) (TrainConfig, error) {
-	var c TrainConfig
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return c, fmt.Errorf("train config: %w", err)
+		return TrainConfig{}, fmt.Errorf("train config: %w", err)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	return ParseTrainConfig(path, b)
+}
+
+// ParseTrainConfig parses and checks the contents b of configuration file
+// path (named in errors).
+func ParseTrainConfig(path string, b []byte) (TrainConfig, error) {
+	var c TrainConfig
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
 		return c, fmt.Errorf("train config %s: %w", path, err)
@@ -128,8 +135,13 @@ func (c TrainConfig) Check() error {
 			}
 		}
 	}
-	if c.StopAt < 0 {
-		return fmt.Errorf("stop_at %d", c.StopAt)
+	if c.StopAt < 0 || c.Warmup < 0 || c.CkptEvery < 0 {
+		return fmt.Errorf("stop_at %d, warmup %d, ckpt_every %d: none may be negative", c.StopAt, c.Warmup, c.CkptEvery)
+	}
+	for split, n := range c.Clips {
+		if !slices.Contains([]string{"train", "val", "test"}, split) || n < 0 {
+			return fmt.Errorf("clips %s: %d (splits: train, val, test; counts ≥ 0, 0 = all)", split, n)
+		}
 	}
 	if c.Elastic != nil && c.Alone != nil {
 		return fmt.Errorf("elastic training and a sub-model trained alone exclude each other")
