@@ -33,7 +33,7 @@ endef
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help deps deps-build deps-py data-deps data data-report eval-metrics build lint test fuzz fixtures bench \
-        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar assets-unified assets-unified-baselines eval-tokenizers eval-videoar eval-ablations eval-unified eval-unified-baselines eval-moe eval-videoar-cfg results
+        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar assets-unified assets-unified-baselines eval-tokenizers eval-videoar eval-ablations eval-unified eval-unified-baselines eval-moe eval-videoar-cfg repro-judge results
 
 # The recipe of the shipped checkpoints (make assets). Every stage writes a
 # resumable training checkpoint under RUNS and continues it on a rerun.
@@ -193,6 +193,11 @@ ABLATION = noec:--max-flip=0 nomask:--frame-mask=0
 
 eval-videoar-cfg: build ## guidance-scale sweep of the shipped generator on 400 val prompts (about 25 minutes) → docs/eval/videoar_val_cfg*.json
 	for c in 2 3 4 5; do $(OMNIAR) eval videoar --split val --n 400 --cfg $$c --out docs/eval/videoar_val_cfg$$c.json || exit 1; done
+
+repro-judge: build ## retrain the attribute judge's digit classifier and pair reader from scratch into RUNS/repro and judge the real test clips with them (about 20 minutes) → docs/eval/judge_repro.json, to set beside docs/eval/judge.json
+	$(OMNIAR) eval train-judge --data "$(DATA_DIR)" --ckpt $(RUNS)/repro/judge.train --resume --out $(RUNS)/repro/digits.safetensors
+	$(OMNIAR) eval train-pairs --data "$(DATA_DIR)" --ckpt $(RUNS)/repro/pairs.train --resume --out $(RUNS)/repro/pairs.safetensors
+	$(OMNIAR) eval judge --data "$(DATA_DIR)" --weights $(RUNS)/repro/digits.safetensors --pairs $(RUNS)/repro/pairs.safetensors --json > docs/eval/judge_repro.json.tmp && mv docs/eval/judge_repro.json.tmp docs/eval/judge_repro.json
 
 eval-ablations: assets-videoar ## VideoAR without error correction, without frame masks, with 1-D RoPE; the raster-order baseline → docs/eval/videoar_ablation_*.json, videoar_raster.json
 	for a in $(ABLATION); do v=$${a%%:*}; x=$${a#*:}; \

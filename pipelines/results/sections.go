@@ -18,6 +18,7 @@ const (
 	cmdCodec       = "omniar eval codec --json docs/eval/codec.json --examples docs/eval/codec"
 	cmdSanity      = "omniar eval sanity --out docs/eval"
 	cmdJudge       = "omniar eval judge --json > docs/eval/judge.json"
+	cmdJudgeRepro  = "make repro-judge"
 	cmdClassifier  = "omniar eval video --out docs/eval/video_classifier.json"
 	cmdFVD         = "omniar eval fvd --real test --fake DIR --bootstrap 100 --json > docs/eval/fvd.json"
 	cmdVideoAR     = "omniar eval videoar --n 100 --out docs/eval/videoar.json"
@@ -274,16 +275,29 @@ func (g *gen) fvd() error {
 }
 
 func (g *gen) judge() error {
-	const rel = "eval/judge.json"
+	const rel, repro = "eval/judge.json", "eval/judge_repro.json"
 	g.printf("### Attribute judge on real clips\n\n")
 	var r judgeReport
 	if ok, err := g.load(rel, &r, cmdJudge); !ok || err != nil {
 		return err
 	}
 	g.command(rel, r.Command, cmdJudge)
-	g.table([]string{"split", "clips", "digit and direction", "digit", "direction", "one-digit clips", "two-digit clips"},
-		[][]string{{r.Split, strconv.Itoa(r.Clips), pct(r.Match), pct(r.Digit), pct(r.Direction), pct(r.OneMatch), pct(r.TwoMatch)}})
+	rows := [][]string{r.row("shipped")}
+	if slices.Contains(g.reports, repro) {
+		var rr judgeReport
+		if _, err := g.load(repro, &rr, cmdJudgeRepro); err != nil {
+			return err
+		}
+		g.printf("The same clips read by the judge's two networks retrained from scratch by the recipe (a check that `make assets` reproduces them):\n\n")
+		g.command(repro, rr.Command, cmdJudgeRepro)
+		rows = append(rows, rr.row("retrained"))
+	}
+	g.table([]string{"networks", "split", "clips", "digit and direction", "digit", "direction", "one-digit clips", "two-digit clips"}, rows)
 	return nil
+}
+
+func (r judgeReport) row(networks string) []string {
+	return []string{networks, r.Split, strconv.Itoa(r.Clips), pct(r.Match), pct(r.Digit), pct(r.Direction), pct(r.OneMatch), pct(r.TwoMatch)}
 }
 
 func (g *gen) classifier() error {
