@@ -18,11 +18,14 @@ import (
 
 // ceilingCache keeps the judge's readings of the tokenizer's
 // reconstructions of real clips, by clip index, for one split, tokenizer
-// file and judge. Reconstructing and judging the real clips took about 40 %
-// of a 1,000-prompt `omniar eval videoar` and gives the same readings every
-// time for the same clip, tokenizer and judge, so they are read back
-// instead of recomputed. Each entry also keeps its clip's pixel hash, so
-// re-prepared data is never read against old readings.
+// file, judge weights and program. Reconstructing and judging the real
+// clips took about 40 % of a 1,000-prompt `omniar eval videoar` and gives
+// the same readings every time for the same clip, tokenizer, judge and
+// code, so they are read back instead of recomputed. The program is part
+// of the key because the judge's rules and the tokenizer's code live in
+// it (a rebuilt binary starts a new cache); each entry also keeps its
+// clip's pixel hash, so re-prepared data is never read against old
+// readings.
 type ceilingCache struct {
 	path  string
 	dirty bool
@@ -36,7 +39,7 @@ type ceilingEntry struct {
 }
 
 // openCeilingCache opens the cache in dir for (split, tokenizer file, judge
-// weights' SHA-256). A cache file that cannot be read or belongs to
+// weights' SHA-256, this executable). A cache file that cannot be read or belongs to
 // other weights is ignored with a warning (and rewritten by save): it only
 // costs the time it was meant to save. dir "" gives a cache that keeps
 // nothing.
@@ -49,7 +52,15 @@ func openCeilingCache(dir, split, tokenizer, judge string) (*ceilingCache, error
 	if err != nil {
 		return nil, fmt.Errorf("ceiling cache: %w", err)
 	}
-	c.Key = fmt.Sprintf("moving-digits:%s tokenizer:%s judge:%s", split, tok, judge)
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("ceiling cache: %w", err)
+	}
+	prog, _, err := datasets.HashFile(exe)
+	if err != nil {
+		return nil, fmt.Errorf("ceiling cache: %w", err)
+	}
+	c.Key = fmt.Sprintf("moving-digits:%s tokenizer:%s judge:%s program:%s", split, tok, judge, prog)
 	sum := sha256.Sum256([]byte(c.Key))
 	c.path = filepath.Join(dir, "ceiling-"+hex.EncodeToString(sum[:8])+".json")
 	b, err := os.ReadFile(c.path)
