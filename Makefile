@@ -191,7 +191,7 @@ ABL_S3   = --frames 3 --batch 8 --steps 120 --lr 6e-4 --warmup 10
 ABL_S5   = --frames 5 --batch 8 --steps 120 --lr 4e-4 --warmup 10
 ABLATION = noec:--max-flip=0 nomask:--frame-mask=0
 
-eval-videoar-cfg: build ## guidance-scale sweep of the shipped generator on 400 val prompts (about 25 minutes) → docs/eval/videoar_val_cfg*.json
+eval-videoar-cfg: build ## guidance-scale sweep of the shipped generator on 400 val prompts (about 30 minutes) → docs/eval/videoar_val_cfg*.json
 	for c in 2 3 4 5; do $(OMNIAR) eval videoar --split val --n 400 --cfg $$c --out docs/eval/videoar_val_cfg$$c.json || exit 1; done
 
 repro-judge: build ## retrain the attribute judge's digit classifier and pair reader from scratch into RUNS/repro and judge the real test clips with them (about 20 minutes) → docs/eval/judge_repro.json, to set beside docs/eval/judge.json

@@ -20,8 +20,8 @@ aux-loss balancing, MoE with bias (aux-loss-free) balancing, and a dense
 SwiGLU of the same active size — from each seed, on the same batches for
 the same steps, and scores each on the same held-out windows of the val
 split. It prints every run and, per setup, the mean val loss over the seeds
-and its difference from the dense run of the same seed. About 1.5 minutes
-a run on 2 cores.`,
+and its difference from the dense run of the same seed. About a minute a
+run on 2 cores (54–75 s measured).`,
 		Example: `  omniar eval moe --out docs/eval/unified_moe_vs_dense.json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"time"
 
+	"gonum.org/v1/gonum/stat"
+
 	"github.com/omniar/omniar/datasets/text"
 	"github.com/omniar/omniar/nn"
 	"github.com/omniar/omniar/nn/optim"
@@ -298,7 +300,7 @@ func runOne(ctx context.Context, s Setup, seed uint64, steps, vocab int, stream 
 		return r, ctx.Err()
 	}
 	r.TrainSeconds = time.Since(t0).Seconds()
-	r.TrainLoss = mean(t.lossesEnd)
+	r.TrainLoss = stat.Mean(t.lossesEnd, nil)
 	if r.ValLoss, err = valLoss(m, val); err != nil {
 		return r, err
 	}
@@ -389,9 +391,9 @@ func summarise(runs []Run) []Summary {
 		if len(vals) == 0 {
 			continue
 		}
-		sm := Summary{Setup: s, Seeds: len(vals), ValLoss: mean(vals), ValSD: sd(vals), Lower: lower}
+		sm := Summary{Setup: s, Seeds: len(vals), ValLoss: stat.Mean(vals, nil), ValSD: sd(vals), Lower: lower}
 		if len(diffs) > 0 {
-			sm.VsDense = mean(diffs)
+			sm.VsDense = stat.Mean(diffs, nil)
 			sm.VsDenseSE = sd(diffs) / math.Sqrt(float64(len(diffs)))
 		}
 		out = append(out, sm)
@@ -399,25 +401,11 @@ func summarise(runs []Run) []Summary {
 	return out
 }
 
-func mean(v []float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	s := 0.0
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
-}
-
-// sd is the sample standard deviation (0 for fewer than two values).
+// sd is the sample standard deviation (0 for fewer than two values, where
+// gonum's is NaN, which JSON cannot hold).
 func sd(v []float64) float64 {
 	if len(v) < 2 {
 		return 0
 	}
-	m, s := mean(v), 0.0
-	for _, x := range v {
-		s += (x - m) * (x - m)
-	}
-	return math.Sqrt(s / float64(len(v)-1))
+	return stat.StdDev(v, nil)
 }

@@ -285,12 +285,15 @@ func (g *gen) judge() error {
 	rows := [][]string{r.row("shipped")}
 	if slices.Contains(g.reports, repro) {
 		var rr judgeReport
-		if _, err := g.load(repro, &rr, cmdJudgeRepro); err != nil {
+		ok, err := g.load(repro, &rr, cmdJudgeRepro)
+		if err != nil {
 			return err
 		}
-		g.printf("The same clips read by the judge's two networks retrained from scratch by the recipe (a check that `make assets` reproduces them):\n\n")
-		g.command(repro, rr.Command, cmdJudgeRepro)
-		rows = append(rows, rr.row("retrained"))
+		if ok {
+			g.printf("The same clips read by the judge's two networks retrained from scratch by the recipe (a check that `make assets` reproduces them):\n\n")
+			g.command(repro, rr.Command, cmdJudgeRepro)
+			rows = append(rows, rr.row("retrained"))
+		}
 	}
 	g.table([]string{"networks", "split", "clips", "digit and direction", "digit", "direction", "one-digit clips", "two-digit clips"}, rows)
 	return nil

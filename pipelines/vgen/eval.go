@@ -246,10 +246,10 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 			grid = append(grid, frames)
 			prompts = append(prompts, fmt.Sprintf("%d: %q → digit %v, direction %v", len(grid), prompt, v.Digit, v.Direction))
 		}
-		real := mv.Store.Clip(i)
-		crs, cached := cache.get(i, real)
+		pixels := mv.Store.Clip(i)
+		crs, cached := cache.get(i, pixels)
 		if !cached || eo.NLL {
-			rec, err := ae.Run(real)
+			rec, err := ae.Run(pixels)
 			if err != nil {
 				return rep, err
 			}
@@ -262,7 +262,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 				if crs, err = judge(rec.Full, c); err != nil {
 					return rep, err
 				}
-				cache.put(i, real, crs)
+				cache.put(i, pixels, crs)
 			}
 		}
 		if _, err = score(&ceil, crs, c); err != nil {
