@@ -24,7 +24,8 @@ func SaveWeights(path string, cfg Config, w map[string][]float32) error {
 }
 
 // LoadWeights reads a generator from a training checkpoint (`omniar train
-// videoar`) or a weights file (SaveWeights).
+// videoar`) or a weights file (SaveWeights); optimizer state and the
+// training-only motion head are left out.
 func LoadWeights(path string) (Config, map[string][]float32, error) {
 	f, err := ckpt.Load(path)
 	if err != nil {
@@ -36,7 +37,7 @@ func LoadWeights(path string) (Config, map[string][]float32, error) {
 	}
 	w := map[string][]float32{}
 	for _, n := range f.Names() {
-		if strings.HasPrefix(n, "optim.") {
+		if strings.HasPrefix(n, "optim.") || strings.HasPrefix(n, MotionHead) {
 			continue
 		}
 		if w[n], err = f.Get(n); err != nil {

@@ -60,6 +60,7 @@ type graph struct {
 	visRow *nn.Ints  // [B·Visual] rows of the visual positions in the sequence
 	rope   *nn.Rope
 	mask   *nn.Mask
+	hidden *G.Node // [B·Visual, D] the trunk's output at the visual positions
 	logits *G.Node // [B·Visual, Codes]
 	aux    *G.Node // balancing loss or nil
 }
@@ -103,11 +104,10 @@ func (m *model) build(g *G.ExprGraph, b *nn.Builder, batch int, l Layout) (*grap
 	if err != nil {
 		return nil, err
 	}
-	hv, err := nn.Gather(h, gr.visRow)
-	if err != nil {
+	if gr.hidden, err = nn.Gather(h, gr.visRow); err != nil {
 		return nil, err
 	}
-	if gr.logits, err = m.head.Forward(hv); err != nil {
+	if gr.logits, err = m.head.Forward(gr.hidden); err != nil {
 		return nil, err
 	}
 	gr.aux = aux
