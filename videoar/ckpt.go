@@ -24,8 +24,7 @@ func SaveWeights(path string, cfg Config, w map[string][]float32) error {
 }
 
 // LoadWeights reads a generator from a training checkpoint (`omniar train
-// videoar`) or a weights file (SaveWeights); optimizer state and the
-// training-only motion head are left out.
+// videoar`) or a weights file (SaveWeights).
 func LoadWeights(path string) (Config, map[string][]float32, error) {
 	f, err := ckpt.Load(path)
 	if err != nil {
@@ -37,7 +36,7 @@ func LoadWeights(path string) (Config, map[string][]float32, error) {
 	}
 	w := map[string][]float32{}
 	for _, n := range f.Names() {
-		if strings.HasPrefix(n, "optim.") || strings.HasPrefix(n, MotionHead) {
+		if strings.HasPrefix(n, "optim.") {
 			continue
 		}
 		if w[n], err = f.Get(n); err != nil {

@@ -60,7 +60,6 @@ type graph struct {
 	visRow *nn.Ints  // [B·Visual] rows of the visual positions in the sequence
 	rope   *nn.Rope
 	mask   *nn.Mask
-	hidden *G.Node // [B·Visual, D] the trunk's output at the visual positions
 	logits *G.Node // [B·Visual, Codes]
 	aux    *G.Node // balancing loss or nil
 }
@@ -104,10 +103,11 @@ func (m *model) build(g *G.ExprGraph, b *nn.Builder, batch int, l Layout) (*grap
 	if err != nil {
 		return nil, err
 	}
-	if gr.hidden, err = nn.Gather(h, gr.visRow); err != nil {
+	hv, err := nn.Gather(h, gr.visRow)
+	if err != nil {
 		return nil, err
 	}
-	if gr.logits, err = m.head.Forward(gr.hidden); err != nil {
+	if gr.logits, err = m.head.Forward(hv); err != nil {
 		return nil, err
 	}
 	gr.aux = aux

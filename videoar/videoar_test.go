@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
@@ -550,67 +549,6 @@ func TestConfigRoundTrip(t *testing.T) {
 		}
 		if want := map[bool]int{false: 2 * len(q.Scales), true: 2 * q.Tokens()}[cfg.Raster]; cfg.Passes(2) != want {
 			t.Fatalf("raster %v: %d passes for 2 latent frames, want %d", cfg.Raster, cfg.Passes(2), want)
-		}
-	}
-}
-
-// TestMotionHead: the training-only motion head learns its targets, starts
-// from weights without it, stays out of the generator's weights, and bad
-// targets are errors.
-func TestMotionHead(t *testing.T) {
-	q := tinyQuant()
-	cfg := Tiny(q, 512)
-	dec := randomDecoder(q, 1)
-	plain, err := NewTrainer(cfg, TrainConfig{Batch: 2, Frames: cfg.Frames, Seed: 1}, dec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.Close()
-	tr, err := NewTrainer(cfg, TrainConfig{Batch: 2, Frames: cfg.Frames, Seed: 1, Motion: 3, MotionWeight: 1}, dec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
-	if err := tr.Init(plain.Weights()); err != nil {
-		t.Fatalf("init from weights without the motion head: %v", err)
-	}
-	w := tr.Weights()
-	for n := range w {
-		if strings.HasPrefix(n, MotionHead) {
-			t.Fatalf("generator weights hold %s", n)
-		}
-	}
-	if len(w) != len(plain.Weights()) || len(tr.Params()) <= len(plain.Params()) {
-		t.Fatalf("%d weights, %d params; without the head %d, %d", len(w), len(tr.Params()), len(plain.Weights()), len(plain.Params()))
-	}
-	rng := rand.New(rand.NewPCG(3, 3))
-	batch := []Example{randomExample(rng, tr.inputs.L, q.Codes), randomExample(rng, tr.inputs.L, q.Codes)}
-	for i := range batch {
-		batch[i].Motion = make([]int, tr.inputs.L.Visual())
-		for j := range batch[i].Motion {
-			batch[i].Motion[j] = rng.IntN(3)
-		}
-		batch[i].Motion[0] = nn.IgnoreIndex
-	}
-	opt := optim.NewAdamW(optim.DefaultAdamW(), tr.Params())
-	var first float64
-	for step := range 100 {
-		if _, err := tr.Step(batch, rng); err != nil {
-			t.Fatal(err)
-		}
-		if step == 0 {
-			first = tr.MotionLoss()
-		}
-		opt.Step(3e-3, nil)
-	}
-	t.Logf("motion cross-entropy %.3f → %.3f", first, tr.MotionLoss())
-	if tr.MotionLoss() > 0.5*first {
-		t.Fatalf("motion cross-entropy %.3f → %.3f in 100 steps", first, tr.MotionLoss())
-	}
-	for _, bad := range [][]int{{0, 1}, slices.Repeat([]int{3}, tr.inputs.L.Visual())} {
-		batch[0].Motion = bad
-		if _, err := tr.Step(batch, rng); err == nil {
-			t.Errorf("motion targets %v… accepted", bad[:2])
 		}
 	}
 }

@@ -275,7 +275,6 @@ checkpoints generate and evaluate with the same commands.`,
 	f.Float64Var(&opt.FrameMask, "frame-mask", 0.1, "probability that an earlier frame is hidden from later frames")
 	f.Float64Var(&opt.CondDrop, "cond-drop", 0.1, "probability of dropping the prompt (for classifier-free guidance)")
 	f.Float64Var(&opt.TwoShare, "two-share", 0, "share of each batch drawn from two-digit clips (0: uniform over the clips)")
-	f.Float64Var(&opt.Motion, "motion", 0, "weight of the training-only motion head's loss (which way the digit at each cell moves next; 0: none)")
 	f.BoolVar(&opt.Resume, "resume", false, "continue from --ckpt")
 	f.Uint64Var(&opt.Seed, "seed", 1, "seed")
 	return cmd

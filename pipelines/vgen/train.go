@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 
 	"github.com/omniar/omniar/datasets/digits"
@@ -37,13 +36,10 @@ type TrainOptions struct {
 	// TwoShare is the share of each batch drawn from the two-digit clips
 	// (0: clips drawn uniformly, about 40 % two-digit).
 	TwoShare float64
-	// Motion > 0 trains the motion head (videoar.TrainConfig.Motion) with
-	// this weight on targets from the clips' metadata (motionTargets).
-	Motion float64
-	Rope1D bool // the ablation without multi-scale temporal RoPE
-	Raster bool // the baseline: next-token prediction in raster order
-	Resume bool
-	Seed   uint64
+	Rope1D   bool // the ablation without multi-scale temporal RoPE
+	Raster   bool // the baseline: next-token prediction in raster order
+	Resume   bool
+	Seed     uint64
 }
 
 // task feeds the trainer batches of tokenized clips with one of their captions.
@@ -53,11 +49,6 @@ type task struct {
 	text *bpe.Tokenizer
 	opt  TrainOptions
 	two  []int // items of two-digit clips (TwoShare)
-	// Motion: each token item's clip metadata, and the layout and time
-	// stride its targets are laid out with.
-	clips  []digits.Clip
-	layout videoar.Layout
-	stride int
 }
 
 func (t *task) Run(_ context.Context, batch int64) (float64, error) {
@@ -74,17 +65,10 @@ func (t *task) Run(_ context.Context, batch int64) (float64, error) {
 			return 0, err
 		}
 		exs[i] = videoar.Example{Prompt: ids, Codes: t.toks.Codes(k, t.opt.Frames)}
-		if t.clips != nil {
-			exs[i].Motion = motionTargets(t.layout, t.clips[k], t.stride)
-		}
 	}
 	loss, err := t.Step(exs, rng)
 	if err == nil && batch%50 == 0 {
-		if t.clips != nil {
-			slog.Info("videoar", "batch", batch, "frames", t.opt.Frames, "ce_nats", loss, "motion_ce", t.MotionLoss())
-		} else {
-			slog.Info("videoar", "batch", batch, "frames", t.opt.Frames, "ce_nats", loss)
-		}
+		slog.Info("videoar", "batch", batch, "frames", t.opt.Frames, "ce_nats", loss)
 	}
 	return loss, err
 }
@@ -93,9 +77,6 @@ func (t *task) Run(_ context.Context, batch int64) (float64, error) {
 func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
 	if opt.TwoShare < 0 || opt.TwoShare > 1 {
 		return train.Result{}, fmt.Errorf("--two-share %g: want a share in [0, 1]", opt.TwoShare)
-	}
-	if opt.Motion < 0 || math.IsNaN(opt.Motion) || math.IsInf(opt.Motion, 0) {
-		return train.Result{}, fmt.Errorf("--motion %g: want a weight ≥ 0", opt.Motion)
 	}
 	toks, err := OpenTokens(opt.Tokens)
 	if err != nil {
@@ -126,12 +107,8 @@ func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
 	if opt.Frames < 1 || opt.Frames > min(cfg.Frames, toks.Store.Shape().T) {
 		return train.Result{}, fmt.Errorf("--frames %d: want 1 … %d", opt.Frames, min(cfg.Frames, toks.Store.Shape().T))
 	}
-	tc := videoar.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, MaxFlip: opt.MaxFlip,
-		FrameMask: opt.FrameMask, CondDrop: opt.CondDrop, Seed: opt.Seed}
-	if opt.Motion > 0 {
-		tc.Motion, tc.MotionWeight = MotionClasses, opt.Motion
-	}
-	tr, err := videoar.NewTrainer(cfg, tc, dec)
+	tr, err := videoar.NewTrainer(cfg, videoar.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, MaxFlip: opt.MaxFlip,
+		FrameMask: opt.FrameMask, CondDrop: opt.CondDrop, Seed: opt.Seed}, dec)
 	if err != nil {
 		return train.Result{}, err
 	}
@@ -152,22 +129,10 @@ func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
 	if err != nil {
 		return train.Result{}, err
 	}
-	tk := &task{Trainer: tr, toks: toks, text: text, opt: opt, layout: l, stride: tcfg.TimeStride}
-	if opt.TwoShare > 0 || opt.Motion > 0 {
-		mv, err := digits.LoadMoving(opt.Data, toks.Index.Split)
-		if err != nil {
-			return train.Result{}, fmt.Errorf("clip metadata: %w", err)
-		}
-		if opt.TwoShare > 0 {
-			if tk.two, err = twoDigit(mv.Clips, toks.Index.Clips); err != nil {
-				return train.Result{}, fmt.Errorf("two-digit clips of %s: %w", toks.Index.Split, err)
-			}
-			slog.Info("videoar", "two_digit_clips", len(tk.two), "of", len(toks.Index.Clips))
-		}
-		if opt.Motion > 0 {
-			if tk.clips, err = itemClips(mv.Clips, toks.Index.Clips); err != nil {
-				return train.Result{}, fmt.Errorf("clips of %s: %w", opt.Tokens, err)
-			}
+	tk := &task{Trainer: tr, toks: toks, text: text, opt: opt}
+	if opt.TwoShare > 0 {
+		if tk.two, err = twoDigitItems(opt.Data, toks); err != nil {
+			return train.Result{}, err
 		}
 	}
 	return train.Run(ctx, train.Config{
@@ -183,16 +148,18 @@ func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
 	}, tk, opt.Resume)
 }
 
-// itemClips is the metadata of each token item's clip.
-func itemClips(clips []digits.Clip, items []int) ([]digits.Clip, error) {
-	out := make([]digits.Clip, len(items))
-	for i, c := range items {
-		if c < 0 || c >= len(clips) {
-			return nil, fmt.Errorf("token item %d is clip %d of %d", i, c, len(clips))
-		}
-		out[i] = clips[c]
+// twoDigitItems lists the token file's items whose clip shows two digits.
+func twoDigitItems(data string, toks *Tokens) ([]int, error) {
+	mv, err := digits.LoadMoving(data, toks.Index.Split)
+	if err != nil {
+		return nil, fmt.Errorf("two-digit clips: %w", err)
 	}
-	return out, nil
+	two, err := twoDigit(mv.Clips, toks.Index.Clips)
+	if err != nil {
+		return nil, fmt.Errorf("two-digit clips of %s: %w", toks.Index.Split, err)
+	}
+	slog.Info("videoar", "two_digit_clips", len(two), "of", len(toks.Index.Clips))
+	return two, nil
 }
 
 // twoDigit returns the positions in items (clip indices) of two-digit clips.
