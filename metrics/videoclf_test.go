@@ -66,8 +66,10 @@ func TestVideoInput(t *testing.T) {
 }
 
 func TestVideoCellTargets(t *testing.T) {
-	if got := VideoMapShape(); got != [3]int{5, 4, 4} {
-		t.Fatalf("map shape %v", got)
+	for _, c := range []NetConfig{VideoNetConfig(), VideoNetConfigDeep()} {
+		if got := VideoMapShape(c); got != [3]int{5, 4, 4} {
+			t.Fatalf("%s: map shape %v", c.Name, got)
+		}
 	}
 	pos := make([][2]float64, VideoFrames)
 	for f := range pos {

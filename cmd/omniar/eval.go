@@ -55,6 +55,7 @@ Its penultimate layer is the feature vector of ` + "`omniar eval fvd --features 
 	trainFlags(cmd, &opt, "assets/metrics/video.safetensors")
 	cmd.Flags().Float64Var(&opt.Noise, "noise", 0, "add Gaussian noise of σ up to this many grey levels to half the clips")
 	cmd.Flags().StringVar(&opt.Pool, "pool", "", "pooling of the last conv map: max-space (default), mean")
+	cmd.Flags().StringVar(&opt.Net, "net", "v5", "architecture: v5 (shipped) or v6 (deeper, twice the multiply-adds)")
 	cmd.Flags().StringVar(&opt.Init, "init", "", "start from the weights of another video classifier (file or training checkpoint): every tensor of the same name and size")
 	return cmd
 }
