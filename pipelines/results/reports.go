@@ -185,15 +185,16 @@ type sanityReport struct {
 
 // fvdReport is docs/eval/fvd*.json (pipelines/eval.FVDReport).
 type fvdReport struct {
-	Command  string   `json:"command"`
-	Features string   `json:"features"`
-	Real     string   `json:"real"`
-	Fake     string   `json:"fake"`
-	NReal    int      `json:"n_real"`
-	NFake    int      `json:"n_fake"`
-	Frames   int      `json:"frames"`
-	Frechet  interval `json:"frechet"`
-	KVD      interval `json:"kvd"`
+	Command       string   `json:"command"`
+	Features      string   `json:"features"`
+	WeightsSHA256 string   `json:"weights_sha256"`
+	Real          string   `json:"real"`
+	Fake          string   `json:"fake"`
+	NReal         int      `json:"n_real"`
+	NFake         int      `json:"n_fake"`
+	Frames        int      `json:"frames"`
+	Frechet       interval `json:"frechet"`
+	KVD           interval `json:"kvd"`
 }
 
 // judgeReport is docs/eval/judge.json (pipelines/eval.JudgeReport).

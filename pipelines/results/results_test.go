@@ -2,6 +2,7 @@ package results
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -233,5 +234,36 @@ func TestWriteReadme(t *testing.T) {
 	}
 	if err := WriteReadme("testdata/full", p); err == nil || !strings.Contains(err.Error(), p) {
 		t.Errorf("README without markers: %v, want an error naming it", err)
+	}
+}
+
+// TestFVDFeatureNetworks: reports made with different feature networks
+// are flagged as not comparable; reports of one network are not.
+func TestFVDFeatureNetworks(t *testing.T) {
+	const note = "different feature networks"
+	for _, tc := range []struct {
+		name string
+		nets [2]string
+		want bool
+	}{{"one network", [2]string{"v5", "v5"}, false}, {"two networks", [2]string{"v5", "v6"}, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(dir, "eval"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for i, n := range tc.nets {
+				rep := fmt.Sprintf(`{"features": "omniar-video-%s", "weights_sha256": "sha-%s", "real": "moving-digits:test", "fake": "clips", "n_real": 10, "n_fake": 10, "frames": 17, "command": "omniar eval fvd"}`, n, n)
+				if err := os.WriteFile(filepath.Join(dir, "eval", fmt.Sprintf("fvd_%d.json", i)), []byte(rep), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b, err := Generate(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(string(b), note); got != tc.want {
+				t.Errorf("note %q printed: %v, want %v", note, got, tc.want)
+			}
+		})
 	}
 }

@@ -255,6 +255,7 @@ func (g *gen) fvd() error {
 		return nil
 	}
 	var rows [][]string
+	nets := map[string]bool{}
 	for _, rel := range reports {
 		var r fvdReport
 		ok, err := g.load(rel, &r, cmdFVD)
@@ -267,6 +268,10 @@ func (g *gen) fvd() error {
 		g.command(rel, r.Command, fmt.Sprintf("omniar eval fvd --real %s --fake %s --features %s --json > docs/%s", r.Real, r.Fake, r.Features, rel))
 		rows = append(rows, []string{path.Base(rel), r.Features, cell(r.Real), cell(r.Fake), strconv.Itoa(r.NReal), strconv.Itoa(r.NFake),
 			strconv.Itoa(r.Frames), ci(r.Frechet, 1), ci(r.KVD, 1)})
+		nets[r.Features+" "+r.WeightsSHA256] = true
+	}
+	if len(nets) > 1 {
+		g.printf("These reports were made with %d different feature networks (the features column; each report names its weights' SHA-256): distances compare only between rows of the same network.\n\n", len(nets))
 	}
 	if len(rows) > 0 {
 		g.table([]string{"report", "features", "real", "generated", "n real", "n generated", "frames", "Fréchet", "KVD"}, rows)
