@@ -52,7 +52,7 @@ func VideoNetConfig() NetConfig {
 }
 
 // VideoNetConfigDeep is a candidate successor of VideoNetConfig (twice its
-// multiply-adds, about 145M a clip): the shipped net's last conv cells
+// multiply-adds, about 146M a clip): the shipped net's last conv cells
 // see 31 px, barely a 28-px glyph, and a linear read-out of them finds the
 // digit centred in a cell in only about 90 % of cells; here wider layers
 // and a stride-1 conv at the 8×8 and 4×4 grids let every last cell see
