@@ -86,6 +86,9 @@ type TokenizeOptions struct {
 	Clips       map[string]int // Moving-digits clips tokenized per split (0 = all)
 }
 
+// splits are the data splits tokenized and named in a config's clips.
+var splits = []string{"train", "val", "test"}
+
 // Token file names under TokenizeOptions.Out.
 const (
 	fileDigits = "digits.store"
@@ -124,7 +127,7 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 	if err := ensureTokens(p, opt.VideoTok, vw.ID(), func() error { return tokenizeDigits(ctx, opt, vcfg, vw, p) }); err != nil {
 		return err
 	}
-	for _, split := range []string{"train", "val", "test"} {
+	for _, split := range splits {
 		p := filepath.Join(opt.Out, fmt.Sprintf(fileVideo, split))
 		// the clips (1.4 GB for train) are read only when they are tokenized
 		sh, err := store.Stat(filepath.Join(opt.Data, "moving", split+".u8"))
@@ -154,7 +157,7 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 	if cdc.Cfg.Codes > 256 || opt.AudioDepths > cdc.Cfg.Depths {
 		return fmt.Errorf("tokenize: codec has %d depths of %d codes; want %d depths of ≤ 256", cdc.Cfg.Depths, cdc.Cfg.Codes, opt.AudioDepths)
 	}
-	for _, split := range []string{"train", "val", "test"} {
+	for _, split := range splits {
 		p := filepath.Join(opt.Out, fmt.Sprintf(fileAudio, split))
 		if err := ensureTokens(p, opt.AudioCodec, cdc.CodebookID(), func() error { return tokenizeSpeech(ctx, opt, cdc, split, p) }); err != nil {
 			return err

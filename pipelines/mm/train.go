@@ -139,7 +139,7 @@ func (c TrainConfig) Check() error {
 		return fmt.Errorf("stop_at %d, warmup %d, ckpt_every %d: none may be negative", c.StopAt, c.Warmup, c.CkptEvery)
 	}
 	for split, n := range c.Clips {
-		if !slices.Contains([]string{"train", "val", "test"}, split) || n < 0 {
+		if !slices.Contains(splits, split) || n < 0 {
 			return fmt.Errorf("clips %s: %d (splits: train, val, test; counts ≥ 0, 0 = all)", split, n)
 		}
 	}
