@@ -28,6 +28,7 @@ func trainFlags(cmd *cobra.Command, opt *eval.TrainOptions, out string) {
 	f.IntVar(&opt.Steps, "steps", 0, "optimizer steps (0: the recipe's)")
 	f.IntVar(&opt.Batch, "batch", 0, "batch size (0: the recipe's)")
 	f.Float64Var(&opt.LR, "lr", 0, "peak learning rate (0: the recipe's)")
+	f.IntVar(&opt.Warmup, "warmup", 0, "warm-up steps (0: a twentieth of --steps)")
 	f.IntVar(&opt.CkptEvery, "ckpt-every", 100, "steps between checkpoints")
 	f.BoolVar(&opt.Resume, "resume", false, "continue from --ckpt if it exists")
 	f.IntVar(&opt.StopAt, "stop-at", 0, "end after this step, keeping the schedule of --steps (0: at --steps)")
@@ -54,6 +55,7 @@ Its penultimate layer is the feature vector of ` + "`omniar eval fvd --features 
 	}
 	trainFlags(cmd, &opt, "assets/metrics/video.safetensors")
 	cmd.Flags().Float64Var(&opt.Noise, "noise", 0, "add Gaussian noise of σ up to this many grey levels to half the clips")
+	cmd.Flags().Float64Var(&opt.TwoShare, "two-share", 0, "share of two-digit training clips (0: the generator's 0.4)")
 	cmd.Flags().StringVar(&opt.Pool, "pool", "", "pooling of the last conv map: max-space (default), mean")
 	cmd.Flags().StringVar(&opt.Net, "net", "v5", "architecture: v5 (shipped) or v6 (deeper, twice the multiply-adds)")
 	cmd.Flags().StringVar(&opt.Init, "init", "", "start from the weights of another video classifier (file or training checkpoint): every tensor of the same name and size")

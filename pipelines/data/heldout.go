@@ -17,7 +17,7 @@ func CheckHeldOut(dir string, m *datasets.Manifest) error {
 	if err != nil {
 		return err
 	}
-	for _, split := range []string{"train", "val", "test"} {
+	for _, split := range splits {
 		mv, err := digits.LoadMoving(dir, split)
 		if err != nil {
 			return err

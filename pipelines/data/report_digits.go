@@ -39,7 +39,7 @@ func digitsSection(dir, pics string) (string, error) {
 func movingSection(dir, pics string) (string, error) {
 	var b strings.Builder
 	b.WriteString("## Moving-digits\n\n")
-	for _, split := range []string{"train", "val", "test"} {
+	for _, split := range splits {
 		mv, err := digits.LoadMoving(dir, split)
 		if err != nil {
 			return "", err

@@ -21,7 +21,7 @@ func speechSection(dir, pics string) (string, error) {
 	var b strings.Builder
 	b.WriteString("## Speech\n\nSpoken digits and words by espeak-ng (16 kHz mono), split by speaker variant, plus the real recordings of alsa-utils as an extra test set and MP3 copies (lame) of part of the test set:\n\n| split | clips | voices | digit clips | seconds |\n|---|---:|---:|---:|---:|\n")
 	var example *speech.Item
-	for _, split := range []string{"train", "val", "test"} {
+	for _, split := range splits {
 		items, err := speech.Load(dir, split)
 		if err != nil {
 			return "", err

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -385,6 +386,22 @@ func TestClipGen(t *testing.T) {
 		}
 		if ink == 0 {
 			t.Errorf("clip %d is empty", i)
+		}
+	}
+	// --two-share: the asked share of two-digit clips, each still fresh.
+	for _, share := range []float64{0.1, 0.9} {
+		g.twoShare = share
+		var two int
+		const n = 400
+		for i := int64(0); i < n; i++ {
+			c, _ := draw(i)
+			two += len(c.Movers) - 1
+			if c.Index < freshClips {
+				t.Errorf("two-share %.1f: clip %d has the index %d of a stored clip", share, i, c.Index)
+			}
+		}
+		if got := float64(two) / n; math.Abs(got-share) > 0.06 {
+			t.Errorf("two-share %.1f: %.3f of the clips have two digits", share, got)
 		}
 	}
 }

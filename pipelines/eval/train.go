@@ -48,6 +48,10 @@ type TrainOptions struct {
 	// levels to half of the training clips (video classifier), so that
 	// its features change smoothly, not wildly, with noise.
 	Noise float64
+	// TwoShare > 0 draws this share of the video classifier's training
+	// clips from two-digit clips (the generator's own share is 0.4):
+	// overlapping digits are its misses.
+	TwoShare float64
 }
 
 func (o TrainOptions) withDefaults(steps, batch int, lr float64) (TrainOptions, error) {
@@ -72,8 +76,10 @@ func (o TrainOptions) withDefaults(steps, batch int, lr float64) (TrainOptions, 
 	switch {
 	case o.Out == "":
 		return o, errors.New("no output weights file")
-	case o.Steps < 0 || o.Batch < 0 || o.LR < 0 || o.StopAt < 0:
-		return o, fmt.Errorf("steps %d, batch %d, lr %g and stop-at %d must be positive", o.Steps, o.Batch, o.LR, o.StopAt)
+	case o.Steps < 0 || o.Batch < 0 || o.LR < 0 || o.StopAt < 0 || o.Warmup < 0:
+		return o, fmt.Errorf("steps %d, batch %d, lr %g, warm-up %d and stop-at %d must be positive", o.Steps, o.Batch, o.LR, o.Warmup, o.StopAt)
+	case o.TwoShare < 0 || o.TwoShare > 1:
+		return o, fmt.Errorf("two-digit share %g is not in [0, 1]", o.TwoShare)
 	}
 	return o, nil
 }

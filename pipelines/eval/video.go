@@ -47,7 +47,7 @@ func TrainVideo(ctx context.Context, opt TrainOptions, w io.Writer) (VideoAccura
 	if err != nil {
 		return VideoAccuracy{}, err
 	}
-	gen := clipGen{s: s, glyphs: s.Glyphs(), ids: s.IDs("train")}
+	gen := clipGen{s: s, glyphs: s.Glyphs(), ids: s.IDs("train"), twoShare: opt.TwoShare}
 	cfg := metrics.VideoNetConfig()
 	switch opt.Net {
 	case "", "v5":
@@ -104,6 +104,9 @@ type clipGen struct {
 	s      *digits.Set
 	glyphs [][]uint8
 	ids    []int
+	// twoShare > 0 is the share of two-digit clips to draw: a clip of
+	// the wrong kind is replaced by the next one of the right kind.
+	twoShare float64
 }
 
 // freshClips numbers the drawn clips past any stored split's clips.
@@ -112,6 +115,14 @@ const freshClips = 1 << 30
 // clip draws training clip freshClips+i into px [digits.ClipBytes].
 func (g clipGen) clip(i int64, px []uint8, rng *rand.Rand) digits.Clip {
 	c := digits.NewClip(g.s, "train", freshClips+int(i), g.ids)
+	if g.twoShare > 0 {
+		want := 1 + b2i(rng.Float64() < g.twoShare)
+		// Indices past every batch's own: clips drawn here are not
+		// drawn again as another step's clip.
+		for k := 1; len(c.Movers) != want; k++ {
+			c = digits.NewClip(g.s, "train", freshClips+int(i)+k<<28, g.ids)
+		}
+	}
 	glyphs := make([][]uint8, len(c.Movers))
 	for j := range c.Movers {
 		glyphs[j] = augment(g.glyphs[c.Movers[j].ID], rng)
