@@ -113,11 +113,8 @@ assets: assets-metrics assets-tokenizer eval-tokenizers assets-codec assets-vide
 assets-metrics: data ## metric networks: the judge's digit classifier and pair reader, the video classifier → assets/metrics/
 	$(OMNIAR) eval train-judge --data "$(DATA_DIR)" --ckpt $(RUNS)/judge.train --resume --out assets/metrics/digits.safetensors
 	$(OMNIAR) eval train-pairs --data "$(DATA_DIR)" --ckpt $(RUNS)/pairs.train --resume --out assets/metrics/pairs.safetensors
-	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --pool mean --ckpt $(RUNS)/video_mean.train --resume --steps 6000 --stop-at 2600 --ckpt-every 200 --out $(RUNS)/video_mean.safetensors
-	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --pool mean --ckpt $(RUNS)/video_mean.train --resume --steps 10000 --stop-at 3600 --ckpt-every 200 --out $(RUNS)/video_mean.safetensors
-	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --init $(RUNS)/video_mean.train --ckpt $(RUNS)/video.train --resume --steps 5000 --lr 2e-3 --ckpt-every 200 --out $(RUNS)/video_clean.safetensors
-	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --ckpt $(RUNS)/video.train --resume --steps 5600 --lr 2e-3 --ckpt-every 200 --noise 64 --out $(RUNS)/video_noise.safetensors
-	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --ckpt $(RUNS)/video.train --resume --steps 6000 --lr 2e-3 --ckpt-every 200 --noise 64 --out assets/metrics/video.safetensors
+	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --ckpt $(RUNS)/video6.train --resume --steps 8000 --ckpt-every 200 --out $(RUNS)/video6_clean.safetensors
+	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --init $(RUNS)/video6.train --ckpt $(RUNS)/video6_two.train --resume --steps 6000 --lr 1e-3 --two-share 0.6 --ckpt-every 200 --out assets/metrics/video.safetensors
 
 assets-tokenizer: data ## video tokenizer: two image stages, two causal temporal stages, a dead-zone stage → assets/video_tokenizer.safetensors
 	$(OMNIAR) train tokenizer --modality image --ckpt $(RUNS)/tok_image.safetensors --resume \

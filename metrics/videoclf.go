@@ -24,52 +24,35 @@ const (
 // VideoNetConfig is the architecture of the shipped video classifier:
 // [1, 17, 64, 64] → 32@5×32×32 (3×3×3, time stride 4: frames 0, 4, …, 16,
 // each with its neighbours, so local motion is seen) → 64@5×16×16 →
-// 96@5×8×8 (spatial 3×3) → 128@5×4×4 (3×3×3: motion across 4 frames) →
-// maximum over place, time steps kept in order (640) → 128 (features) →
-// 2·18; about 72M multiply-adds a clip. The maximum keeps each of two
-// digits' full response where a mean blurred them into one (v4, mean
-// over place and time: two-digit clips' digit sets right in 70 % of val
-// clips, mostly by missing one digit), and keeping time lets it tell a
-// digit's first direction from the one after a bounce; v3 flattened the
-// map and learnt positions. In training an auxiliary head classifies
-// every cell of the last map (5×4×4: frames 0, 4, …, 16 in 16-px cells)
-// as the digit centred there or background (VideoCellTargets): dense
-// supervision that teaches digit identity far faster than the clip-level
-// labels alone.
+// 128@5×8×8 → 128@5×8×8 (spatial 3×3) → 128@5×4×4 (3×3×3: motion across
+// 4 frames) → 128@5×4×4 (spatial 3×3) → maximum over place, time steps
+// kept in order (640) → 128 (features) → 2·18; about 146M multiply-adds a
+// clip. The stride-1 convs at the 8×8 and 4×4 grids let every last cell
+// see 79 px: v5 (72M multiply-adds, without them) saw 31 px, barely a
+// 28-px glyph, and underfit (digit sets of 90.4 % of test clips, 92.9 % of
+// train clips). The maximum keeps each of two digits' full response where
+// a mean blurred them into one (v4, mean over place and time: two-digit
+// clips' digit sets right in 70 % of val clips, mostly by missing one
+// digit), and keeping time lets it tell a digit's first direction from the
+// one after a bounce; v3 flattened the map and learnt positions. In
+// training an auxiliary head classifies every cell of the last map (5×4×4:
+// frames 0, 4, …, 16 in 16-px cells) as the digit centred there or
+// background (VideoCellTargets): dense supervision that teaches digit
+// identity far faster than the clip-level labels alone.
 func VideoNetConfig() NetConfig {
-	p := [3]int{1, 1, 1}
-	flat := [3]int{1, 3, 3}
+	p, flat, same := [3]int{1, 1, 1}, [3]int{1, 3, 3}, [3]int{0, 1, 1}
 	return NetConfig{
-		Name: "omniar-video-v5", Input: [4]int{1, VideoFrames, VideoSize, VideoSize},
+		Name: "omniar-video-v6", Input: [4]int{1, VideoFrames, VideoSize, VideoSize},
 		Features: 128, Logits: 2 * (videoDigits + len(digits.Directions)), Binary: true, Aux: videoDigits + 1, Pool: "max-space",
 		Convs: []ConvLayer{
 			{Out: 32, Kernel: [3]int{3, 3, 3}, Stride: [3]int{4, 2, 2}, Padding: p},
-			{Out: 64, Kernel: flat, Stride: [3]int{1, 2, 2}, Padding: [3]int{0, 1, 1}},
-			{Out: 96, Kernel: flat, Stride: [3]int{1, 2, 2}, Padding: [3]int{0, 1, 1}},
+			{Out: 64, Kernel: flat, Stride: [3]int{1, 2, 2}, Padding: same},
+			{Out: 128, Kernel: flat, Stride: [3]int{1, 2, 2}, Padding: same},
+			{Out: 128, Kernel: flat, Stride: [3]int{1, 1, 1}, Padding: same},
 			{Out: 128, Kernel: [3]int{3, 3, 3}, Stride: [3]int{1, 2, 2}, Padding: p},
+			{Out: 128, Kernel: flat, Stride: [3]int{1, 1, 1}, Padding: same},
 		},
 	}
-}
-
-// VideoNetConfigDeep is a candidate successor of VideoNetConfig (twice its
-// multiply-adds, about 146M a clip): the shipped net's last conv cells
-// see 31 px, barely a 28-px glyph, and a linear read-out of them finds the
-// digit centred in a cell in only about 90 % of cells; here wider layers
-// and a stride-1 conv at the 8×8 and 4×4 grids let every last cell see
-// 79 px. 1×3×3 convs keep time steps apart until the last stride.
-func VideoNetConfigDeep() NetConfig {
-	c := VideoNetConfig()
-	c.Name = "omniar-video-v6"
-	p, flat, same := [3]int{1, 1, 1}, [3]int{1, 3, 3}, [3]int{0, 1, 1}
-	c.Convs = []ConvLayer{
-		{Out: 32, Kernel: [3]int{3, 3, 3}, Stride: [3]int{4, 2, 2}, Padding: p},
-		{Out: 64, Kernel: flat, Stride: [3]int{1, 2, 2}, Padding: same},
-		{Out: 128, Kernel: flat, Stride: [3]int{1, 2, 2}, Padding: same},
-		{Out: 128, Kernel: flat, Stride: [3]int{1, 1, 1}, Padding: same},
-		{Out: 128, Kernel: [3]int{3, 3, 3}, Stride: [3]int{1, 2, 2}, Padding: p},
-		{Out: 128, Kernel: flat, Stride: [3]int{1, 1, 1}, Padding: same},
-	}
-	return c
 }
 
 // VideoInput converts a clip of frames (each VideoSize² grey pixels) to

@@ -57,7 +57,6 @@ Its penultimate layer is the feature vector of ` + "`omniar eval fvd --features 
 	cmd.Flags().Float64Var(&opt.Noise, "noise", 0, "add Gaussian noise of σ up to this many grey levels to half the clips")
 	cmd.Flags().Float64Var(&opt.TwoShare, "two-share", 0, "share of two-digit training clips (0: the generator's 0.4)")
 	cmd.Flags().StringVar(&opt.Pool, "pool", "", "pooling of the last conv map: max-space (default), mean")
-	cmd.Flags().StringVar(&opt.Net, "net", "v5", "architecture: v5 (shipped) or v6 (deeper, twice the multiply-adds)")
 	cmd.Flags().StringVar(&opt.Init, "init", "", "start from the weights of another video classifier (file or training checkpoint): every tensor of the same name and size")
 	return cmd
 }

@@ -41,9 +41,6 @@ type TrainOptions struct {
 	// Pool, if set, replaces the video classifier's pooling (the first
 	// stage of the shipped one averaged; metrics.NetConfig.Pool).
 	Pool string
-	// Net picks the video classifier's architecture: "v5" (default, the
-	// shipped VideoNetConfig) or "v6" (VideoNetConfigDeep).
-	Net string
 	// Noise > 0 adds Gaussian pixel noise of σ drawn from U(0, Noise) grey
 	// levels to half of the training clips (video classifier), so that
 	// its features change smoothly, not wildly, with noise.

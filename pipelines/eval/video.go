@@ -49,13 +49,6 @@ func TrainVideo(ctx context.Context, opt TrainOptions, w io.Writer) (VideoAccura
 	}
 	gen := clipGen{s: s, glyphs: s.Glyphs(), ids: s.IDs("train"), twoShare: opt.TwoShare}
 	cfg := metrics.VideoNetConfig()
-	switch opt.Net {
-	case "", "v5":
-	case "v6":
-		cfg = metrics.VideoNetConfigDeep()
-	default:
-		return VideoAccuracy{}, fmt.Errorf("train video classifier: --net %q, want v5 or v6", opt.Net)
-	}
 	cells := metrics.VideoMapShape(cfg)
 	next := func(k int64, x []float32, tg []int) error {
 		rng := rand.New(rand.NewPCG(opt.Seed, uint64(k)))
