@@ -39,7 +39,8 @@ type TrainOptions struct {
 	// e.g. a hidden layer after a new pooling, keep their initialisation).
 	Init string
 	// Pool, if set, replaces the video classifier's pooling (the first
-	// stage of the shipped one averaged; metrics.NetConfig.Pool).
+	// stage of v5, the classifier shipped before v6, averaged;
+	// metrics.NetConfig.Pool).
 	Pool string
 	// Noise > 0 adds Gaussian pixel noise of σ drawn from U(0, Noise) grey
 	// levels to half of the training clips (video classifier), so that
