@@ -225,7 +225,7 @@ assets-unified-baselines: data ## the unified model's baselines at its steps: th
 	cp $(RUNS)/unified_dense/curves.png docs/eval/unified_dense_curves.png
 
 eval-unified: build ## understanding, elastic table and routing of the shipped unified model → docs/eval/unified*
-	$(OMNIAR) eval unified --ckpt assets/unified.safetensors --out docs/eval/unified.json
+	$(OMNIAR) eval unified --ckpt assets/unified.safetensors --tokens $(RUNS)/unified_tok --out docs/eval/unified.json
 	$(OMNIAR) inspect routing --ckpt assets/unified.safetensors --out docs/eval/unified_routing
 
 eval-moe: build ## fortunes LM study: MoE vs dense FFN of equal active size, aux vs bias balancing, 5 seeds (about 18 minutes) → docs/eval/unified_moe_vs_dense.json
