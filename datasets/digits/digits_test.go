@@ -1,8 +1,10 @@
 package digits
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/omniar/omniar/datasets"
@@ -65,5 +67,36 @@ func TestParseBad(t *testing.T) {
 		if _, err := Parse(c.name, c.data); err == nil {
 			t.Errorf("%s: parsed", c.name)
 		}
+	}
+}
+
+func TestAugment(t *testing.T) {
+	g := make([]uint8, Glyph*Glyph)
+	for y := 8; y < 20; y++ {
+		for x := 12; x < 16; x++ {
+			g[y*Glyph+x] = 255 // a vertical bar: a "1"
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	changed := 0
+	for i := 0; i < 50; i++ {
+		a := Augment(g, rng)
+		if len(a) != len(g) {
+			t.Fatal("augment changed the size")
+		}
+		var ink, inkG float64
+		for k := range a {
+			ink, inkG = ink+float64(a[k]), inkG+float64(g[k])
+		}
+		// rotation and scale keep the bar inside the glyph; contrast takes at most a quarter
+		if ink < 0.6*inkG || ink > 1.3*inkG {
+			t.Fatalf("view %d: ink %.0f of %.0f", i, ink, inkG)
+		}
+		if !slices.Equal(a, g) {
+			changed++
+		}
+	}
+	if changed < 30 || changed == 50 {
+		t.Errorf("%d of 50 views changed, want about 40 (one in five kept)", changed)
 	}
 }

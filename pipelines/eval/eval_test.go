@@ -161,19 +161,6 @@ func TestFVDPipeline(t *testing.T) {
 	}
 }
 
-func TestAugment(t *testing.T) {
-	g := make([]uint8, 28*28)
-	for i := range g {
-		g[i] = uint8(i % 251)
-	}
-	rng := rand.New(rand.NewPCG(1, 1))
-	for i := 0; i < 20; i++ {
-		if a := augment(g, rng); len(a) != len(g) {
-			t.Fatal("augment changed the size")
-		}
-	}
-}
-
 func TestFVDI3D(t *testing.T) {
 	w := filepath.Join("..", "..", "metrics", "testdata", "fixtures", "i3d_w0125.safetensors")
 	real, fake := t.TempDir(), t.TempDir()

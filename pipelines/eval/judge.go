@@ -134,7 +134,7 @@ func (g *cropGen) sample(rng *rand.Rand) ([]float32, int) {
 	var coms [][2]float64
 	for len(labels) < k {
 		id := g.ids[rng.IntN(len(g.ids))]
-		glyph := augment(g.glyphs[id], rng)
+		glyph := digits.Augment(g.glyphs[id], rng)
 		x0, y0 := rng.IntN(hi+1), rng.IntN(hi+1)
 		cx, cy := glyphCOM(glyph)
 		com := [2]float64{float64(x0) + cx, float64(y0) + cy}
@@ -171,41 +171,6 @@ func glyphCOM(g []uint8) (float64, float64) {
 		return digits.Glyph / 2, digits.Glyph / 2
 	}
 	return sx / m, sy / m
-}
-
-// augment applies a random small rotation (±10°), scale (0.9–1.1) and
-// contrast (0.75–1) to a glyph, 80% of the time.
-func augment(g []uint8, rng *rand.Rand) []uint8 {
-	if rng.Float64() < 0.2 {
-		return g
-	}
-	a := (rng.Float64()*2 - 1) * 10 * math.Pi / 180
-	sc := 0.9 + 0.2*rng.Float64()
-	gain := 0.75 + 0.25*rng.Float64()
-	cos, sin := math.Cos(a)/sc, math.Sin(a)/sc
-	const c = (digits.Glyph - 1) / 2.0
-	out := make([]uint8, len(g))
-	for y := 0; y < digits.Glyph; y++ {
-		for x := 0; x < digits.Glyph; x++ {
-			dx, dy := float64(x)-c, float64(y)-c
-			v := bilinear(g, c+cos*dx+sin*dy, c-sin*dx+cos*dy)
-			out[y*digits.Glyph+x] = uint8(math.Round(v * gain))
-		}
-	}
-	return out
-}
-
-// bilinear samples a glyph at (x, y), 0 outside.
-func bilinear(g []uint8, x, y float64) float64 {
-	x0, y0 := int(math.Floor(x)), int(math.Floor(y))
-	fx, fy := x-float64(x0), y-float64(y0)
-	at := func(xi, yi int) float64 {
-		if xi < 0 || yi < 0 || xi >= digits.Glyph || yi >= digits.Glyph {
-			return 0
-		}
-		return float64(g[yi*digits.Glyph+xi])
-	}
-	return (1-fy)*((1-fx)*at(x0, y0)+fx*at(x0+1, y0)) + fy*((1-fx)*at(x0, y0+1)+fx*at(x0+1, y0+1))
 }
 
 // JudgeReport is the agreement of the judge with the ground truth of real clips.

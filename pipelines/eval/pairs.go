@@ -108,7 +108,7 @@ func (g *cropGen) pair(rng *rand.Rand, aug bool) ([]float32, [10]bool) {
 		id := g.ids[rng.IntN(len(g.ids))]
 		glyph := g.glyphs[id]
 		if aug {
-			glyph = augment(glyph, rng)
+			glyph = digits.Augment(glyph, rng)
 		}
 		paste(canvas, glyph, at[0], at[1])
 		present[g.s.Digits[id].Label] = true

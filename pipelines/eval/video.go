@@ -118,7 +118,7 @@ func (g clipGen) clip(i int64, px []uint8, rng *rand.Rand) digits.Clip {
 	}
 	glyphs := make([][]uint8, len(c.Movers))
 	for j := range c.Movers {
-		glyphs[j] = augment(g.glyphs[c.Movers[j].ID], rng)
+		glyphs[j] = digits.Augment(g.glyphs[c.Movers[j].ID], rng)
 		c.Movers[j].ID = j // index into glyphs
 	}
 	digits.Render(c, glyphs, px)

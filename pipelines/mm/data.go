@@ -34,6 +34,43 @@ type Data struct {
 	// digit images centre them (a stage's clip_images share of image_qa
 	// draws from them).
 	ClipDigits []Item
+	// DigitViews are the digit-image questions of the train split asked
+	// about augmented views of their digits (LoadDigitViews; a stage's
+	// digit_views share of image_qa draws from them).
+	DigitViews []Item
+}
+
+// LoadDigitViews adds the image questions about the views of the split's
+// digits in the token file of views augmented views each.
+func (d *Data) LoadDigitViews(tokDir string, views int) error {
+	path := filepath.Join(tokDir, fmt.Sprintf(fileViews, views))
+	t, err := OpenTokens(path)
+	if err != nil {
+		return err
+	}
+	for _, it := range d.ByTask[omni.TaskImageQA] {
+		id, ok := strings.CutPrefix(it.Ref, "digits:")
+		if !ok || it.QATask != "digit" {
+			continue
+		}
+		n, err := strconv.Atoi(id)
+		if err != nil {
+			return fmt.Errorf("qa pair %s: %w", it.Ref, err)
+		}
+		for v := range views {
+			vis, ok := t.Codes(ViewRef(n, v))
+			if !ok {
+				return fmt.Errorf("%s: no view %d of digit %d: the views are of the train split", path, v, n)
+			}
+			view := it
+			view.Ex.Visual, view.Ref = vis, ViewRef(n, v)
+			d.DigitViews = append(d.DigitViews, view)
+		}
+	}
+	if len(d.DigitViews) == 0 {
+		return fmt.Errorf("%s split: no digit-image questions to ask about views", d.Split)
+	}
+	return nil
 }
 
 // LoadData builds the examples of a split from the prepared data, the

@@ -1,7 +1,9 @@
 package mm
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/omniar/omniar/datasets/store"
+	"github.com/omniar/omniar/omni"
 )
 
 func TestReadTrainConfig(t *testing.T) {
@@ -30,6 +33,10 @@ func TestReadTrainConfig(t *testing.T) {
 		{"stage frames", strings.Replace(good, `"mix"`, `"video_frames":3,"mix"`, 1), ""},
 		{"clip images", strings.Replace(good, `"mix"`, `"clip_images":0.5,"mix"`, 1), ""},
 		{"clip images over 1", strings.Replace(good, `"mix"`, `"clip_images":1.5,"mix"`, 1), "clip_images"},
+		{"view images", strings.Replace(good, `"mix"`, `"view_images":0.5,"mix"`, 1), "digit_views"},
+		{"view images with views", strings.Replace(strings.Replace(good, `"mix"`, `"view_images":0.5,"mix"`, 1), `"stages"`, `"digit_views":4,"stages"`, 1), ""},
+		{"image shares over 1", strings.Replace(strings.Replace(good, `"mix"`, `"clip_images":0.6,"view_images":0.5,"mix"`, 1), `"stages"`, `"digit_views":4,"stages"`, 1), "add up"},
+		{"negative views", strings.Replace(good, `"stages"`, `"digit_views":-1,"stages"`, 1), "digit_views"},
 		{"negative frames", strings.Replace(good, `"mix"`, `"video_frames":-1,"mix"`, 1), "video_frames"},
 		{"negative warmup", strings.Replace(good, `"stages"`, `"warmup":-1,"stages"`, 1), "warmup"},
 		{"negative ckpt_every", strings.Replace(good, `"stages"`, `"ckpt_every":-5,"stages"`, 1), "ckpt_every"},
@@ -162,5 +169,65 @@ func TestStdErr(t *testing.T) {
 		if got := stdErr(c.x); math.Abs(got-c.want) > 1e-12 {
 			t.Errorf("stdErr(%v) = %g, want %g", c.x, got, c.want)
 		}
+	}
+}
+
+func TestLoadDigitViews(t *testing.T) {
+	dir := t.TempDir()
+	refs := []string{ViewRef(3, 0), ViewRef(3, 1), ViewRef(4, 0), ViewRef(4, 1)}
+	if err := store.Write(filepath.Join(dir, fmt.Sprintf(fileViews, 2)), store.Shape{T: 1, H: 1, W: 2, C: 1},
+		[]uint8{30, 31, 32, 33, 40, 41, 42, 43}, TokenIndex{Tokenizer: "aaa", Refs: refs}); err != nil {
+		t.Fatal(err)
+	}
+	q := func(ref, task string) Item {
+		return Item{Ex: omni.Example{Task: omni.TaskImageQA, Question: []int{1}, Answer: []int{2}, Visual: [][]int{{0, 0}}}, QATask: task, Ref: ref}
+	}
+	d := &Data{Split: "train", ByTask: map[string][]Item{omni.TaskImageQA: {q("digits:3", "digit"), q("digits:4", "digit"), q("moving:train:0", "digits")}}}
+	if err := d.LoadDigitViews(dir, 2); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range d.DigitViews {
+		got = append(got, fmt.Sprintf("%s %v %v", it.Ref, it.Ex.Visual, it.Ex.Answer))
+	}
+	want := []string{"digits:3:view0 [[30 31]] [2]", "digits:3:view1 [[32 33]] [2]", "digits:4:view0 [[40 41]] [2]", "digits:4:view1 [[42 43]] [2]"}
+	if !slices.Equal(got, want) {
+		t.Errorf("views %v, want %v", got, want)
+	}
+	if d.ByTask[omni.TaskImageQA][0].Ex.Visual[0][0] != 0 {
+		t.Error("the centred image's question was changed")
+	}
+	d.ByTask[omni.TaskImageQA] = append(d.ByTask[omni.TaskImageQA], q("digits:5", "digit"))
+	if err := d.LoadDigitViews(dir, 2); err == nil || !strings.Contains(err.Error(), "digit_views2.store") {
+		t.Errorf("a digit without views: error %v, want one naming the file", err)
+	}
+	if err := d.LoadDigitViews(dir, 3); err == nil || !strings.Contains(err.Error(), "digit_views3.store") {
+		t.Errorf("no file of 3 views: error %v, want one naming the file", err)
+	}
+}
+
+func TestOtherImages(t *testing.T) {
+	ex := func(n int) omni.Example { return omni.Example{Task: omni.TaskImageQA, Answer: []int{n}} }
+	d := &Data{ClipDigits: []Item{{Ex: ex(1)}}, DigitViews: []Item{{Ex: ex(2)}}}
+	tt := &trainTask{d: d, stage: Stage{Name: "s", ClipImages: 0.25, ViewImages: 0.5}}
+	exs := make([]omni.Example, 4000)
+	for i := range exs {
+		exs[i] = ex(0)
+	}
+	if err := tt.otherImages(exs, rand.New(rand.NewPCG(1, 2))); err != nil {
+		t.Fatal(err)
+	}
+	var n [3]float64
+	for _, e := range exs {
+		n[e.Answer[0]]++
+	}
+	for k, want := range []float64{0.25, 0.25, 0.5} {
+		if got := n[k] / float64(len(exs)); math.Abs(got-want) > 0.03 {
+			t.Errorf("share of kind %d %.3f, want %.2f", k, got, want)
+		}
+	}
+	tt.d = &Data{}
+	if err := tt.otherImages(exs, rand.New(rand.NewPCG(1, 2))); err == nil {
+		t.Error("view_images without views: no error")
 	}
 }

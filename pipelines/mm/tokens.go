@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
@@ -84,6 +85,7 @@ type TokenizeOptions struct {
 	AudioFrames int            // codec frames of a recording (cut or padded with code 0)
 	AudioDepths int            // codec depths kept
 	Clips       map[string]int // Moving-digits clips tokenized per split (0 = all)
+	DigitViews  int            // augmented views of each train digit image (0: none)
 }
 
 // splits are the data splits tokenized and named in a config's clips.
@@ -92,6 +94,7 @@ var splits = []string{"train", "val", "test"}
 // Token file names under TokenizeOptions.Out.
 const (
 	fileDigits = "digits.store"
+	fileViews  = "digit_views%d.store" // by the number of views: a file of another count is another file
 	fileVideo  = "video_%s.store"
 	fileAudio  = "audio_%s.store"
 )
@@ -126,6 +129,12 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 	p := filepath.Join(opt.Out, fileDigits)
 	if err := ensureTokens(p, opt.VideoTok, vw.ID(), func() error { return tokenizeDigits(ctx, opt, vcfg, vw, p) }); err != nil {
 		return err
+	}
+	if opt.DigitViews > 0 {
+		p := filepath.Join(opt.Out, fmt.Sprintf(fileViews, opt.DigitViews))
+		if err := ensureTokens(p, opt.VideoTok, vw.ID(), func() error { return tokenizeViews(ctx, opt, vcfg, vw, p) }); err != nil {
+			return err
+		}
 	}
 	for _, split := range splits {
 		p := filepath.Join(opt.Out, fmt.Sprintf(fileVideo, split))
@@ -285,6 +294,52 @@ func tokenizeDigits(ctx context.Context, opt TokenizeOptions, cfg video.Config, 
 		}
 		idx.Refs = append(idx.Refs, fmt.Sprintf("digits:%d", d.ID))
 		pr.tick(i)
+	}
+	return wr.Close(idx)
+}
+
+// ViewRef is the token-file reference of augmented view v of digit id.
+func ViewRef(id, v int) string { return fmt.Sprintf("digits:%d:view%d", id, v) }
+
+// tokenizeViews writes opt.DigitViews augmented views (digits.Augment, a
+// fixed seed per digit and view) of every train digit image, centred like
+// the digit images. One view in five is the digit itself.
+func tokenizeViews(ctx context.Context, opt TokenizeOptions, cfg video.Config, w video.Weights, path string) error {
+	set, err := digits.Load(opt.Data)
+	if err != nil {
+		return err
+	}
+	enc, err := video.NewEncoder(cfg, 1, w)
+	if err != nil {
+		return err
+	}
+	defer enc.Close()
+	wr, err := store.Create(path, store.Shape{T: 1, H: 1, W: cfg.Quant.Tokens(), C: 1})
+	if err != nil {
+		return err
+	}
+	idx := TokenIndex{Tokenizer: w.ID()}
+	glyphs, ids := set.Glyphs(), set.IDs("train")
+	pr := newProgress("digit views", len(ids)*opt.DigitViews)
+	for i, id := range ids {
+		for v := range opt.DigitViews {
+			if err := ctx.Err(); err != nil {
+				wr.Abort()
+				return err
+			}
+			g := digits.Augment(glyphs[id], rand.New(rand.NewPCG(uint64(id), uint64(v))))
+			maps, err := enc.Encode(DigitCanvas(g))
+			if err != nil {
+				wr.Abort()
+				return fmt.Errorf("tokenize digit %d view %d: %w", id, v, err)
+			}
+			if err := wr.Append(flatten(maps, 1)); err != nil {
+				wr.Abort()
+				return err
+			}
+			idx.Refs = append(idx.Refs, ViewRef(id, v))
+			pr.tick(i*opt.DigitViews + v)
+		}
 	}
 	return wr.Close(idx)
 }

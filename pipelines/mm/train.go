@@ -38,6 +38,10 @@ type Stage struct {
 	// same train digits at other places, against overfitting the few
 	// centred ones.
 	ClipImages float64 `json:"clip_images"`
+	// ViewImages is the share of image_qa examples drawn from augmented
+	// views of the train digits (TrainConfig.DigitViews): rotated, scaled
+	// and fainter digits where the model otherwise memorises 4,000 images.
+	ViewImages float64 `json:"view_images"`
 }
 
 // TrainConfig is the file `omniar train unified --config` reads.
@@ -52,17 +56,20 @@ type TrainConfig struct {
 	// (unified.Sub.Config): the elastic table's trained-alone baseline.
 	Alone *unified.Sub `json:"alone"`
 
-	Data      string         `json:"data"`   // prepared data directory (default ~/.cache/omniar/data)
-	Tokens    string         `json:"tokens"` // token files directory (tokenized on first use)
-	VideoTok  string         `json:"video_tokenizer"`
-	Codec     string         `json:"audio_codec"`
-	Text      string         `json:"text_tokenizer"`
-	Out       string         `json:"out"`   // run directory: checkpoints, curves, the exported weights
-	Clips     map[string]int `json:"clips"` // Moving-digits clips tokenized per split (0 = all)
-	Warmup    int            `json:"warmup"`
-	CkptEvery int            `json:"ckpt_every"`
-	Seed      uint64         `json:"seed"`
-	StopAt    int            `json:"stop_at"` // end after this many steps over all stages, keeping the stages' schedules (0 = run them all)
+	Data     string         `json:"data"`   // prepared data directory (default ~/.cache/omniar/data)
+	Tokens   string         `json:"tokens"` // token files directory (tokenized on first use)
+	VideoTok string         `json:"video_tokenizer"`
+	Codec    string         `json:"audio_codec"`
+	Text     string         `json:"text_tokenizer"`
+	Out      string         `json:"out"`   // run directory: checkpoints, curves, the exported weights
+	Clips    map[string]int `json:"clips"` // Moving-digits clips tokenized per split (0 = all)
+	// DigitViews is how many augmented views of each train digit image
+	// are tokenized for the stages' view_images (0: none).
+	DigitViews int    `json:"digit_views"`
+	Warmup     int    `json:"warmup"`
+	CkptEvery  int    `json:"ckpt_every"`
+	Seed       uint64 `json:"seed"`
+	StopAt     int    `json:"stop_at"` // end after this many steps over all stages, keeping the stages' schedules (0 = run them all)
 	// Init is unified weights (a run's unified.safetensors or the shipped
 	// model) the first stage starts from instead of a fresh model: their
 	// trunk must be this configuration's and their tokenizers these.
@@ -126,8 +133,12 @@ func (c TrainConfig) Check() error {
 		if s.VideoFrames < 0 {
 			return fmt.Errorf("stage %d (%s): video_frames %d", i, s.Name, s.VideoFrames)
 		}
-		if s.ClipImages < 0 || s.ClipImages > 1 {
-			return fmt.Errorf("stage %d (%s): clip_images %g, want a share in [0, 1]", i, s.Name, s.ClipImages)
+		if s.ClipImages < 0 || s.ViewImages < 0 || s.ClipImages+s.ViewImages > 1 {
+			return fmt.Errorf("stage %d (%s): clip_images %g and view_images %g, want shares in [0, 1] that add up to at most 1",
+				i, s.Name, s.ClipImages, s.ViewImages)
+		}
+		if s.ViewImages > 0 && c.DigitViews == 0 {
+			return fmt.Errorf("stage %d (%s): view_images without digit_views", i, s.Name)
 		}
 		for t, n := range s.Mix {
 			if !slices.Contains(omni.Tasks, t) || n < 1 {
@@ -135,8 +146,8 @@ func (c TrainConfig) Check() error {
 			}
 		}
 	}
-	if c.StopAt < 0 || c.Warmup < 0 || c.CkptEvery < 0 {
-		return fmt.Errorf("stop_at %d, warmup %d, ckpt_every %d: none may be negative", c.StopAt, c.Warmup, c.CkptEvery)
+	if c.StopAt < 0 || c.Warmup < 0 || c.CkptEvery < 0 || c.DigitViews < 0 {
+		return fmt.Errorf("stop_at %d, warmup %d, ckpt_every %d, digit_views %d: none may be negative", c.StopAt, c.Warmup, c.CkptEvery, c.DigitViews)
 	}
 	for split, n := range c.Clips {
 		if !slices.Contains(splits, split) || n < 0 {
@@ -239,14 +250,9 @@ func (t *trainTask) Run(_ context.Context, batch int64) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if sl.Task == omni.TaskImageQA && t.stage.ClipImages > 0 {
-			if len(t.d.ClipDigits) == 0 {
-				return 0, fmt.Errorf("stage %s: clip_images without one-digit clips in the data", t.stage.Name)
-			}
-			for i := range exs {
-				if rng.Float64() < t.stage.ClipImages {
-					exs[i] = t.d.ClipDigits[rng.IntN(len(t.d.ClipDigits))].Ex
-				}
+		if sl.Task == omni.TaskImageQA {
+			if err := t.otherImages(exs, rng); err != nil {
+				return 0, err
 			}
 		}
 		for _, ex := range exs {
@@ -281,6 +287,27 @@ func (t *trainTask) Run(_ context.Context, batch int64) (float64, error) {
 		}
 	}
 	return total / n, nil
+}
+
+// otherImages replaces the stage's shares of the image questions exs by
+// questions about one-digit clips' first frames and augmented views.
+func (t *trainTask) otherImages(exs []omni.Example, rng *rand.Rand) error {
+	st := t.stage
+	if st.ClipImages == 0 && st.ViewImages == 0 {
+		return nil
+	}
+	if (st.ClipImages > 0 && len(t.d.ClipDigits) == 0) || (st.ViewImages > 0 && len(t.d.DigitViews) == 0) {
+		return fmt.Errorf("stage %s: clip_images or view_images without their examples in the data", st.Name)
+	}
+	for i := range exs {
+		switch r := rng.Float64(); {
+		case r < st.ClipImages:
+			exs[i] = t.d.ClipDigits[rng.IntN(len(t.d.ClipDigits))].Ex
+		case r < st.ClipImages+st.ViewImages:
+			exs[i] = t.d.DigitViews[rng.IntN(len(t.d.DigitViews))].Ex
+		}
+	}
+	return nil
 }
 
 func (t *trainTask) MarshalState() ([]byte, error) {
@@ -352,17 +379,24 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 		read.VideoFrames = max(read.VideoFrames, st.VideoFrames)
 	}
 	if err := Tokenize(ctx, TokenizeOptions{Data: cfg.Data, Out: cfg.Tokens, VideoTok: cfg.VideoTok, AudioCodec: cfg.Codec,
-		VideoFrames: read.VideoFrames, AudioFrames: mcfg.AudioFrames, AudioDepths: mcfg.AudioDepths, Clips: cfg.Clips}); err != nil {
+		VideoFrames: read.VideoFrames, AudioFrames: mcfg.AudioFrames, AudioDepths: mcfg.AudioDepths, Clips: cfg.Clips,
+		DigitViews: cfg.DigitViews}); err != nil {
 		return res, err
 	}
 	d, err := LoadData(cfg.Data, cfg.Tokens, "train", read, su.Tok)
 	if err != nil {
 		return res, err
 	}
+	if cfg.DigitViews > 0 {
+		if err := d.LoadDigitViews(cfg.Tokens, cfg.DigitViews); err != nil {
+			return res, err
+		}
+	}
 	for task, items := range d.ByTask {
 		slog.Info("train data", "task", task, "examples", len(items))
 	}
 	slog.Info("train data", "task", "image_qa on one-digit clips' first frames", "examples", len(d.ClipDigits))
+	slog.Info("train data", "task", "image_qa on augmented views of the digits", "examples", len(d.DigitViews))
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return res, err
 	}
