@@ -33,7 +33,7 @@ endef
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help deps deps-build deps-py data-deps data data-report eval-metrics build lint test fuzz fixtures bench \
-        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar assets-unified assets-unified-baselines eval-tokenizers eval-videoar eval-ablations eval-unified eval-unified-baselines eval-moe eval-videoar-cfg repro-judge results
+        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar assets-unified assets-unified-baselines eval-tokenizers eval-videoar eval-ablations unified-tokens eval-unified eval-unified-baselines eval-moe eval-videoar-cfg repro-judge results
 
 # The recipe of the shipped checkpoints (make assets). Every stage writes a
 # resumable training checkpoint under RUNS and continues it on a rerun.
@@ -213,20 +213,23 @@ eval-ablations: assets-videoar ## VideoAR without error correction, without fram
 	$(OMNIAR) eval fvd --real test --fake $(RUNS)/raster_clips --n 100 --bootstrap 20 --json > docs/eval/fvd_videoar_raster.json
 
 assets-unified: data ## unified model on the shipped tokenizers: text and images, then all modalities (configs/small.json) → assets/unified.safetensors
-	$(OMNIAR) train unified --config configs/small.json --out $(RUNS)/unified_small --resume
+	$(OMNIAR) train unified --config configs/small.json --tokens $(RUNS)/unified_tok --out $(RUNS)/unified_small --resume
 	cp $(RUNS)/unified_small/unified.safetensors assets/unified.safetensors.tmp && mv assets/unified.safetensors.tmp assets/unified.safetensors
 	cp $(RUNS)/unified_small/curves.json docs/eval/unified_curves.json && cp $(RUNS)/unified_small/curves.png docs/eval/unified_curves.png
 
 assets-unified-baselines: data ## the unified model's baselines at its steps: the dense FFN of equal active parameters, two sub-models and the full shape trained alone (no elastic training)
-	$(OMNIAR) train unified --config configs/small.json --dense --out $(RUNS)/unified_dense --resume --stop-at 3300
-	$(OMNIAR) train unified --config configs/small.json --alone '{"layers":[0,1]}' --out $(RUNS)/unified_alone_half --resume --stop-at 3300
-	$(OMNIAR) train unified --config configs/small.json --alone '{"layers":[0,1],"experts":4,"top_k":1}' --out $(RUNS)/unified_alone_small --resume --stop-at 3300
-	$(OMNIAR) train unified --config configs/small.json --alone '{}' --out $(RUNS)/unified_alone_full --resume --stop-at 3300
+	$(OMNIAR) train unified --config configs/small.json --tokens $(RUNS)/unified_tok --dense --out $(RUNS)/unified_dense --resume --stop-at 3300
+	$(OMNIAR) train unified --config configs/small.json --tokens $(RUNS)/unified_tok --alone '{"layers":[0,1]}' --out $(RUNS)/unified_alone_half --resume --stop-at 3300
+	$(OMNIAR) train unified --config configs/small.json --tokens $(RUNS)/unified_tok --alone '{"layers":[0,1],"experts":4,"top_k":1}' --out $(RUNS)/unified_alone_small --resume --stop-at 3300
+	$(OMNIAR) train unified --config configs/small.json --tokens $(RUNS)/unified_tok --alone '{}' --out $(RUNS)/unified_alone_full --resume --stop-at 3300
 	cp $(RUNS)/unified_dense/curves.png docs/eval/unified_dense_curves.png
 
-eval-unified: build ## understanding, elastic table and routing of the shipped unified model → docs/eval/unified*
+unified-tokens: data ## the token files the unified model reads (configs/small.json; written once, a few minutes) → RUNS/unified_tok
+	$(OMNIAR) train unified --config configs/small.json --tokens $(RUNS)/unified_tok --tokenize-only
+
+eval-unified: unified-tokens ## understanding, elastic table and routing of the shipped unified model → docs/eval/unified*
 	$(OMNIAR) eval unified --ckpt assets/unified.safetensors --tokens $(RUNS)/unified_tok --out docs/eval/unified.json
-	$(OMNIAR) inspect routing --ckpt assets/unified.safetensors --out docs/eval/unified_routing
+	$(OMNIAR) inspect routing --ckpt assets/unified.safetensors --tokens $(RUNS)/unified_tok --out docs/eval/unified_routing
 
 eval-moe: build ## fortunes LM study: MoE vs dense FFN of equal active size, aux vs bias balancing, 5 seeds (about 18 minutes) → docs/eval/unified_moe_vs_dense.json
 	$(OMNIAR) eval moe --out docs/eval/unified_moe_vs_dense.json

@@ -22,8 +22,8 @@ const (
 )
 
 func newTrainUnifiedCmd() *cobra.Command {
-	var path, out, alone, initW string
-	var resume, dense bool
+	var path, out, alone, initW, tokens string
+	var resume, dense, tokenizeOnly bool
 	var stopAt int
 	cmd := &cobra.Command{
 		Use:   "unified --config FILE.json [--resume]",
@@ -38,7 +38,8 @@ once into token files. Per-task loss curves are written to OUT/curves.png and
 .json; the weights of the last completed stage to OUT/unified.safetensors.`,
 		Example: `  omniar train unified --config configs/tiny.json
   omniar train unified --config configs/small.json --resume
-  omniar train unified --config more.json --init assets/unified.safetensors`,
+  omniar train unified --config more.json --init assets/unified.safetensors
+  omniar train unified --config configs/small.json --tokenize-only`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if path == "" {
@@ -69,10 +70,20 @@ once into token files. Per-task loss curves are written to OUT/curves.png and
 			if initW != "" {
 				cfg.Init = initW
 			}
+			if tokens != "" {
+				cfg.Tokens = tokens
+			}
 			if cfg.Text == "" {
 				cfg.Text = assetPath(assetText)
 			}
 			oneGoThread()
+			if tokenizeOnly {
+				if err := mm.TokenizeFor(cmd.Context(), cfg); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "token files in %s\n", cfg.Tokens)
+				return nil
+			}
 			res, err := mm.Train(cmd.Context(), cfg, resume)
 			if err != nil {
 				return err
@@ -101,6 +112,8 @@ once into token files. Per-task loss curves are written to OUT/curves.png and
 	f.BoolVar(&dense, "dense", false, "train the dense baseline (dense FFN of equal active parameters)")
 	f.StringVar(&alone, "alone", "", `train this sub-model alone, without elastic training (JSON, e.g. {"layers":[0,1],"experts":4,"top_k":1})`)
 	f.StringVar(&initW, "init", "", "start the first stage from these unified weights (e.g. the shipped model) instead of a fresh model")
+	f.StringVar(&tokens, "tokens", "", "token files directory (overrides the config's tokens)")
+	f.BoolVar(&tokenizeOnly, "tokenize-only", false, "write the token files the run reads and stop (what eval unified and inspect routing read)")
 	f.IntVar(&stopAt, "stop-at", 0, "end after this many steps over all stages, on the stages' full schedules (a stage cut short counts as done)")
 	return cmd
 }

@@ -177,3 +177,28 @@ func TestInitWeights(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenizeOnly: train unified --tokenize-only writes the token files
+// and trains nothing; without prepared data it names the directory.
+func TestTokenizeOnly(t *testing.T) {
+	dir := t.TempDir()
+	_, vtok, cdc, text := tinyUnified(t, dir)
+	cfg := filepath.Join(dir, "tiny.json")
+	data := filepath.Join(dir, "nodata")
+	js := `{"size":"tiny","data":"` + data + `","tokens":"` + filepath.Join(dir, "tok") + `","video_tokenizer":"` + vtok +
+		`","audio_codec":"` + cdc + `","text_tokenizer":"` + text + `","out":"` + filepath.Join(dir, "run") +
+		`","stages":[{"name":"s","steps":2,"lr":0.001,"mix":{"lm":1}}]}`
+	if err := os.WriteFile(cfg, []byte(js), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "train", "unified", "--config", cfg, "--tokenize-only", "--tokens", filepath.Join(dir, "tok2"))
+	if code != 1 || !strings.Contains(stderr, "nodata") || strings.Contains(stderr, "panic") {
+		t.Errorf("exit %d, stderr %q; want 1 naming the data directory", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run")); err == nil {
+		t.Error("--tokenize-only made a run directory")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tok")); err == nil {
+		t.Error("--tokens did not replace the config's token directory")
+	}
+}

@@ -354,6 +354,29 @@ type TrainResult struct {
 // for its mixture, starts from the previous stage's weights and keeps its
 // own training checkpoint; with resume, completed stages are skipped and
 // an interrupted one continues exactly.
+// TokenizeFor writes the token files a run of cfg reads, as Train does
+// before its first step: what evaluating or inspecting a shipped model on
+// a machine that has not trained it needs.
+func TokenizeFor(ctx context.Context, cfg TrainConfig) error {
+	su, err := NewSetup(cfg.Size, cfg.VideoTok, cfg.Codec, cfg.Text)
+	if err != nil {
+		return err
+	}
+	defer su.Codec.Close()
+	return Tokenize(ctx, tokenizeOptions(cfg, su.Cfg))
+}
+
+// tokenizeOptions are the token files of cfg for a model of mcfg: as many
+// latent frames of each clip as the greediest stage reads.
+func tokenizeOptions(cfg TrainConfig, mcfg omni.Config) TokenizeOptions {
+	for _, st := range cfg.Stages {
+		mcfg.VideoFrames = max(mcfg.VideoFrames, st.VideoFrames)
+	}
+	return TokenizeOptions{Data: cfg.Data, Out: cfg.Tokens, VideoTok: cfg.VideoTok, AudioCodec: cfg.Codec,
+		VideoFrames: mcfg.VideoFrames, AudioFrames: mcfg.AudioFrames, AudioDepths: mcfg.AudioDepths, Clips: cfg.Clips,
+		DigitViews: cfg.DigitViews}
+}
+
 func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, error) {
 	var res TrainResult
 	su, err := NewSetup(cfg.Size, cfg.VideoTok, cfg.Codec, cfg.Text)
@@ -378,9 +401,7 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 	for _, st := range cfg.Stages {
 		read.VideoFrames = max(read.VideoFrames, st.VideoFrames)
 	}
-	if err := Tokenize(ctx, TokenizeOptions{Data: cfg.Data, Out: cfg.Tokens, VideoTok: cfg.VideoTok, AudioCodec: cfg.Codec,
-		VideoFrames: read.VideoFrames, AudioFrames: mcfg.AudioFrames, AudioDepths: mcfg.AudioDepths, Clips: cfg.Clips,
-		DigitViews: cfg.DigitViews}); err != nil {
+	if err := Tokenize(ctx, tokenizeOptions(cfg, read)); err != nil {
 		return res, err
 	}
 	d, err := LoadData(cfg.Data, cfg.Tokens, "train", read, su.Tok)
