@@ -36,7 +36,7 @@ type Data struct {
 	ClipDigits []Item
 	// DigitViews are the digit-image questions of the train split asked
 	// about augmented views of their digits (LoadDigitViews; a stage's
-	// digit_views share of image_qa draws from them).
+	// view_images share of image_qa draws from them).
 	DigitViews []Item
 }
 
