@@ -266,36 +266,11 @@ func tokenizeDigits(ctx context.Context, opt TokenizeOptions, cfg video.Config, 
 	if err != nil {
 		return err
 	}
-	enc, err := video.NewEncoder(cfg, 1, w)
-	if err != nil {
-		return err
-	}
-	defer enc.Close()
-	wr, err := store.Create(path, store.Shape{T: 1, H: 1, W: cfg.Quant.Tokens(), C: 1})
-	if err != nil {
-		return err
-	}
-	idx := TokenIndex{Tokenizer: w.ID()}
 	glyphs := set.Glyphs()
-	pr := newProgress("digits", len(set.Digits))
-	for i, d := range set.Digits {
-		if err := ctx.Err(); err != nil {
-			wr.Abort()
-			return err
-		}
-		maps, err := enc.Encode(DigitCanvas(glyphs[d.ID]))
-		if err != nil {
-			wr.Abort()
-			return fmt.Errorf("tokenize digit %d: %w", d.ID, err)
-		}
-		if err := wr.Append(flatten(maps, 1)); err != nil {
-			wr.Abort()
-			return err
-		}
-		idx.Refs = append(idx.Refs, fmt.Sprintf("digits:%d", d.ID))
-		pr.tick(i)
-	}
-	return wr.Close(idx)
+	return tokenizeGlyphs(ctx, cfg, w, path, "digits", len(set.Digits), func(i int) ([]uint8, string) {
+		id := set.Digits[i].ID
+		return glyphs[id], fmt.Sprintf("digits:%d", id)
+	})
 }
 
 // ViewRef is the token-file reference of augmented view v of digit id.
@@ -309,6 +284,16 @@ func tokenizeViews(ctx context.Context, opt TokenizeOptions, cfg video.Config, w
 	if err != nil {
 		return err
 	}
+	glyphs, ids, k := set.Glyphs(), set.IDs("train"), opt.DigitViews
+	return tokenizeGlyphs(ctx, cfg, w, path, "digit views", len(ids)*k, func(i int) ([]uint8, string) {
+		id, v := ids[i/k], i%k
+		return digits.Augment(glyphs[id], rand.New(rand.NewPCG(uint64(id), uint64(v)))), ViewRef(id, v)
+	})
+}
+
+// tokenizeGlyphs writes n images as one-frame items: glyph(i) centred on
+// a canvas (DigitCanvas), under its reference.
+func tokenizeGlyphs(ctx context.Context, cfg video.Config, w video.Weights, path, what string, n int, glyph func(i int) ([]uint8, string)) error {
 	enc, err := video.NewEncoder(cfg, 1, w)
 	if err != nil {
 		return err
@@ -319,27 +304,24 @@ func tokenizeViews(ctx context.Context, opt TokenizeOptions, cfg video.Config, w
 		return err
 	}
 	idx := TokenIndex{Tokenizer: w.ID()}
-	glyphs, ids := set.Glyphs(), set.IDs("train")
-	pr := newProgress("digit views", len(ids)*opt.DigitViews)
-	for i, id := range ids {
-		for v := range opt.DigitViews {
-			if err := ctx.Err(); err != nil {
-				wr.Abort()
-				return err
-			}
-			g := digits.Augment(glyphs[id], rand.New(rand.NewPCG(uint64(id), uint64(v))))
-			maps, err := enc.Encode(DigitCanvas(g))
-			if err != nil {
-				wr.Abort()
-				return fmt.Errorf("tokenize digit %d view %d: %w", id, v, err)
-			}
-			if err := wr.Append(flatten(maps, 1)); err != nil {
-				wr.Abort()
-				return err
-			}
-			idx.Refs = append(idx.Refs, ViewRef(id, v))
-			pr.tick(i*opt.DigitViews + v)
+	pr := newProgress(what, n)
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			wr.Abort()
+			return err
 		}
+		g, ref := glyph(i)
+		maps, err := enc.Encode(DigitCanvas(g))
+		if err != nil {
+			wr.Abort()
+			return fmt.Errorf("tokenize %s: %w", ref, err)
+		}
+		if err := wr.Append(flatten(maps, 1)); err != nil {
+			wr.Abort()
+			return err
+		}
+		idx.Refs = append(idx.Refs, ref)
+		pr.tick(i)
 	}
 	return wr.Close(idx)
 }
