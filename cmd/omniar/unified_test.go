@@ -164,7 +164,7 @@ func TestInitWeights(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer su.Codec.Close()
-			w, _, err := mm.InitWeights(tc.path, su.Cfg, su)
+			w, _, _, err := mm.InitWeights(tc.path, su.Cfg, su)
 			if tc.want == "" {
 				if err != nil || len(w) == 0 {
 					t.Fatalf("got %d weights, %v", len(w), err)

@@ -231,3 +231,23 @@ func TestOtherImages(t *testing.T) {
 		t.Error("view_images without views: no error")
 	}
 }
+
+func TestInitState(t *testing.T) {
+	state := `{"curves":{"lm":{"steps":[0,1],"ce":[5,4]}},"bias":{"x":[1]},"subs":{"full":2}}`
+	st, err := initState("w", map[string]string{"steps": "1300", "state": state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Base != 1300 || len(st.Curves["lm"].CE) != 2 || st.Subs["full"] != 2 || st.Bias != nil {
+		t.Errorf("history %+v: want base 1300, the curve and the draws, no biases", st)
+	}
+	st, err = initState("w", map[string]string{}) // weights without a history
+	if err != nil || st.Base != 0 || st.Curves == nil || st.Subs == nil {
+		t.Errorf("no history: %+v, %v", st, err)
+	}
+	for _, meta := range []map[string]string{{"steps": "many"}, {"steps": "-3"}, {"state": "{"}} {
+		if _, err := initState("w.safetensors", meta); err == nil || !strings.Contains(err.Error(), "w.safetensors") {
+			t.Errorf("metadata %v: error %v, want one naming the file", meta, err)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/omniar/omniar/audio/codec"
@@ -228,6 +229,9 @@ type trainTask struct {
 
 // runState survives resumes: the curves and the balancing biases.
 type runState struct {
+	// Base is how many steps the weights a run started from (its init)
+	// had been trained for: the run's steps and curves count on from it.
+	Base   int                  `json:"base,omitempty"`
 	Curves map[string]*Curve    `json:"curves"`
 	Bias   map[string][]float32 `json:"bias,omitempty"`
 	Subs   map[string]int       `json:"subs,omitempty"` // sub-model draws by name
@@ -282,7 +286,7 @@ func (t *trainTask) Run(_ context.Context, batch int64) (float64, error) {
 				c = &Curve{}
 				t.state.Curves[sl.Task] = c
 			}
-			c.Steps = append(c.Steps, t.offset+int(batch))
+			c.Steps = append(c.Steps, t.state.Base+t.offset+int(batch))
 			c.CE = append(c.CE, ce[sl.Task])
 		}
 	}
@@ -425,7 +429,11 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 	var prev map[string][]float32
 	var prevBias map[string][]float32
 	if cfg.Init != "" {
-		if prev, prevBias, err = InitWeights(cfg.Init, mcfg, su); err != nil {
+		var meta map[string]string
+		if prev, prevBias, meta, err = InitWeights(cfg.Init, mcfg, su); err != nil {
+			return res, err
+		}
+		if state, err = initState(cfg.Init, meta); err != nil {
 			return res, err
 		}
 		slog.Info("starting from earlier weights", "init", cfg.Init)
@@ -464,7 +472,7 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 		sb, _ := json.Marshal(state)
 		bb, _ := json.Marshal(m.Trunk.BalanceState())
 		meta := map[string]string{"state": string(sb), "bias": string(bb), "stage": st.Name, "train_config": mustJSON(cfg),
-			"steps": fmt.Sprint(res.Steps), MetaVideoTok: su.VideoW.ID(), MetaCodec: su.Codec.CodebookID()}
+			"steps": fmt.Sprint(state.Base + res.Steps), MetaVideoTok: su.VideoW.ID(), MetaCodec: su.Codec.CodebookID()}
 		// The exported weights are the latest ones, also of an interrupted stage.
 		if err := omni.SaveWeights(filepath.Join(cfg.Out, runWeights), m, meta); err != nil {
 			return res, err
@@ -499,24 +507,51 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 }
 
 // InitWeights reads unified weights to start training from: the weights
-// by name and the balancing biases. They must have mcfg's trunk and have
+// by name, the balancing biases and the metadata. They must have mcfg's trunk and have
 // been trained on su's tokenizers' codes (a model of other codes would
 // train on tokens it never saw as if they were its own).
-func InitWeights(path string, mcfg omni.Config, su *Setup) (w, bias map[string][]float32, err error) {
+func InitWeights(path string, mcfg omni.Config, su *Setup) (w, bias map[string][]float32, meta map[string]string, err error) {
 	m, meta, err := omni.Load(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("init: %w", err)
+		return nil, nil, nil, fmt.Errorf("init: %w", err)
 	}
 	if got, want := mustJSON(m.Cfg.Trunk), mustJSON(mcfg.Trunk); got != want {
-		return nil, nil, fmt.Errorf("init %s: trunk %s, this run's is %s", path, got, want)
+		return nil, nil, nil, fmt.Errorf("init %s: trunk %s, this run's is %s", path, got, want)
 	}
 	if id := meta[MetaVideoTok]; id != su.VideoW.ID() {
-		return nil, nil, fmt.Errorf("init %s: trained on video tokenizer %q, this run's is %s", path, id, su.VideoW.ID())
+		return nil, nil, nil, fmt.Errorf("init %s: trained on video tokenizer %q, this run's is %s", path, id, su.VideoW.ID())
 	}
 	if id := meta[MetaCodec]; id != su.Codec.CodebookID() {
-		return nil, nil, fmt.Errorf("init %s: trained on audio codec %q, this run's is %s", path, id, su.Codec.CodebookID())
+		return nil, nil, nil, fmt.Errorf("init %s: trained on audio codec %q, this run's is %s", path, id, su.Codec.CodebookID())
 	}
-	return m.Weights(), m.Trunk.BalanceState(), nil
+	return m.Weights(), m.Trunk.BalanceState(), meta, nil
+}
+
+// initState is the history of the weights at path: the steps they were
+// trained for, their curves and sub-model draws, so that a run started
+// from them counts on from there (the shipped model's steps and curves
+// then cover every stage it went through).
+func initState(path string, meta map[string]string) (runState, error) {
+	var st runState
+	if s := meta["state"]; s != "" {
+		if err := json.Unmarshal([]byte(s), &st); err != nil {
+			return st, fmt.Errorf("init %s: state: %w", path, err)
+		}
+	}
+	st.Base, st.Bias = 0, nil // the biases come with the weights (InitWeights)
+	if s := meta["steps"]; s != "" {
+		var err error
+		if st.Base, err = strconv.Atoi(s); err != nil || st.Base < 0 {
+			return st, fmt.Errorf("init %s: steps %q", path, s)
+		}
+	}
+	if st.Curves == nil {
+		st.Curves = map[string]*Curve{}
+	}
+	if st.Subs == nil {
+		st.Subs = map[string]int{}
+	}
+	return st, nil
 }
 
 func mean(x []float64) float64 {
