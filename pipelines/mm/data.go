@@ -40,8 +40,8 @@ type Data struct {
 	DigitViews []Item
 }
 
-// LoadDigitViews adds the image questions about the views of the split's
-// digits in the token file of views augmented views each.
+// LoadDigitViews adds the image questions about the split's digits asked
+// of their views: the token file that holds views augmented views of each.
 func (d *Data) LoadDigitViews(tokDir string, views int) error {
 	path := filepath.Join(tokDir, fmt.Sprintf(fileViews, views))
 	t, err := OpenTokens(path)
