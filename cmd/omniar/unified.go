@@ -286,7 +286,7 @@ sub-models trained alone at equal steps. Writes a JSON report.`,
 	f.StringVar(&opt.Data, "data", "~/.cache/omniar/data", "prepared data directory")
 	f.StringVar(&opt.Tokens, "tokens", "", "token files directory (default: the one the model was trained with)")
 	f.StringVar(&opt.Out, "out", "docs/eval/unified.json", "JSON report")
-	f.StringVar(&opt.Split, "split", "test", "held-out split: test or val")
+	f.StringVar(&opt.Split, "split", "test", "split: test or val (held out), or train (how well the model fits its own data)")
 	f.IntVar(&opt.Limit, "limit", 300, "questions per task (0 = all)")
 	f.IntVar(&opt.Batches, "batches", 8, "held-out loss batches (8 examples per task each)")
 	return cmd

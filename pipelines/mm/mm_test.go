@@ -1,6 +1,7 @@
 package mm
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -249,5 +250,12 @@ func TestInitState(t *testing.T) {
 		if _, err := initState("w.safetensors", meta); err == nil || !strings.Contains(err.Error(), "w.safetensors") {
 			t.Errorf("metadata %v: error %v, want one naming the file", meta, err)
 		}
+	}
+}
+
+func TestEvalSplit(t *testing.T) {
+	_, err := Eval(context.Background(), EvalOptions{Split: "tset", Ckpt: "none.safetensors"})
+	if err == nil || !strings.Contains(err.Error(), `split "tset"`) {
+		t.Errorf("unknown split: error %v, want one naming it", err)
 	}
 }

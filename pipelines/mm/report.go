@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/omniar/omniar/datasets/qa"
 	"github.com/omniar/omniar/internal/atomicfile"
@@ -83,6 +84,9 @@ type AloneResult struct {
 func Eval(ctx context.Context, opt EvalOptions) (*EvalReport, error) {
 	if opt.Split == "" {
 		opt.Split = "test"
+	}
+	if !slices.Contains(splits, opt.Split) {
+		return nil, fmt.Errorf("split %q: want test, val or train", opt.Split)
 	}
 	m, meta, err := omni.Load(opt.Ckpt)
 	if err != nil {
