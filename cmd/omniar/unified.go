@@ -333,11 +333,8 @@ expert load relative to uniform, overlap between modalities, dead experts).`,
 			if err != nil {
 				return err
 			}
-			if tokens == "" {
-				tokens = mm.TokensDir(meta)
-			}
-			if tokens == "" {
-				return usageErrorf("--tokens is required (the model's metadata does not name its token files)")
+			if tokens, err = mm.TokensDir(tokens, mf.ckpt, meta); err != nil {
+				return err
 			}
 			tok, err := tokenizers.LoadText(mf.text)
 			if err != nil {

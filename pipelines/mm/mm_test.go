@@ -259,3 +259,28 @@ func TestEvalSplit(t *testing.T) {
 		t.Errorf("unknown split: error %v, want one naming it", err)
 	}
 }
+
+func TestTokensDir(t *testing.T) {
+	here := t.TempDir()
+	gone := filepath.Join(here, "gone")
+	meta := func(dir string) map[string]string {
+		return map[string]string{"train_config": `{"tokens":"` + dir + `"}`}
+	}
+	tests := []struct {
+		name, dir string
+		meta      map[string]string
+		want, err string
+	}{
+		{"flag", here, meta(gone), here, ""},
+		{"flag missing", gone, meta(here), "", gone},
+		{"recorded", "", meta(here), here, ""},
+		{"recorded missing", "", meta(gone), "", "m.safetensors"},
+		{"none", "", map[string]string{}, "", "--tokens"},
+	}
+	for _, tc := range tests {
+		got, err := TokensDir(tc.dir, "m.safetensors", tc.meta)
+		if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%s: %q, %v; want %q and an error naming %q", tc.name, got, err, tc.want, tc.err)
+		}
+	}
+}

@@ -92,16 +92,8 @@ func Eval(ctx context.Context, opt EvalOptions) (*EvalReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opt.Tokens == "" {
-		opt.Tokens = TokensDir(meta)
-	}
-	if opt.Tokens == "" {
-		return nil, fmt.Errorf("no token files: pass --tokens (the model's metadata does not name them)")
-	}
-	if !exists(opt.Tokens) {
-		// a model records the absolute directory it was trained with
-		return nil, fmt.Errorf("token files %s (%s was trained with them) are not on this machine: pass --tokens DIR, "+
-			"e.g. the directory `omniar train unified --config configs/small.json` writes (its \"tokens\")", opt.Tokens, opt.Ckpt)
+	if opt.Tokens, err = TokensDir(opt.Tokens, opt.Ckpt, meta); err != nil {
+		return nil, err
 	}
 	tok, err := tokenizers.LoadText(opt.Text)
 	if err != nil {

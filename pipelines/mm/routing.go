@@ -237,12 +237,24 @@ func writeRouting(base string, r *RoutingReport, names []string) error {
 	return nil
 }
 
-// TokensDir is the token files directory a model was trained with (from
-// its metadata), or "".
-func TokensDir(meta map[string]string) string {
-	var tc TrainConfig
-	if json.Unmarshal([]byte(meta["train_config"]), &tc) != nil {
-		return ""
+// TokensDir is the token files directory a model's evaluation or
+// routing reads: dir if given, else the one the model (ckpt, its
+// metadata meta) was trained with. The directory must be there: a model
+// records the absolute directory of the machine it was trained on.
+func TokensDir(dir, ckpt string, meta map[string]string) (string, error) {
+	const write = "`omniar train unified --config configs/small.json --tokens DIR --tokenize-only` writes them"
+	if dir != "" {
+		if !exists(dir) {
+			return "", fmt.Errorf("token files %s are not there: %s", dir, write)
+		}
+		return dir, nil
 	}
-	return tc.Tokens
+	var tc TrainConfig
+	if json.Unmarshal([]byte(meta["train_config"]), &tc) != nil || tc.Tokens == "" {
+		return "", fmt.Errorf("no token files: pass --tokens (the metadata of %s does not name them)", ckpt)
+	}
+	if !exists(tc.Tokens) {
+		return "", fmt.Errorf("token files %s (%s was trained with them) are not on this machine: pass --tokens DIR; %s", tc.Tokens, ckpt, write)
+	}
+	return tc.Tokens, nil
 }

@@ -367,15 +367,20 @@ func TokenizeFor(ctx context.Context, cfg TrainConfig) error {
 		return err
 	}
 	defer su.Codec.Close()
-	return Tokenize(ctx, tokenizeOptions(cfg, su.Cfg))
+	return Tokenize(ctx, tokenizeOptions(cfg, readConfig(cfg, su.Cfg)))
 }
 
-// tokenizeOptions are the token files of cfg for a model of mcfg: as many
-// latent frames of each clip as the greediest stage reads.
-func tokenizeOptions(cfg TrainConfig, mcfg omni.Config) TokenizeOptions {
+// readConfig is mcfg reading as many latent frames of each clip as the
+// greediest stage of cfg: what the data and its token files hold.
+func readConfig(cfg TrainConfig, mcfg omni.Config) omni.Config {
 	for _, st := range cfg.Stages {
 		mcfg.VideoFrames = max(mcfg.VideoFrames, st.VideoFrames)
 	}
+	return mcfg
+}
+
+// tokenizeOptions are the token files of cfg for a model reading mcfg (readConfig).
+func tokenizeOptions(cfg TrainConfig, mcfg omni.Config) TokenizeOptions {
 	return TokenizeOptions{Data: cfg.Data, Out: cfg.Tokens, VideoTok: cfg.VideoTok, AudioCodec: cfg.Codec,
 		VideoFrames: mcfg.VideoFrames, AudioFrames: mcfg.AudioFrames, AudioDepths: mcfg.AudioDepths, Clips: cfg.Clips,
 		DigitViews: cfg.DigitViews}
@@ -401,10 +406,7 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 		}
 		mcfg.Trunk = cfg.Alone.Config(mcfg.Trunk)
 	}
-	read := mcfg // the data holds as many latent frames as the greediest stage reads
-	for _, st := range cfg.Stages {
-		read.VideoFrames = max(read.VideoFrames, st.VideoFrames)
-	}
+	read := readConfig(cfg, mcfg)
 	if err := Tokenize(ctx, tokenizeOptions(cfg, read)); err != nil {
 		return res, err
 	}
