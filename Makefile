@@ -135,7 +135,8 @@ eval-tokenizers: build ## reconstruction, layout, digit check and token entropy 
 	$(OMNIAR) eval tokenizer --modality video --ckpt assets/video_tokenizer.safetensors --clips 60 \
 	  --judge assets/metrics/digits.safetensors --digits 300 --pictures docs/eval/tokenizer_video --out docs/eval/tokenizer_video.json
 	$(OMNIAR) eval tokenizer --modality image --ckpt assets/video_tokenizer.safetensors --clips 100 \
-	  --judge assets/metrics/digits.safetensors --digits 300 --pictures docs/eval/tokenizer_image --out docs/eval/tokenizer_image.json
+	  --judge assets/metrics/digits.safetensors --digits 300 --reader-steps 6000 --reader-views 8 \
+	  --pictures docs/eval/tokenizer_image --out docs/eval/tokenizer_image.json
 
 assets-codec: data ## audio codec: the first codec (small-v1), then the head codec from its weights, a low-rate stage, a long mid-rate stage, a low-rate one and one with microphone conditions → assets/audio_codec.safetensors
 	$(OMNIAR) tokenizer train --modality audio --data "$(DATA_DIR)" --config small-v1 --steps 5000 \

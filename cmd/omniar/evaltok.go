@@ -23,7 +23,12 @@ codebook usage, entropy per scale, background codes and token counts.
 
 With --judge (the attribute judge's digit classifier) it also reconstructs
 the held-out test digits, each alone in a black frame, and compares the
-classifier's accuracy on originals and reconstructions. With --pictures it
+classifier's accuracy on originals and reconstructions. With --reader-steps
+it then trains a net of the same architecture on round trips (encode to
+tokens, decode) of the train digits and --reader-views augmented views of
+each, and reads the test digits' round trips with it: a measure of the
+digit identity the tokens carry (about 12 minutes for 8 views and 6,000
+steps on 2 cores). With --pictures it
 writes PNG grids (originals above reconstructions; for clips a third row
 decoded from the scales up to 4×4) and a plot of PSNR vs scales decoded.`,
 		Example: `  omniar eval tokenizer --ckpt assets/video_tokenizer.safetensors \
@@ -41,8 +46,11 @@ decoded from the scales up to 4×4) and a plot of PSNR vs scales decoded.`,
 			if opt.Ckpt == "" {
 				return usageErrorf("--ckpt is required")
 			}
-			if opt.Clips < 1 || opt.Digits < 0 {
-				return usageErrorf("--clips must be positive and --digits ≥ 0")
+			if opt.Clips < 1 || opt.Digits < 0 || opt.Reader.Steps < 0 || opt.Reader.Views < 0 {
+				return usageErrorf("--clips must be positive and --digits, --reader-steps, --reader-views ≥ 0")
+			}
+			if opt.Reader.Steps > 0 && opt.Judge == "" {
+				return usageErrorf("--reader-steps belongs to the digit check: give --judge too")
 			}
 			if cmd.Flags().Changed("zero-bias") {
 				if zeroBias < 0 {
@@ -69,6 +77,8 @@ decoded from the scales up to 4×4) and a plot of PSNR vs scales decoded.`,
 	f.IntVar(&opt.Clips, "clips", 200, "test clips per set")
 	f.StringVar(&opt.Judge, "judge", "", "digit classifier weights (e.g. assets/metrics/digits.safetensors); empty skips the digit check")
 	f.IntVar(&opt.Digits, "digits", 0, "test digits for the digit check (0: the whole test split)")
+	f.IntVar(&opt.Reader.Steps, "reader-steps", 0, "train a digit net on the tokens' round trips for this many steps (0: none)")
+	f.IntVar(&opt.Reader.Views, "reader-views", 2, "augmented views of each train digit for the reader, beside the digit itself")
 	f.StringVar(&opt.Pictures, "pictures", "", "directory for PNG grids and the PSNR-vs-scales plot (e.g. docs/img)")
 	f.StringVar(&out, "out", "", "JSON report (e.g. docs/eval/tokenizer.json)")
 	f.Float64Var(&zeroBias, "zero-bias", 0, "dead zone around the zero code (squared L2) in place of the checkpoint's")

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
@@ -230,4 +231,33 @@ func Asset(rel string) string {
 		}
 	}
 	return rel
+}
+
+// TrainOnPool trains a classifier of cfg (one class a sample: not Binary,
+// no Aux head) on a fixed pool of samples (x holds them one after another,
+// labels their classes) with batches drawn at random, without checkpoints
+// (minutes of work: a measurement, not an asset), and returns the frozen
+// net as a runner of 64 samples. opt gives Steps, Batch, LR, Warmup, Seed.
+func TrainOnPool(ctx context.Context, cfg metrics.NetConfig, x []float32, labels []int, opt TrainOptions) (*metrics.Runner, error) {
+	size := cfg.SampleSize()
+	switch {
+	case cfg.Binary || cfg.Aux > 0:
+		return nil, fmt.Errorf("train on pool: %s is not a one-class-a-sample classifier", cfg.Name)
+	case len(labels) == 0 || len(x) != len(labels)*size:
+		return nil, fmt.Errorf("train on pool: %d values for %d samples of %d", len(x), len(labels), size)
+	case opt.Steps < 1 || opt.Batch < 1 || opt.LR <= 0:
+		return nil, fmt.Errorf("train on pool: %d steps, batch %d, lr %g", opt.Steps, opt.Batch, opt.LR)
+	}
+	opt.Out, opt.Ckpt, opt.Resume = "", "", false
+	next := func(k int64, xb []float32, tg []int) error {
+		rng := rand.New(rand.NewPCG(opt.Seed, uint64(k)))
+		for i := range opt.Batch {
+			j := rng.IntN(len(labels))
+			copy(xb[i*size:(i+1)*size], x[j*size:(j+1)*size])
+			tg[i] = labels[j]
+		}
+		return nil
+	}
+	run, _, err := trainFrozen(ctx, cfg, opt, next, 64)
+	return run, err
 }

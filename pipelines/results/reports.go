@@ -106,6 +106,12 @@ type tokReport struct {
 		Digits      int     `json:"digits"`
 		AccOriginal float64 `json:"accuracy_original"`
 		AccRecon    float64 `json:"accuracy_reconstructed"`
+		Reader      *struct {
+			Views    int     `json:"views"`
+			Train    int     `json:"train_images"`
+			Steps    int     `json:"steps"`
+			Accuracy float64 `json:"accuracy"`
+		} `json:"reader"`
 	} `json:"digit_check"`
 	Codebook struct {
 		Size       int     `json:"size"`

@@ -154,6 +154,10 @@ func (g *gen) tokenizer() error {
 		if d := r.Digits; d != nil {
 			g.printf("Digit check (%d held-out digits): classifier accuracy %s on originals, %s on reconstructions.\n\n",
 				d.Digits, pct(d.AccOriginal), pct(d.AccRecon))
+			if rd := d.Reader; rd != nil {
+				g.printf("Reader: the same network trained on %d round trips through the tokens (the train digits and %d augmented views of each, %d steps) reads %s of the test digits' round trips: the digit identity these tokens carry, as one trained network recovers it.\n\n",
+					rd.Train, rd.Views, rd.Steps, pct(rd.Accuracy))
+			}
 		}
 	}
 	g.linkPictures("tokenizer")

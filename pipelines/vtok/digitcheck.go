@@ -16,12 +16,13 @@ import (
 // one-frame video, decoded, and the 28×28 region cut back out; the
 // classifier reads both crops centred on their ink, as the judge does.
 type DigitScores struct {
-	Digits        int     `json:"digits"`
-	Classifier    string  `json:"classifier"`
-	AccOriginal   float64 `json:"accuracy_original"`
-	AccRecon      float64 `json:"accuracy_reconstructed"`
-	PSNR          float64 `json:"psnr_db_digit_region"` // mean over digits with a finite PSNR
-	SSIM          float64 `json:"ssim_digit_region"`
+	Digits        int           `json:"digits"`
+	Classifier    string        `json:"classifier"`
+	AccOriginal   float64       `json:"accuracy_original"`
+	AccRecon      float64       `json:"accuracy_reconstructed"`
+	PSNR          float64       `json:"psnr_db_digit_region"` // mean over digits with a finite PSNR
+	SSIM          float64       `json:"ssim_digit_region"`
+	Reader        *ReaderScores `json:"reader,omitempty"`
 	originals     [][]uint8
 	reconstructed [][]uint8
 }
@@ -48,8 +49,9 @@ func cropDigit(frame []uint8, size int) []uint8 {
 }
 
 // evalDigits reconstructs n digits of the test split (0: all)
-// and classifies originals and reconstructions with the weights at judge.
-func evalDigits(ctx context.Context, data, judge string, cfg video.Config, w video.Weights, n int) (*DigitScores, error) {
+// and classifies originals and reconstructions with the weights at judge;
+// with reader.Steps > 0 it also trains and measures the reader.
+func evalDigits(ctx context.Context, data, judge string, cfg video.Config, w video.Weights, n int, reader ReaderOptions) (*DigitScores, error) {
 	if cfg.Size < digits.Glyph {
 		return nil, fmt.Errorf("digit check: %d px frames cannot hold %d px digits", cfg.Size, digits.Glyph)
 	}
@@ -129,6 +131,11 @@ func evalDigits(ctx context.Context, data, judge string, cfg video.Config, w vid
 			}
 		}
 		*c.acc = float64(ok) / float64(len(ids))
+	}
+	if reader.Steps > 0 {
+		if ds.Reader, err = trainReader(ctx, s, ids, cfg, w, reader); err != nil {
+			return nil, err
+		}
 	}
 	return ds, nil
 }

@@ -96,13 +96,14 @@ func (v nullFloats) MarshalJSON() ([]byte, error) {
 
 // EvalOptions say what to evaluate.
 type EvalOptions struct {
-	Data     string // prepared data directory
-	Ckpt     string // tokenizer checkpoint or weights file
-	Frames   int    // 17: video clips; 1: images (the clips' first frames)
-	Clips    int    // test clips per set
-	Judge    string // digit classifier weights; "" skips the digit check
-	Digits   int    // test digits for the digit check (0: the whole split)
-	Pictures string // directory for PNG grids and the PSNR plot; "" writes none
+	Data     string        // prepared data directory
+	Ckpt     string        // tokenizer checkpoint or weights file
+	Frames   int           // 17: video clips; 1: images (the clips' first frames)
+	Clips    int           // test clips per set
+	Judge    string        // digit classifier weights; "" skips the digit check
+	Digits   int           // test digits for the digit check (0: the whole split)
+	Reader   ReaderOptions // with Judge: a digit net trained on round trips (Steps 0: none)
+	Pictures string        // directory for PNG grids and the PSNR plot; "" writes none
 	// ZeroBias, if not nil, replaces the checkpoint's dead zone around the
 	// zero code (msvq.Config.ZeroBias); the report's config shows the one used.
 	ZeroBias *float64
@@ -204,7 +205,7 @@ func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
 	}
 	r.ScaleEntropy, r.EmptyTopShare, r.EmptyCodes = ent.summary()
 	if opt.Judge != "" {
-		if r.Digits, err = evalDigits(ctx, opt.Data, opt.Judge, cfg, w, opt.Digits); err != nil {
+		if r.Digits, err = evalDigits(ctx, opt.Data, opt.Judge, cfg, w, opt.Digits, opt.Reader); err != nil {
 			return nil, err
 		}
 	}
@@ -432,6 +433,10 @@ func (r *Report) String() string {
 	if d := r.Digits; d != nil {
 		fmt.Fprintf(&b, "digit classifier %s on %d test digits: %.2f%% originals, %.2f%% reconstructions (%+.2f points); digit region PSNR %.2f dB, SSIM %.4f\n",
 			d.Classifier, d.Digits, 100*d.AccOriginal, 100*d.AccRecon, 100*(d.AccRecon-d.AccOriginal), d.PSNR, d.SSIM)
+		if rd := d.Reader; rd != nil {
+			fmt.Fprintf(&b, "reader (the same net trained on %d round trips: train digits and %d augmented views of each, %d steps): %.2f%% of the test digits' round trips\n",
+				rd.Train, rd.Views, rd.Steps, 100*rd.Accuracy)
+		}
 	}
 	fmt.Fprintf(&b, "codebook: %d/%d codes used, perplexity %.1f\n", r.Codebook.Used, r.Codebook.Size, r.Codebook.Perplexity)
 	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)

@@ -1,0 +1,148 @@
+package vtok
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/omniar/omniar/datasets/digits"
+	"github.com/omniar/omniar/metrics"
+	"github.com/omniar/omniar/msvq"
+	"github.com/omniar/omniar/nn"
+	"github.com/omniar/omniar/pipelines/eval"
+	"github.com/omniar/omniar/video"
+)
+
+// ReaderScores say how much digit identity a network can read from the
+// tokens: a digit net of the judge's architecture trained on round trips
+// (encode to tokens, decode) of the train digits and Views augmented views
+// of each, then tested on round trips of the digit check's test digits.
+// The frozen judge, trained on clean digits, reads reconstructions worse
+// than a reader that has seen them; this reader bounds what a model that
+// reads these tokens (the unified model's digit images) can reach.
+type ReaderScores struct {
+	Views    int     `json:"views"`        // augmented views per train digit, beside the digit itself
+	Train    int     `json:"train_images"` // round trips trained on
+	Steps    int     `json:"steps"`
+	Accuracy float64 `json:"accuracy"` // on the test digits' round trips
+}
+
+// ReaderOptions size the reader's training.
+type ReaderOptions struct {
+	Steps int // 0: no reader
+	Views int
+}
+
+// roundTrip encodes a frame to tokens as the unified model's token files
+// are made (video.Encoder) and decodes all scales back to pixels.
+type roundTrip struct {
+	enc *video.Encoder
+	q   *msvq.Decoder
+	dec *video.PixelDecoder
+	cfg video.Config
+}
+
+func newRoundTrip(cfg video.Config, w video.Weights) (*roundTrip, error) {
+	q, err := w.QuantDecoder(cfg)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := video.NewEncoder(cfg, 1, w)
+	if err != nil {
+		return nil, err
+	}
+	dec, err := video.NewPixelDecoder(cfg, 1, w)
+	if err != nil {
+		enc.Close()
+		return nil, err
+	}
+	return &roundTrip{enc: enc, q: q, dec: dec, cfg: cfg}, nil
+}
+
+// digit pastes a glyph in a black frame, round-trips it and returns the
+// reader's input: the glyph's region cropped back and centred on its ink.
+func (r *roundTrip) digit(dst []float32, glyph []uint8) ([]float32, error) {
+	frame := make([]uint8, r.cfg.Size*r.cfg.Size)
+	pasteDigit(frame, glyph, r.cfg.Size)
+	maps, err := r.enc.Encode(frame)
+	if err != nil {
+		return dst, err
+	}
+	z, err := r.q.Latent(maps[0], len(r.cfg.Quant.Scales))
+	if err != nil {
+		return dst, err
+	}
+	rec, err := r.dec.Decode(z)
+	if err != nil {
+		return dst, err
+	}
+	return metrics.CentreCrop(dst, cropDigit(rec, r.cfg.Size), digits.Glyph, digits.Glyph), nil
+}
+
+func (r *roundTrip) Close() { r.enc.Close(); r.dec.Close() }
+
+// trainReader round-trips the train digits (and opt.Views augmented views
+// of each), trains the reader on them and reads the round trips of the
+// test digits ids.
+func trainReader(ctx context.Context, s *digits.Set, ids []int, cfg video.Config, w video.Weights, opt ReaderOptions) (*ReaderScores, error) {
+	rt, err := newRoundTrip(cfg, w)
+	if err != nil {
+		return nil, err
+	}
+	defer rt.Close()
+	glyphs := s.Glyphs()
+	rng := rand.New(rand.NewPCG(1, 2))
+	train := s.IDs("train")
+	rs := &ReaderScores{Views: opt.Views, Train: len(train) * (1 + opt.Views), Steps: opt.Steps}
+	var x []float32
+	var labels []int
+	t0 := time.Now()
+	for k, id := range train {
+		for v := range 1 + opt.Views {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			g := glyphs[id]
+			if v > 0 {
+				g = digits.Augment(g, rng)
+			}
+			if x, err = rt.digit(x, g); err != nil {
+				return nil, fmt.Errorf("reader: train digit %d: %w", id, err)
+			}
+			labels = append(labels, s.Digits[id].Label)
+		}
+		if k%500 == 499 {
+			done := float64(k+1) / float64(len(train))
+			slog.Info("reader: round trips", "digits", k+1, "of", len(train), "per_s", float64(len(labels))/time.Since(t0).Seconds(),
+				"eta", time.Duration(float64(time.Since(t0))*(1-done)/done).Round(time.Second))
+		}
+	}
+	if len(labels) == 0 {
+		return nil, fmt.Errorf("reader: the digits set has no train split")
+	}
+	run, err := eval.TrainOnPool(ctx, metrics.DigitNetConfig(), x, labels, eval.TrainOptions{Steps: opt.Steps, Batch: 64, LR: 3e-3, Warmup: 100, Seed: 3})
+	if err != nil {
+		return nil, fmt.Errorf("reader: %w", err)
+	}
+	defer run.Close()
+	var xt []float32
+	for _, id := range ids {
+		if xt, err = rt.digit(xt, glyphs[id]); err != nil {
+			return nil, fmt.Errorf("reader: test digit %d: %w", id, err)
+		}
+	}
+	out, err := run.Run(xt)
+	if err != nil {
+		return nil, err
+	}
+	ok := 0
+	for i, l := range out.Logits {
+		if nn.Argmax(l) == s.Digits[ids[i]].Label {
+			ok++
+		}
+	}
+	rs.Accuracy = float64(ok) / float64(len(ids))
+	return rs, nil
+}
