@@ -120,17 +120,9 @@ func evalDigits(ctx context.Context, data, judge string, cfg video.Config, w vid
 		x   []float32
 		acc *float64
 	}{{xo, &ds.AccOriginal}, {xr, &ds.AccRecon}} {
-		out, err := run.Run(c.x)
-		if err != nil {
+		if *c.acc, err = accuracy(run, c.x, s, ids); err != nil {
 			return nil, err
 		}
-		ok := 0
-		for i, l := range out.Logits {
-			if nn.Argmax(l) == s.Digits[ids[i]].Label {
-				ok++
-			}
-		}
-		*c.acc = float64(ok) / float64(len(ids))
 	}
 	if reader.Steps > 0 {
 		if ds.Reader, err = trainReader(ctx, s, ids, cfg, w, reader); err != nil {
@@ -138,6 +130,22 @@ func evalDigits(ctx context.Context, data, judge string, cfg video.Config, w vid
 		}
 	}
 	return ds, nil
+}
+
+// accuracy is the share of the digits ids that run reads right from x
+// (their crops, in order).
+func accuracy(run *metrics.Runner, x []float32, s *digits.Set, ids []int) (float64, error) {
+	out, err := run.Run(x)
+	if err != nil {
+		return 0, err
+	}
+	ok := 0
+	for i, l := range out.Logits {
+		if nn.Argmax(l) == s.Digits[ids[i]].Label {
+			ok++
+		}
+	}
+	return float64(ok) / float64(len(ids)), nil
 }
 
 // spread picks n of ids evenly spaced (all if n is 0 or too large): the

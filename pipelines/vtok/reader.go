@@ -10,7 +10,6 @@ import (
 	"github.com/omniar/omniar/datasets/digits"
 	"github.com/omniar/omniar/metrics"
 	"github.com/omniar/omniar/msvq"
-	"github.com/omniar/omniar/nn"
 	"github.com/omniar/omniar/pipelines/eval"
 	"github.com/omniar/omniar/video"
 )
@@ -133,16 +132,8 @@ func trainReader(ctx context.Context, s *digits.Set, ids []int, cfg video.Config
 			return nil, fmt.Errorf("reader: test digit %d: %w", id, err)
 		}
 	}
-	out, err := run.Run(xt)
-	if err != nil {
+	if rs.Accuracy, err = accuracy(run, xt, s, ids); err != nil {
 		return nil, err
 	}
-	ok := 0
-	for i, l := range out.Logits {
-		if nn.Argmax(l) == s.Digits[ids[i]].Label {
-			ok++
-		}
-	}
-	rs.Accuracy = float64(ok) / float64(len(ids))
 	return rs, nil
 }
