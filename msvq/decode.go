@@ -67,6 +67,20 @@ func (d *Decoder) Latent(m Maps, upto int) ([]float32, error) {
 	return fhat, nil
 }
 
+// Latents is f̂ after every given scale of each latent map of ms,
+// concatenated [len(ms), C, H, W]: a pixel decoder's input.
+func (d *Decoder) Latents(ms []Maps) ([]float32, error) {
+	var out []float32
+	for _, m := range ms {
+		z, err := d.Latent(m, len(m))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, z...)
+	}
+	return out, nil
+}
+
 // NextInput is what a next-scale generator sees when predicting scale s:
 // the running sum f̂ (after scales < s) area-downsampled to scale s's side
 // [C, k, k]. Teacher forcing and sampling both use it.

@@ -91,11 +91,13 @@ func roundTrip(t *testing.T, cfg Config) (zeros int) {
 	}
 	dec := q.Decoder()
 	per := cfg.Dim * cfg.Side() * cfg.Side()
+	all := make([]Maps, n)
 	for img := 0; img < n; img++ {
 		m := make(Maps, len(cfg.Scales))
 		for s, k := range cfg.Scales {
 			m[s] = idx[s][img*k*k : (img+1)*k*k]
 		}
+		all[img] = m
 		for upto := 1; upto <= len(cfg.Scales); upto++ {
 			got, err := dec.Latent(m, upto)
 			if err != nil {
@@ -110,6 +112,18 @@ func roundTrip(t *testing.T, cfg Config) (zeros int) {
 					t.Fatalf("image %d after %d scales: element %d is %g, graph %g", img, upto, i, got[i], want[i])
 				}
 			}
+		}
+	}
+	got, err := dec.Latents(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(fhat) {
+		t.Fatalf("latents of %d maps: %d values, graph %d", n, len(got), len(fhat))
+	}
+	for i := range got {
+		if math.Abs(float64(got[i]-fhat[i])) > 1e-5 {
+			t.Fatalf("latents of %d maps: element %d is %g, graph %g", n, i, got[i], fhat[i])
 		}
 	}
 	return zeros

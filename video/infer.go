@@ -1,6 +1,7 @@
 package video
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -177,3 +178,49 @@ func (d *PixelDecoder) Decode(latents []float32) ([]uint8, error) {
 
 // Close releases the graph.
 func (d *PixelDecoder) Close() error { return d.vm.Close() }
+
+// RoundTrip is the tokenizer's inference path end to end: clips of a fixed
+// frame count to token maps (Encoder), token maps to latents (the
+// graph-free quantizer decoder), latents to frames (PixelDecoder).
+type RoundTrip struct {
+	Enc   *Encoder
+	Quant *msvq.Decoder
+	Pix   *PixelDecoder
+}
+
+// NewRoundTrip builds the three for clips of frames frames.
+func NewRoundTrip(cfg Config, frames int, w Weights) (*RoundTrip, error) {
+	latents, err := cfg.LatentFrames(frames)
+	if err != nil {
+		return nil, err
+	}
+	r := &RoundTrip{}
+	if r.Quant, err = w.QuantDecoder(cfg); err != nil {
+		return nil, err
+	}
+	if r.Enc, err = NewEncoder(cfg, frames, w); err != nil {
+		return nil, err
+	}
+	if r.Pix, err = NewPixelDecoder(cfg, latents, w); err != nil {
+		r.Enc.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Run encodes one clip [frames, Size, Size] and decodes its tokens back.
+func (r *RoundTrip) Run(clip []uint8) ([]msvq.Maps, []uint8, error) {
+	maps, err := r.Enc.Encode(clip)
+	if err != nil {
+		return nil, nil, err
+	}
+	lat, err := r.Quant.Latents(maps)
+	if err != nil {
+		return nil, nil, err
+	}
+	px, err := r.Pix.Decode(lat)
+	return maps, px, err
+}
+
+// Close releases the graphs.
+func (r *RoundTrip) Close() error { return errors.Join(r.Enc.Close(), r.Pix.Close()) }

@@ -27,7 +27,7 @@ classifier's accuracy on originals and reconstructions. With --reader-steps
 it then trains a net of the same architecture on round trips (encode to
 tokens, decode) of the train digits and --reader-views augmented views of
 each, and reads the test digits' round trips with it: a measure of the
-digit identity the tokens carry (about 12 minutes for 8 views and 6,000
+digit identity the tokens carry (about 14 minutes for 8 views and 6,000
 steps on 2 cores). With --pictures it
 writes PNG grids (originals above reconstructions; for clips a third row
 decoded from the scales up to 4×4) and a plot of PSNR vs scales decoded.`,

@@ -100,61 +100,40 @@ func tokenizerWeights(path string) (video.Config, video.Weights, string, error) 
 	return cfg, t.Weights(), randomInit, nil
 }
 
-// goTokenizer is the inference path the CLI uses (pipelines/vtok): the
+// goTokenizer is the inference path the CLI uses (video.RoundTrip: the
 // encoding graph to token maps, the graph-free quantizer decoder to
-// latents, the decoding graph to pixels.
+// latents, the decoding graph to pixels), timed stage by stage.
 type goTokenizer struct {
-	enc   *video.Encoder
-	qd    *msvq.Decoder
-	pd    *video.PixelDecoder
+	*video.RoundTrip
 	spent [3]time.Duration // per stage, summed over runs
 }
 
 func newGoTokenizer(cfg video.Config, w video.Weights, frames int) (*goTokenizer, error) {
-	latents, err := cfg.LatentFrames(frames)
+	r, err := video.NewRoundTrip(cfg, frames, w)
 	if err != nil {
 		return nil, err
 	}
-	t := &goTokenizer{}
-	if t.qd, err = w.QuantDecoder(cfg); err != nil {
-		return nil, err
-	}
-	if t.enc, err = video.NewEncoder(cfg, frames, w); err != nil {
-		return nil, err
-	}
-	if t.pd, err = video.NewPixelDecoder(cfg, latents, w); err != nil {
-		t.enc.Close()
-		return nil, err
-	}
-	return t, nil
+	return &goTokenizer{RoundTrip: r}, nil
 }
 
 // run encodes and decodes one clip [frames, Size, Size].
 func (t *goTokenizer) run(clip []uint8) ([]msvq.Maps, []uint8, error) {
 	t0 := time.Now()
-	maps, err := t.enc.Encode(clip)
+	maps, err := t.Enc.Encode(clip)
 	if err != nil {
 		return nil, nil, err
 	}
 	t1 := time.Now()
-	var lat []float32
-	for _, m := range maps {
-		z, err := t.qd.Latent(m, len(m))
-		if err != nil {
-			return nil, nil, err
-		}
-		lat = append(lat, z...)
+	lat, err := t.Quant.Latents(maps)
+	if err != nil {
+		return nil, nil, err
 	}
 	t2 := time.Now()
-	px, err := t.pd.Decode(lat)
+	px, err := t.Pix.Decode(lat)
 	t.spent[0] += t1.Sub(t0)
 	t.spent[1] += t2.Sub(t1)
 	t.spent[2] += time.Since(t2)
 	return maps, px, err
-}
-
-func (t *goTokenizer) Close() error {
-	return errors.Join(t.enc.Close(), t.pd.Close())
 }
 
 // timeTokenizer returns the mean seconds of an encode+decode of a clip of

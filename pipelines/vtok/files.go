@@ -122,13 +122,9 @@ func DecodeFile(ckpt, modality, in, out string) (FileReport, error) {
 	if err != nil {
 		return FileReport{}, err
 	}
-	var lat []float32
-	for _, m := range maps {
-		z, err := qd.Latent(m, len(m))
-		if err != nil {
-			return FileReport{}, fmt.Errorf("decode %s: %w", in, err)
-		}
-		lat = append(lat, z...)
+	lat, err := qd.Latents(maps)
+	if err != nil {
+		return FileReport{}, fmt.Errorf("decode %s: %w", in, err)
 	}
 	pd, err := video.NewPixelDecoder(cfg, len(maps), w)
 	if err != nil {

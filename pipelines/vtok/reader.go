@@ -9,7 +9,6 @@ import (
 
 	"github.com/omniar/omniar/datasets/digits"
 	"github.com/omniar/omniar/metrics"
-	"github.com/omniar/omniar/msvq"
 	"github.com/omniar/omniar/pipelines/eval"
 	"github.com/omniar/omniar/video"
 )
@@ -36,59 +35,24 @@ type ReaderOptions struct {
 	Views int
 }
 
-// roundTrip encodes a frame to tokens as the unified model's token files
-// are made (video.Encoder) and decodes all scales back to pixels.
-type roundTrip struct {
-	enc *video.Encoder
-	q   *msvq.Decoder
-	dec *video.PixelDecoder
-	cfg video.Config
-}
-
-func newRoundTrip(cfg video.Config, w video.Weights) (*roundTrip, error) {
-	q, err := w.QuantDecoder(cfg)
-	if err != nil {
-		return nil, err
-	}
-	enc, err := video.NewEncoder(cfg, 1, w)
-	if err != nil {
-		return nil, err
-	}
-	dec, err := video.NewPixelDecoder(cfg, 1, w)
-	if err != nil {
-		enc.Close()
-		return nil, err
-	}
-	return &roundTrip{enc: enc, q: q, dec: dec, cfg: cfg}, nil
-}
-
-// digit pastes a glyph in a black frame, round-trips it and returns the
-// reader's input: the glyph's region cropped back and centred on its ink.
-func (r *roundTrip) digit(dst []float32, glyph []uint8) ([]float32, error) {
-	frame := make([]uint8, r.cfg.Size*r.cfg.Size)
-	pasteDigit(frame, glyph, r.cfg.Size)
-	maps, err := r.enc.Encode(frame)
+// readerInput pastes a glyph in a black frame, round-trips it through the
+// tokens (encoded as the unified model's token files are made) and returns
+// the reader's input: the glyph's region cropped back and centred on its ink.
+func readerInput(dst []float32, rt *video.RoundTrip, glyph []uint8, size int) ([]float32, error) {
+	frame := make([]uint8, size*size)
+	pasteDigit(frame, glyph, size)
+	_, rec, err := rt.Run(frame)
 	if err != nil {
 		return dst, err
 	}
-	z, err := r.q.Latent(maps[0], len(r.cfg.Quant.Scales))
-	if err != nil {
-		return dst, err
-	}
-	rec, err := r.dec.Decode(z)
-	if err != nil {
-		return dst, err
-	}
-	return metrics.CentreCrop(dst, cropDigit(rec, r.cfg.Size), digits.Glyph, digits.Glyph), nil
+	return metrics.CentreCrop(dst, cropDigit(rec, size), digits.Glyph, digits.Glyph), nil
 }
-
-func (r *roundTrip) Close() { r.enc.Close(); r.dec.Close() }
 
 // trainReader round-trips the train digits (and opt.Views augmented views
 // of each), trains the reader on them and reads the round trips of the
 // test digits ids.
 func trainReader(ctx context.Context, s *digits.Set, ids []int, cfg video.Config, w video.Weights, opt ReaderOptions) (*ReaderScores, error) {
-	rt, err := newRoundTrip(cfg, w)
+	rt, err := video.NewRoundTrip(cfg, 1, w)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +73,7 @@ func trainReader(ctx context.Context, s *digits.Set, ids []int, cfg video.Config
 			if v > 0 {
 				g = digits.Augment(g, rng)
 			}
-			if x, err = rt.digit(x, g); err != nil {
+			if x, err = readerInput(x, rt, g, cfg.Size); err != nil {
 				return nil, fmt.Errorf("reader: train digit %d: %w", id, err)
 			}
 			labels = append(labels, s.Digits[id].Label)
@@ -130,7 +94,7 @@ func trainReader(ctx context.Context, s *digits.Set, ids []int, cfg video.Config
 	defer run.Close()
 	var xt []float32
 	for _, id := range ids {
-		if xt, err = rt.digit(xt, glyphs[id]); err != nil {
+		if xt, err = readerInput(xt, rt, glyphs[id], cfg.Size); err != nil {
 			return nil, fmt.Errorf("reader: test digit %d: %w", id, err)
 		}
 	}
