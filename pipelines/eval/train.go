@@ -51,6 +51,10 @@ type TrainOptions struct {
 	// clips from two-digit clips (the generator's own share is 0.4):
 	// overlapping digits are its misses.
 	TwoShare float64
+	// Elastic adds Simard et al.'s elastic distortion to every augmented
+	// glyph of the video classifier's training clips: the shipped v6
+	// reads 99.8 % of one-digit train clips but 98.5 % of test ones.
+	Elastic bool
 }
 
 func (o TrainOptions) withDefaults(steps, batch int, lr float64) (TrainOptions, error) {

@@ -47,7 +47,7 @@ func TrainVideo(ctx context.Context, opt TrainOptions, w io.Writer) (VideoAccura
 	if err != nil {
 		return VideoAccuracy{}, err
 	}
-	gen := clipGen{s: s, glyphs: s.Glyphs(), ids: s.IDs("train"), twoShare: opt.TwoShare}
+	gen := clipGen{s: s, glyphs: s.Glyphs(), ids: s.IDs("train"), twoShare: opt.TwoShare, elastic: opt.Elastic}
 	cfg := metrics.VideoNetConfig()
 	cells := metrics.VideoMapShape(cfg)
 	next := func(k int64, x []float32, tg []int) error {
@@ -100,6 +100,7 @@ type clipGen struct {
 	// twoShare > 0 is the share of two-digit clips to draw: a clip of
 	// the wrong kind is replaced by the next one of the right kind.
 	twoShare float64
+	elastic  bool // also distort every glyph elastically (digits.Elastic)
 }
 
 // freshClips numbers the drawn clips past any stored split's clips.
@@ -119,6 +120,9 @@ func (g clipGen) clip(i int64, px []uint8, rng *rand.Rand) digits.Clip {
 	glyphs := make([][]uint8, len(c.Movers))
 	for j := range c.Movers {
 		glyphs[j] = digits.Augment(g.glyphs[c.Movers[j].ID], rng)
+		if g.elastic {
+			glyphs[j] = digits.Elastic(glyphs[j], rng, digits.SimardSigma, digits.SimardAlpha)
+		}
 		c.Movers[j].ID = j // index into glyphs
 	}
 	digits.Render(c, glyphs, px)
