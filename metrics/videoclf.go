@@ -18,7 +18,7 @@ import (
 const (
 	VideoFrames = digits.Frames // 17
 	VideoSize   = digits.Canvas // 64
-	videoDigits = 10
+	VideoDigits = 10
 )
 
 // VideoNetConfig is the architecture of the shipped video classifier:
@@ -43,7 +43,7 @@ func VideoNetConfig() NetConfig {
 	p, flat, same := [3]int{1, 1, 1}, [3]int{1, 3, 3}, [3]int{0, 1, 1}
 	return NetConfig{
 		Name: "omniar-video-v6", Input: [4]int{1, VideoFrames, VideoSize, VideoSize},
-		Features: 128, Logits: 2 * (videoDigits + len(digits.Directions)), Binary: true, Aux: videoDigits + 1, Pool: "max-space",
+		Features: 128, Logits: 2 * (VideoDigits + len(digits.Directions)), Binary: true, Aux: VideoDigits + 1, Pool: "max-space",
 		Convs: []ConvLayer{
 			{Out: 32, Kernel: [3]int{3, 3, 3}, Stride: [3]int{4, 2, 2}, Padding: p},
 			{Out: 64, Kernel: flat, Stride: [3]int{1, 2, 2}, Padding: same},
@@ -86,13 +86,13 @@ func SplitFrames(clip []uint8, w, h int) [][]uint8 {
 // VideoTargets are the binary targets of a clip's metadata: 10 digit labels
 // then 8 direction labels, 1 where present.
 func VideoTargets(dst []int, c digits.Clip) ([]int, error) {
-	t := make([]int, videoDigits+len(digits.Directions))
+	t := make([]int, VideoDigits+len(digits.Directions))
 	for _, m := range c.Movers {
 		d := DirectionIndex(m.Dir)
-		if m.Label < 0 || m.Label >= videoDigits || d < 0 {
+		if m.Label < 0 || m.Label >= VideoDigits || d < 0 {
 			return dst, fmt.Errorf("clip %d: mover digit %d, direction %q", c.Index, m.Label, m.Dir)
 		}
-		t[m.Label], t[videoDigits+d] = 1, 1
+		t[m.Label], t[VideoDigits+d] = 1, 1
 	}
 	return append(dst, t...), nil
 }
@@ -113,11 +113,11 @@ type VideoPrediction struct {
 // most likely one is taken. Logits of another length give nothing.
 func PredictVideo(logits []float32) VideoPrediction {
 	var p VideoPrediction
-	if len(logits) != 2*(videoDigits+len(digits.Directions)) {
+	if len(logits) != 2*(VideoDigits+len(digits.Directions)) {
 		return p
 	}
-	p.Digits = present(logits[:2*videoDigits])
-	for _, d := range present(logits[2*videoDigits:]) {
+	p.Digits = present(logits[:2*VideoDigits])
+	for _, d := range present(logits[2*VideoDigits:]) {
 		p.Dirs = append(p.Dirs, digits.Directions[d].Name)
 	}
 	return p
@@ -160,7 +160,7 @@ func TruthVideo(c digits.Clip) VideoPrediction {
 }
 
 // Background is the auxiliary class of a cell with no digit centred in it.
-const Background = videoDigits
+const Background = VideoDigits
 
 // VideoCellTargets appends the auxiliary targets of a clip for a last conv
 // map of d×h×w cells (frame round(k·16/(d−1)) for time cell k; square

@@ -226,6 +226,7 @@ and grows with each corruption. Writes sanity.png and sanity.json to --out.`,
 
 func newEvalVideoCmd() *cobra.Command {
 	var dir, split, weights, out string
+	var views int
 	cmd := &cobra.Command{
 		Use:     "video",
 		Short:   "Measure the video classifier (digits and directions) on a Moving-digits split",
@@ -236,7 +237,7 @@ func newEvalVideoCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			acc, err := eval.VideoAccuracyOf(dir, split, w)
+			acc, err := eval.VideoAccuracyOf(dir, split, w, views)
 			if err != nil {
 				return err
 			}
@@ -257,5 +258,6 @@ func newEvalVideoCmd() *cobra.Command {
 	f.StringVar(&dir, "data", defaultCache("data"), "prepared data directory")
 	f.StringVar(&split, "split", "test", "Moving-digits split")
 	f.StringVar(&weights, "weights", eval.DefaultVideoWeights, "video classifier weights (or a training checkpoint)")
+	f.IntVar(&views, "views", 1, "read digits from the mean logits of this many views (1–5: the clip, then shifted 2 px right, left, down, up)")
 	return cmd
 }

@@ -397,11 +397,34 @@ func TestClipGen(t *testing.T) {
 // held-out figures (assets/metrics/README.md).
 func TestVideoClassifierRealClips(t *testing.T) {
 	dir, w := realData(t, "video.safetensors")
-	acc, err := VideoAccuracyOf(dir, "test", w)
+	acc, err := VideoAccuracyOf(dir, "test", w, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if acc.Clips != 1000 || acc.Digit < 0.95 || acc.Direction < 0.98 {
 		t.Errorf("video classifier on the test split: %+v", acc)
+	}
+}
+
+func TestShiftFrames(t *testing.T) {
+	const s = metrics.VideoSize
+	x := make([]float32, 2*s*s) // two frames, one lit pixel each
+	x[10*s+20], x[s*s+5*s+63] = 1, 0.5
+	for _, c := range []struct {
+		dx, dy int
+		want   map[int]float32 // lit pixels after the shift
+	}{
+		{0, 0, map[int]float32{10*s + 20: 1, s*s + 5*s + 63: 0.5}},
+		{2, 0, map[int]float32{10*s + 22: 1}}, // the edge pixel leaves the frame
+		{-2, 0, map[int]float32{10*s + 18: 1, s*s + 5*s + 61: 0.5}},
+		{0, 2, map[int]float32{12*s + 20: 1, s*s + 7*s + 63: 0.5}},
+		{0, -2, map[int]float32{8*s + 20: 1, s*s + 3*s + 63: 0.5}},
+	} {
+		got := shiftFrames(x, c.dx, c.dy)
+		for i, v := range got {
+			if v != c.want[i] {
+				t.Errorf("shift (%d, %d): pixel %d = %g, want %g", c.dx, c.dy, i, v, c.want[i])
+			}
+		}
 	}
 }
