@@ -19,6 +19,10 @@ import (
 	"github.com/omniar/omniar/internal/atomicfile"
 )
 
+// Splits are the held-out splits every data set is cut into (by source
+// instance: digit image, voice, video file, quotation).
+var Splits = []string{"train", "val", "test"}
+
 // Entry is one file of the data set.
 type Entry struct {
 	Path   string            `json:"path"` // relative to the data directory, '/'-separated

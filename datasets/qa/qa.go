@@ -58,7 +58,7 @@ func (b *Builder) Add(split, modality, ref, task, answer string, vars map[string
 // Write stores qa/<split>.jsonl for every split.
 func (b *Builder) Write(dir string) ([]datasets.Entry, error) {
 	var out []datasets.Entry
-	for _, s := range []string{"train", "val", "test"} {
+	for _, s := range datasets.Splits {
 		var buf bytes.Buffer
 		for _, p := range b.pairs[s] {
 			line, _ := json.Marshal(p)

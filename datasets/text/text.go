@@ -133,7 +133,7 @@ func Build(src datasets.Sources, dir string) ([]Quote, []datasets.Entry, error) 
 		}
 	}
 	var entries []datasets.Entry
-	for _, s := range []string{"train", "val", "test"} {
+	for _, s := range datasets.Splits {
 		var buf bytes.Buffer
 		for _, q := range all {
 			if q.Split == s {

@@ -25,9 +25,6 @@ import (
 // what it writes, so prepared directories are rebuilt.
 const Recipe = "omniar-data-v2"
 
-// splits are the held-out splits every data set is cut into.
-var splits = []string{"train", "val", "test"}
-
 // Options say where data comes from and goes, and how much to make.
 type Options struct {
 	Dir    string
@@ -122,7 +119,7 @@ func buildDigits(ctx context.Context, opt Options, b *qa.Builder) ([]datasets.En
 	for _, d := range set.Digits {
 		b.Add(d.Split, "image", fmt.Sprintf("digits:%d", d.ID), "digit", digits.Names[d.Label], nil)
 	}
-	for _, split := range splits {
+	for _, split := range datasets.Splits {
 		clips, e, err := digits.BuildMoving(ctx, set, opt.Dir, split, opt.Moving[split])
 		if err != nil {
 			return nil, err

@@ -17,7 +17,7 @@ func CheckHeldOut(dir string, m *datasets.Manifest) error {
 	if err != nil {
 		return err
 	}
-	for _, split := range splits {
+	for _, split := range datasets.Splits {
 		mv, err := digits.LoadMoving(dir, split)
 		if err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/omniar/omniar/datasets"
 	"github.com/omniar/omniar/datasets/clips"
 	"github.com/omniar/omniar/datasets/digits"
 )
@@ -39,7 +40,7 @@ func digitsSection(dir, pics string) (string, error) {
 func movingSection(dir, pics string) (string, error) {
 	var b strings.Builder
 	b.WriteString("## Moving-digits\n\n")
-	for _, split := range splits {
+	for _, split := range datasets.Splits {
 		mv, err := digits.LoadMoving(dir, split)
 		if err != nil {
 			return "", err

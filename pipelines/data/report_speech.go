@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/omniar/omniar/audio"
+	"github.com/omniar/omniar/datasets"
 	"github.com/omniar/omniar/datasets/speech"
 )
 
@@ -21,7 +22,7 @@ func speechSection(dir, pics string) (string, error) {
 	var b strings.Builder
 	b.WriteString("## Speech\n\nSpoken digits and words by espeak-ng (16 kHz mono), split by speaker variant, plus the real recordings of alsa-utils as an extra test set and MP3 copies (lame) of part of the test set:\n\n| split | clips | voices | digit clips | seconds |\n|---|---:|---:|---:|---:|\n")
 	var example *speech.Item
-	for _, split := range splits {
+	for _, split := range datasets.Splits {
 		items, err := speech.Load(dir, split)
 		if err != nil {
 			return "", err

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/omniar/omniar/datasets"
 	"github.com/omniar/omniar/datasets/qa"
 	"github.com/omniar/omniar/internal/atomicfile"
 	"github.com/omniar/omniar/omni"
@@ -85,7 +86,7 @@ func Eval(ctx context.Context, opt EvalOptions) (*EvalReport, error) {
 	if opt.Split == "" {
 		opt.Split = "test"
 	}
-	if !slices.Contains(splits, opt.Split) {
+	if !slices.Contains(datasets.Splits, opt.Split) {
 		return nil, fmt.Errorf("split %q: want test, val or train", opt.Split)
 	}
 	m, meta, err := omni.Load(opt.Ckpt)

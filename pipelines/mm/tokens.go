@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/omniar/omniar/audio/codec"
+	"github.com/omniar/omniar/datasets"
 	"github.com/omniar/omniar/datasets/digits"
 	"github.com/omniar/omniar/datasets/speech"
 	"github.com/omniar/omniar/datasets/store"
@@ -88,9 +89,6 @@ type TokenizeOptions struct {
 	DigitViews  int            // augmented views of each train digit image (0: none)
 }
 
-// splits are the data splits tokenized and named in a config's clips.
-var splits = []string{"train", "val", "test"}
-
 // Token file names under TokenizeOptions.Out.
 const (
 	fileDigits = "digits.store"
@@ -136,7 +134,7 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 			return err
 		}
 	}
-	for _, split := range splits {
+	for _, split := range datasets.Splits {
 		p := filepath.Join(opt.Out, fmt.Sprintf(fileVideo, split))
 		// the clips (1.4 GB for train) are read only when they are tokenized
 		sh, err := store.Stat(filepath.Join(opt.Data, "moving", split+".u8"))
@@ -166,7 +164,7 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 	if cdc.Cfg.Codes > 256 || opt.AudioDepths > cdc.Cfg.Depths {
 		return fmt.Errorf("tokenize: codec has %d depths of %d codes; want %d depths of ≤ 256", cdc.Cfg.Depths, cdc.Cfg.Codes, opt.AudioDepths)
 	}
-	for _, split := range splits {
+	for _, split := range datasets.Splits {
 		p := filepath.Join(opt.Out, fmt.Sprintf(fileAudio, split))
 		if err := ensureTokens(p, opt.AudioCodec, cdc.CodebookID(), func() error { return tokenizeSpeech(ctx, opt, cdc, split, p) }); err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/omniar/omniar/audio/codec"
+	"github.com/omniar/omniar/datasets"
 	"github.com/omniar/omniar/nn/optim"
 	"github.com/omniar/omniar/nn/train"
 	"github.com/omniar/omniar/omni"
@@ -158,7 +159,7 @@ func (c TrainConfig) Check() error {
 		return fmt.Errorf("stop_at %d, warmup %d, ckpt_every %d, digit_views %d: none may be negative", c.StopAt, c.Warmup, c.CkptEvery, c.DigitViews)
 	}
 	for split, n := range c.Clips {
-		if !slices.Contains(splits, split) || n < 0 {
+		if !slices.Contains(datasets.Splits, split) || n < 0 {
 			return fmt.Errorf("clips %s: %d (splits: train, val, test; counts ≥ 0, 0 = all)", split, n)
 		}
 	}
