@@ -36,14 +36,6 @@ type Config struct {
 	ChunkLen    int `json:"chunk_len"`    // codec frames of one audio chunk
 	VideoFrames int `json:"video_frames"` // latent frames of a clip
 
-	// VisPatch is the side of the neighbourhood of its cell a visual row
-	// reads from its scale's input map (odd; 0 or 1: the cell alone). A
-	// per-cell row sees an 8×8-pixel patch of the frame, less than a
-	// stroke of a digit; with 3 the input projection is a 3×3 conv, the
-	// "early convolution" a vision transformer reads better from (Xiao et
-	// al. 2021).
-	VisPatch int `json:"vis_patch,omitempty"`
-
 	Question int `json:"question"` // question tokens (padded with <pad>; longer is an error)
 	Answer   int `json:"answer"`   // answer tokens before <eos>
 	Context  int `json:"context"`  // quotation tokens of a text question (cut)
@@ -96,38 +88,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("omni config: %d audio frames in chunks of %d", c.AudioFrames, c.ChunkLen)
 	case c.VideoFrames < 1:
 		return fmt.Errorf("omni config: %d video frames", c.VideoFrames)
-	case c.VisPatch < 0 || c.VisPatch > 1 && c.VisPatch%2 == 0:
-		return fmt.Errorf("omni config: visual patch %d must be odd", c.VisPatch)
 	case c.Question < 1 || c.Answer < 1 || c.Context < 1 || c.Caption < 1 || c.LMSeq < 1:
 		return fmt.Errorf("omni config: question %d, answer %d, context %d, caption %d, lm seq %d must be positive",
 			c.Question, c.Answer, c.Context, c.Caption, c.LMSeq)
 	}
 	return nil
-}
-
-// VisSide is the side of a visual row's input neighbourhood (VisPatch).
-func (c Config) VisSide() int { return max(c.VisPatch, 1) }
-
-// VisWidth is the width of a visual row's input: VisSide² cells of
-// Quant.Dim channels, cell-major.
-func (c Config) VisWidth() int { return c.VisSide() * c.VisSide() * c.Quant.Dim }
-
-// WidenVisIn returns the visual input projection weights w ([D,
-// Quant.Dim], of a per-cell model) as weights of c's wider VisPatch that
-// read only the centre cell: the same function, from which training
-// learns to use the neighbours.
-func (c Config) WidenVisIn(w []float32) ([]float32, error) {
-	qd, in := c.Quant.Dim, c.VisWidth()
-	if len(w)%qd != 0 {
-		return nil, fmt.Errorf("omni: visual input weights of %d values are not rows of %d", len(w), qd)
-	}
-	rows := len(w) / qd
-	out := make([]float32, rows*in)
-	centre := c.VisSide() * c.VisSide() / 2
-	for o := range rows {
-		copy(out[o*in+centre*qd:o*in+(centre+1)*qd], w[o*qd:(o+1)*qd])
-	}
-	return out, nil
 }
 
 // Dense is the configuration with the trunk's dense FFN of equal active size.

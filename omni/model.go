@@ -41,7 +41,7 @@ type Model struct {
 	Media Media
 	Trunk *unified.Trunk
 	Text  *unified.TextHead
-	VisIn *nn.Linear    // [D, VisWidth]
+	VisIn *nn.Linear    // [D, Quant.Dim]
 	AudIn *nn.Linear    // [D, AudioLatent]
 	Kind  *nn.Embedding // [Scales + AudioDepths, D]
 
@@ -62,7 +62,7 @@ func New(cfg Config, md Media, seed uint64) (*Model, error) {
 	d := cfg.Trunk.Dim
 	m := &Model{Cfg: cfg, V: v, Media: md, b: b,
 		Text:  unified.NewTextHead(b, "text", v.Size(), d, true),
-		VisIn: nn.NewLinear(b, "vis_in", cfg.VisWidth(), d, true),
+		VisIn: nn.NewLinear(b, "vis_in", cfg.Quant.Dim, d, true),
 		AudIn: nn.NewLinear(b, "aud_in", cfg.AudioLatent, d, true),
 		Kind:  &nn.Embedding{W: b.Sub("kind_emb").Param("weight", false, nn.Normal(0.02), len(cfg.Quant.Scales)+cfg.AudioDepths, d)},
 	}
@@ -103,7 +103,7 @@ func (m *Model) Load(w map[string][]float32) error {
 // Scales + depth) of each vector row.
 type Inputs struct {
 	Tokens []int
-	Vis    []float32 // [visual rows, VisWidth]
+	Vis    []float32 // [visual rows, Quant.Dim]
 	Aud    []float32 // [audio rows, AudioLatent]
 	Kinds  []int     // visual rows, then audio rows
 }
@@ -149,7 +149,11 @@ func (m *Model) Inputs(s *Sequence) (Inputs, error) {
 				scale = p.Scale
 				next = m.Media.Vis.NextInput(fhat, scale)
 			}
-			in.Vis = c.neighbourhood(in.Vis, next, c.Quant.Scales[p.Scale], p.Y, p.X)
+			k := c.Quant.Scales[p.Scale]
+			cell := p.Y*k + p.X
+			for ch := range c.Quant.Dim {
+				in.Vis = append(in.Vis, next[ch*k*k+cell])
+			}
 			visKinds = append(visKinds, p.Scale)
 		default: // audio
 			t := p.Frame*c.ChunkLen + p.Y
@@ -172,32 +176,13 @@ func (m *Model) Inputs(s *Sequence) (Inputs, error) {
 	return in, nil
 }
 
-// neighbourhood appends the VisSide² cells around (y, x) of a map [Dim,
-// k, k], cell-major, zero outside the map.
-func (c Config) neighbourhood(dst, next []float32, k, y, x int) []float32 {
-	r := c.VisSide() / 2
-	for dy := -r; dy <= r; dy++ {
-		for dx := -r; dx <= r; dx++ {
-			yy, xx := y+dy, x+dx
-			for ch := range c.Quant.Dim {
-				v := float32(0)
-				if yy >= 0 && yy < k && xx >= 0 && xx < k {
-					v = next[(ch*k+yy)*k+xx]
-				}
-				dst = append(dst, v)
-			}
-		}
-	}
-	return dst
-}
-
 // embedRows: the inputs of rows [lo, hi) of s as [hi−lo, D] (the inference
 // path's embedding; the graph's is Net.embed).
 func (m *Model) embedRows(s *Sequence, in Inputs, lo, hi int) []float32 {
 	d := m.Cfg.Trunk.Dim
 	out := make([]float32, 0, (hi-lo)*d)
 	ti, vi, ai := 0, 0, 0
-	nv := len(in.Vis) / m.Cfg.VisWidth()
+	nv := len(in.Vis) / m.Cfg.Quant.Dim
 	for i, p := range s.L.Pos[:hi] {
 		var row []float32
 		switch {
@@ -208,7 +193,7 @@ func (m *Model) embedRows(s *Sequence, in Inputs, lo, hi int) []float32 {
 			ti++
 		case p.Mod == tokenizers.Visual:
 			if i >= lo {
-				qd := m.Cfg.VisWidth()
+				qd := m.Cfg.Quant.Dim
 				row = add(m.VisIn.Apply(in.Vis[vi*qd:(vi+1)*qd], 1), m.Kind.Rows([]int{in.Kinds[vi]}))
 			}
 			vi++
@@ -243,7 +228,7 @@ type slotGraph struct {
 	Slot
 	tmpl       *Sequence
 	tok        *nn.Ints  // [B·tokens]
-	vis        *nn.Input // [B·visual, VisWidth] or nil
+	vis        *nn.Input // [B·visual, Quant.Dim] or nil
 	aud        *nn.Input // [B·audio, AudioLatent] or nil
 	kind       *nn.Ints  // [B·(visual + audio)]
 	order      *nn.Ints  // [B·T] rows of [tokens; visual; audio] in sequence order
@@ -335,7 +320,7 @@ func (m *Model) forward(g *slotGraph) (aux *G.Node, err error) {
 	parts = append(parts, te)
 	var vecs []*G.Node
 	if g.nv > 0 {
-		g.vis = m.b.Input(fmt.Sprintf("%s_vis", g.Task), b*g.nv, m.Cfg.VisWidth())
+		g.vis = m.b.Input(fmt.Sprintf("%s_vis", g.Task), b*g.nv, m.Cfg.Quant.Dim)
 		v, err := m.VisIn.Forward(g.vis.Node)
 		if err != nil {
 			return nil, err

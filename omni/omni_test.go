@@ -1,7 +1,6 @@
 package omni
 
 import (
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -263,99 +262,5 @@ func TestInputsSeeWhatTheyShould(t *testing.T) {
 		if changed != tc.sees {
 			t.Errorf("%s: inputs changed with the last group's codes: %v, want %v", tc.task, changed, tc.sees)
 		}
-	}
-}
-
-// TestVisPatch: a 3×3 patch row carries its cell's input in the centre and
-// zeros beyond the map's edge, and per-cell weights widened to it
-// (WidenVisIn) compute the same function in the graph and the inference
-// path.
-func TestVisPatch(t *testing.T) {
-	cfg, md, _ := fixture(t)
-	wide := cfg
-	wide.VisPatch = 3
-	m1, err := NewNet(cfg, md, []Slot{{TaskImageQA, 2}, {TaskVideoQA, 1}}, 1, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m1.Close()
-	m3, err := NewNet(wide, md, []Slot{{TaskImageQA, 2}, {TaskVideoQA, 1}}, 2, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m3.Close()
-	w := m1.Weights()
-	if w["vis_in.weight"], err = wide.WidenVisIn(w["vis_in.weight"]); err != nil {
-		t.Fatal(err)
-	}
-	if err := m3.Load(w); err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(7, 8))
-	b := Batch{}
-	for _, task := range []string{TaskImageQA, TaskImageQA, TaskVideoQA} {
-		s, err := cfg.Layout(m1.V, randomExample(cfg, task, rng))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b[task] = append(b[task], s)
-	}
-	s := b[TaskImageQA][0]
-	in1, err := m1.Inputs(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in3, err := m3.Inputs(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	qd, rows := cfg.Quant.Dim, len(in1.Vis)/cfg.Quant.Dim
-	if len(in3.Vis) != 9*len(in1.Vis) {
-		t.Fatalf("patch rows: %d values, want 9 × %d", len(in3.Vis), len(in1.Vis))
-	}
-	for r := range rows {
-		if !slices.Equal(in3.Vis[(9*r+4)*qd:(9*r+5)*qd], in1.Vis[r*qd:(r+1)*qd]) {
-			t.Fatalf("row %d: centre cell differs from the per-cell input", r)
-		}
-	}
-	for i, v := range in3.Vis[:4*qd] { // row 0 is scale 1's only cell: every neighbour is outside
-		if v != 0 {
-			t.Fatalf("row 0 value %d = %g outside the 1×1 map", i, v)
-		}
-	}
-	ce1, err := m1.Run(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ce3, err := m3.Run(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for task, v := range ce1 {
-		if math.Abs(v-ce3[task]) > 1e-4*math.Abs(v) {
-			t.Errorf("%s: cross-entropy %.6f per cell, %.6f widened", task, v, ce3[task])
-		}
-	}
-	for _, task := range []string{TaskImageQA, TaskVideoQA} {
-		var exs []Example
-		for _, s := range b[task] {
-			exs = append(exs, s.Ex)
-		}
-		a1, err := m1.Answer(exs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a3, err := m3.Answer(exs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.EqualFunc(a1, a3, slices.Equal[[]int]) {
-			t.Errorf("%s: answers %v per cell, %v widened", task, a1, a3)
-		}
-	}
-	bad := cfg
-	bad.VisPatch = 2
-	if bad.Validate() == nil {
-		t.Error("an even patch validated")
 	}
 }

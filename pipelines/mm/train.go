@@ -54,10 +54,6 @@ type TrainConfig struct {
 	Elastic *struct {
 		PFull float64 `json:"p_full"`
 	} `json:"elastic"` // nil: no elastic training; else unified.DefaultElastic with this p_full
-	// VisPatch sets omni.Config.VisPatch (0: the size's). Starting from
-	// per-cell weights (Init), the wider projection reads the centre
-	// cell only at first (omni.Config.WidenVisIn).
-	VisPatch int `json:"vis_patch"`
 	// Alone trains this sub-model of the size as a model of its own
 	// (unified.Sub.Config): the elastic table's trained-alone baseline.
 	Alone *unified.Sub `json:"alone"`
@@ -125,9 +121,6 @@ func ExpandHome(p string) string {
 func (c TrainConfig) Check() error {
 	if c.Size != "tiny" && c.Size != "small" {
 		return fmt.Errorf("size %q, want tiny or small", c.Size)
-	}
-	if c.VisPatch < 0 || c.VisPatch > 1 && c.VisPatch%2 == 0 {
-		return fmt.Errorf("vis_patch %d must be odd", c.VisPatch)
 	}
 	if c.Balance != "" && c.Balance != unified.BalanceAux && c.Balance != unified.BalanceBias {
 		return fmt.Errorf("balance %q, want aux or bias", c.Balance)
@@ -408,9 +401,6 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 	if cfg.Balance != "" {
 		mcfg.Trunk.Balance = cfg.Balance
 	}
-	if cfg.VisPatch != 0 {
-		mcfg.VisPatch = cfg.VisPatch
-	}
 	if cfg.Alone != nil {
 		if err := cfg.Alone.Validate(mcfg.Trunk); err != nil {
 			return res, fmt.Errorf("alone: %w", err)
@@ -537,18 +527,7 @@ func InitWeights(path string, mcfg omni.Config, su *Setup) (w, bias map[string][
 	if id := meta[MetaCodec]; id != su.Codec.CodebookID() {
 		return nil, nil, nil, fmt.Errorf("init %s: trained on audio codec %q, this run's is %s", path, id, su.Codec.CodebookID())
 	}
-	w = m.Weights()
-	if from, to := m.Cfg.VisSide(), mcfg.VisSide(); from != to {
-		if from != 1 {
-			return nil, nil, nil, fmt.Errorf("init %s: visual patch %d, this run's is %d (only a per-cell model widens)", path, from, to)
-		}
-		const name = "vis_in.weight"
-		if w[name], err = mcfg.WidenVisIn(w[name]); err != nil {
-			return nil, nil, nil, fmt.Errorf("init %s: %w", path, err)
-		}
-		slog.Info("init: visual input widened to a patch; it reads the centre cell until trained", "patch", to)
-	}
-	return w, m.Trunk.BalanceState(), meta, nil
+	return m.Weights(), m.Trunk.BalanceState(), meta, nil
 }
 
 // initState is the history of the weights at path: the steps they were
