@@ -56,8 +56,6 @@ Its penultimate layer is the feature vector of ` + "`omniar eval fvd --features 
 	trainFlags(cmd, &opt, "assets/metrics/video.safetensors")
 	cmd.Flags().Float64Var(&opt.Noise, "noise", 0, "add Gaussian noise of σ up to this many grey levels to half the clips")
 	cmd.Flags().Float64Var(&opt.TwoShare, "two-share", 0, "share of two-digit training clips (0: the generator's 0.4)")
-	cmd.Flags().Float64Var(&opt.CloseShare, "close-share", 0, "share of the two-digit training clips whose digits overlap most of the clip (0: as drawn, about a quarter)")
-	cmd.Flags().BoolVar(&opt.Elastic, "elastic", false, "distort every training glyph elastically (Simard et al. 2003: σ 4 px, α 34) after the affine augmentation")
 	cmd.Flags().StringVar(&opt.Pool, "pool", "", "pooling of the last conv map: max-space (default), mean")
 	cmd.Flags().StringVar(&opt.Init, "init", "", "start from the weights of another video classifier (file or training checkpoint): every tensor of the same name and size")
 	return cmd

@@ -391,22 +391,6 @@ func TestClipGen(t *testing.T) {
 			t.Errorf("two-share %.1f: %.3f of the clips have two digits", share, got)
 		}
 	}
-	// --close-share: the asked share of the two-digit clips overlap.
-	g.twoShare = 0.6
-	for _, share := range []float64{0.1, 0.8} {
-		g.closeShare = share
-		var two, overlap int
-		for i := int64(0); i < 400; i++ {
-			c, _ := draw(i)
-			if len(c.Movers) == 2 {
-				two++
-				overlap += b2i(medianDistance(c) < digits.Glyph/2)
-			}
-		}
-		if got := float64(overlap) / float64(two); two < 200 || math.Abs(got-share) > 0.08 {
-			t.Errorf("close-share %.1f: %d of %d two-digit clips overlap", share, overlap, two)
-		}
-	}
 }
 
 // TestVideoClassifierRealClips guards the shipped video classifier's

@@ -51,15 +51,6 @@ type TrainOptions struct {
 	// clips from two-digit clips (the generator's own share is 0.4):
 	// overlapping digits are its misses.
 	TwoShare float64
-	// CloseShare > 0 draws this share of the two-digit training clips
-	// from clips whose digits overlap most of the clip (median centre
-	// distance < Glyph/2; about a quarter otherwise): the shipped v6
-	// reads 83 % of those on val, 95.6 % of the other two-digit clips.
-	CloseShare float64
-	// Elastic adds Simard et al.'s elastic distortion to every augmented
-	// glyph of the video classifier's training clips: the shipped v6
-	// reads 99.8 % of one-digit train clips but 98.5 % of test ones.
-	Elastic bool
 }
 
 func (o TrainOptions) withDefaults(steps, batch int, lr float64) (TrainOptions, error) {
@@ -88,8 +79,6 @@ func (o TrainOptions) withDefaults(steps, batch int, lr float64) (TrainOptions, 
 		return o, fmt.Errorf("steps %d, batch %d, lr %g, warm-up %d and stop-at %d must be positive", o.Steps, o.Batch, o.LR, o.Warmup, o.StopAt)
 	case o.TwoShare < 0 || o.TwoShare > 1:
 		return o, fmt.Errorf("two-digit share %g is not in [0, 1]", o.TwoShare)
-	case o.CloseShare < 0 || o.CloseShare > 1:
-		return o, fmt.Errorf("overlapping share %g is not in [0, 1]", o.CloseShare)
 	}
 	return o, nil
 }

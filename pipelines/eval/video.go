@@ -58,7 +58,7 @@ func TrainVideo(ctx context.Context, opt TrainOptions, w io.Writer) (VideoAccura
 	if err != nil {
 		return VideoAccuracy{}, err
 	}
-	gen := clipGen{s: s, glyphs: s.Glyphs(), ids: s.IDs("train"), twoShare: opt.TwoShare, closeShare: opt.CloseShare, elastic: opt.Elastic}
+	gen := clipGen{s: s, glyphs: s.Glyphs(), ids: s.IDs("train"), twoShare: opt.TwoShare}
 	cfg := metrics.VideoNetConfig()
 	cells := metrics.VideoMapShape(cfg)
 	next := func(k int64, x []float32, tg []int) error {
@@ -111,10 +111,6 @@ type clipGen struct {
 	// twoShare > 0 is the share of two-digit clips to draw: a clip of
 	// the wrong kind is replaced by the next one of the right kind.
 	twoShare float64
-	// closeShare > 0 is the share of two-digit clips drawn from those
-	// whose digits overlap (medianDistance < Glyph/2).
-	closeShare float64
-	elastic    bool // also distort every glyph elastically (digits.Elastic)
 }
 
 // freshClips numbers the drawn clips past any stored split's clips.
@@ -131,18 +127,9 @@ func (g clipGen) clip(i int64, px []uint8, rng *rand.Rand) digits.Clip {
 			c = digits.NewClip(g.s, "train", freshClips+int(i)+k<<28, g.ids)
 		}
 	}
-	if len(c.Movers) == 2 && g.closeShare > 0 {
-		overlap := rng.Float64() < g.closeShare
-		for k := 1; len(c.Movers) != 2 || (medianDistance(c) < digits.Glyph/2) != overlap; k++ {
-			c = digits.NewClip(g.s, "train", freshClips+int(i)+k<<28, g.ids)
-		}
-	}
 	glyphs := make([][]uint8, len(c.Movers))
 	for j := range c.Movers {
 		glyphs[j] = digits.Augment(g.glyphs[c.Movers[j].ID], rng)
-		if g.elastic {
-			glyphs[j] = digits.Elastic(glyphs[j], rng, digits.SimardSigma, digits.SimardAlpha)
-		}
 		c.Movers[j].ID = j // index into glyphs
 	}
 	digits.Render(c, glyphs, px)
