@@ -42,8 +42,10 @@ type VideoAccuracy struct {
 // shifts (dx, dy) of every frame: the clip itself, then by 2 px right,
 // left, down and up. The digits present do not change under a shift; the
 // classifier's slips on hard clips partly do, so averaging the views'
-// digit logits cancels some (session 14: +0.6 points on val for v6).
-// Directions are read from the clip itself.
+// digit logits cancels some: the shipped classifier reads 95.9 → 96.3 %
+// of val clips, 96.0 → 96.4 % of test clips with 5 views (`omniar eval
+// video --split val|test --views 5`). Directions are read from the clip
+// itself.
 var ReadoutViews = [][2]int{{0, 0}, {2, 0}, {-2, 0}, {0, 2}, {0, -2}}
 
 // TrainVideo trains the video classifier on fresh Moving-digits clips of
