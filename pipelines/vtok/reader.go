@@ -18,10 +18,11 @@ import (
 // (encode to tokens, decode) of the train digits and Views augmented views
 // of each, then tested on round trips of the digit check's test digits.
 // The frozen judge, trained on clean digits, reads reconstructions worse
-// than a reader that has seen them. This one shows how much digit
-// identity survives in the tokens: what a model that reads them (the
-// unified model's digit images) can at least reach; it grows with the
-// reader's data (2 views: 95.3 %, 8 views: 97.0 % of 300 test digits).
+// than a reader that has seen them. This one is a lower bound on the
+// digit identity that survives in the tokens, so on what a model reading
+// them (the unified model's digit images) could reach — not a promise
+// that it does; the bound grows with the reader's data (2 views: 95.3 %,
+// 8 views: 97.0 % of 300 test digits).
 type ReaderScores struct {
 	Views    int     `json:"views"`        // augmented views per train digit, beside the digit itself
 	Train    int     `json:"train_images"` // round trips trained on
