@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/omniar/omniar/internal/blas"
+	"github.com/omniar/omniar/msvq"
 	"github.com/omniar/omniar/nn/optim"
 )
 
@@ -325,5 +326,96 @@ func TestLossWeights(t *testing.T) {
 		if w[c.i] != c.want {
 			t.Errorf("weight of pixel %d: %g, want %g", c.i, w[c.i], c.want)
 		}
+	}
+}
+
+// TestDecoderOnly: decoder-only training changes the decoder and nothing
+// that sets the codes — the encoder, phi, the codebook — so a clip's codes
+// and the weights' ID stay those of the tokenizer it started from.
+func TestDecoderOnly(t *testing.T) {
+	cfg := Tiny()
+	base, err := NewTrainer(cfg, TrainConfig{Batch: 2, Frames: 5, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2, 2))
+	bopt := optim.NewAdamW(optim.DefaultAdamW(), base.Params())
+	for range 5 { // a trained-ish start, with a codebook the EMA has moved
+		if _, err := base.Step(squares(rng, 2, 5, cfg.Size)); err != nil {
+			t.Fatal(err)
+		}
+		bopt.Step(3e-3, nil)
+	}
+	w0 := base.Weights()
+	base.Close()
+
+	zb := cfg
+	zb.Quant.ZeroBias = 0.5
+	other, err := NewTrainer(zb, TrainConfig{Batch: 2, Frames: 5, DecoderOnly: true, Seed: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.InitFrom(cfg, w0); err == nil {
+		t.Error("decoder-only init accepted another dead zone (other codes)")
+	}
+	other.Close()
+	tr, err := NewTrainer(cfg, TrainConfig{Batch: 2, Frames: 5, PartialWeight: 0.5, DecoderOnly: true, Seed: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if err := tr.InitFrom(cfg, w0); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range tr.Params() {
+		if n := p.Name(); !strings.HasPrefix(n, "dec.") {
+			t.Fatalf("decoder-only trains %s", n)
+		}
+	}
+	saved := map[string]bool{} // checkpoints hold Params and Frozen: the whole tokenizer
+	for _, p := range append(tr.Params(), tr.Frozen()...) {
+		saved[p.Name()] = true
+	}
+	if len(saved) != len(w0.Params) || len(saved) != len(tr.Params())+len(tr.Frozen()) {
+		t.Errorf("params and frozen tensors: %d names, the tokenizer has %d", len(saved), len(w0.Params))
+	}
+	opt := optim.NewAdamW(optim.DefaultAdamW(), tr.Params())
+	for range 5 {
+		if _, err := tr.Step(squares(rng, 2, 5, cfg.Size)); err != nil {
+			t.Fatal(err)
+		}
+		opt.Step(3e-3, nil)
+	}
+	w1 := tr.Weights()
+	if w1.ID() != w0.ID() || !slices.Equal(w1.Codebook, w0.Codebook) {
+		t.Error("decoder-only training changed the codebook or phi (the weights' ID)")
+	}
+	changed := false
+	for name, v := range w0.Params {
+		same := slices.Equal(v, w1.Params[name])
+		if strings.HasPrefix(name, "dec.") {
+			changed = changed || !same
+		} else if !same {
+			t.Errorf("decoder-only training changed %s", name)
+		}
+	}
+	if !changed {
+		t.Error("decoder-only training left the decoder as it was")
+	}
+	clip := squares(rand.New(rand.NewPCG(7, 7)), 1, 5, cfg.Size)
+	codes := func(w Weights) []msvq.Maps {
+		e, err := NewEncoder(cfg, 5, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		m, err := e.Encode(clip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	if a, b := codes(w0), codes(w1); !reflect.DeepEqual(a, b) {
+		t.Error("decoder-only training changed a clip's codes")
 	}
 }

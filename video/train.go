@@ -33,6 +33,11 @@ type TrainConfig struct {
 	// stage, which trains the shared spatial layers for groups of frames,
 	// does not wear the image path down.
 	FirstWeight float64
+	// DecoderOnly trains the decoder alone: the encoder, phi and the
+	// codebook stay frozen, so every clip keeps its codes and the models
+	// trained on them (VideoAR, the unified model) stay valid; the weights'
+	// ID, which covers only what sets the codes, does not change.
+	DecoderOnly bool
 	Seed        uint64
 }
 
@@ -44,7 +49,8 @@ type Trainer struct {
 	x       *nn.Input
 	w       *nn.Input // per-pixel loss weights, nil without InkWeight
 	prog    *nn.Program
-	params  []*nn.Param
+	params  []*nn.Param // every weight of the graph
+	train   []*nn.Param // what the optimizer updates: params, or the decoder's (DecoderOnly)
 	choice  int
 	rng     *rand.PCG
 	recon   G.Value
@@ -86,10 +92,14 @@ func NewTrainer(cfg Config, tc TrainConfig) (*Trainer, error) {
 	if tc.NoQuant { // phi is not in the graph
 		t.params = slices.DeleteFunc(t.params, func(p *nn.Param) bool { return strings.HasPrefix(p.Name(), "quant.") })
 	}
-	if t.prog, err = nn.Compile(b.G, loss, t.params); err != nil {
+	t.train = t.params
+	if tc.DecoderOnly {
+		t.train = slices.DeleteFunc(slices.Clone(t.params), func(p *nn.Param) bool { return !strings.HasPrefix(p.Name(), "dec.") })
+	}
+	if t.prog, err = nn.Compile(b.G, loss, t.train); err != nil {
 		return nil, err
 	}
-	t.Q.Stats.On = true
+	t.Q.Stats.On = !tc.DecoderOnly
 	return t, nil
 }
 
@@ -138,6 +148,9 @@ func (t *Trainer) build(l *layers) (*G.Node, error) {
 		if loss, err = G.Add(loss, lp); err != nil {
 			return nil, err
 		}
+	}
+	if t.TC.DecoderOnly { // the quantizer's loss has no decoder gradient
+		return loss, nil
 	}
 	return G.Add(loss, q.Loss)
 }
@@ -206,7 +219,10 @@ func (t *Trainer) Step(clips []uint8) (float64, error) {
 	if err != nil {
 		return loss, err
 	}
-	t.Metrics = StepMetrics{PSNR: psnr(t.recon.Data().([]float32), x), Restarted: t.Q.UpdateCodebook()}
+	t.Metrics = StepMetrics{PSNR: psnr(t.recon.Data().([]float32), x)}
+	if !t.TC.DecoderOnly {
+		t.Metrics.Restarted = t.Q.UpdateCodebook()
+	}
 	return loss, nil
 }
 
@@ -238,13 +254,22 @@ func psnr(y, x []float32) float64 {
 	return 10 * math.Log10(1/math.Max(se/float64(len(x)), 1e-12))
 }
 
-// Params are the trainable tensors (encoder, decoder, phi).
-func (t *Trainer) Params() []optim.Param {
-	ps := make([]optim.Param, len(t.params))
-	for i, p := range t.params {
-		ps[i] = p
+// Params are the trainable tensors: encoder, decoder and phi, or the
+// decoder alone (DecoderOnly).
+func (t *Trainer) Params() []optim.Param { return asOptim(t.train) }
+
+// Frozen are the tensors a DecoderOnly trainer keeps fixed but saves in
+// its checkpoints (nn/train.Freezer), so they hold the whole tokenizer.
+func (t *Trainer) Frozen() []optim.Param {
+	return asOptim(slices.DeleteFunc(slices.Clone(t.params), func(p *nn.Param) bool { return slices.Contains(t.train, p) }))
+}
+
+func asOptim(ps []*nn.Param) []optim.Param {
+	out := make([]optim.Param, len(ps))
+	for i, p := range ps {
+		out[i] = p
 	}
-	return ps
+	return out
 }
 
 // MarshalState saves what is not a parameter: the codebook, its EMA and
@@ -334,6 +359,9 @@ func (t *Trainer) InitFrom(from Config, w Weights) error {
 	if from.TimeMix == 0 && t.Cfg.TimeMix > 0 {
 		from.TimeMix = t.Cfg.TimeMix
 		fresh = append(fresh, ".mix.")
+	}
+	if t.TC.DecoderOnly && from.Quant.ZeroBias != t.Cfg.Quant.ZeroBias {
+		return fmt.Errorf("tokenizer init: decoder-only training keeps the codes, but the dead zone %g differs from the init's %g", t.Cfg.Quant.ZeroBias, from.Quant.ZeroBias)
 	}
 	from.Quant.ZeroBias = t.Cfg.Quant.ZeroBias // the dead zone changes no weight
 	growKernel := from.timeKernel() == 1 && t.Cfg.timeKernel() > 1

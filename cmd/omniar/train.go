@@ -118,6 +118,9 @@ func newTrainTokenizerCmd() *cobra.Command {
 			if opt.Ckpt == "" {
 				return usageErrorf("--ckpt is required")
 			}
+			if opt.DecoderOnly && (opt.Init == "" || opt.NoQuant) {
+				return usageErrorf("--decoder-only needs --init (the tokenizer whose codes to keep) and no --no-quant")
+			}
 			oneGoThread()
 			res, err := vtok.Run(cmd.Context(), cfg, opt)
 			if err != nil {
@@ -151,6 +154,7 @@ func newTrainTokenizerCmd() *cobra.Command {
 	f.BoolVar(&opt.Resume, "resume", false, "continue from --ckpt")
 	f.Float64Var(&opt.InkWeight, "ink-weight", 0, "weigh the error of pixels with ink 1 + this much (thin strokes are a few percent of a frame)")
 	f.Float64Var(&opt.FirstWeight, "first-weight", 0, "video: weigh the error of frame 0 (the image path) 1 + this much")
+	f.BoolVar(&opt.DecoderOnly, "decoder-only", false, "train only the decoder of --init's tokenizer: its codes, and every model trained on them, stay valid")
 	f.BoolVar(&opt.NoQuant, "no-quant", false, "ablation: train the continuous autoencoder (no quantizer), the tokenizer's ceiling")
 	f.StringVar(&opt.Init, "init", "", "start from this tokenizer checkpoint's weights (e.g. the image stage's for the video stage)")
 	f.Uint64Var(&opt.Seed, "seed", 1, "seed")

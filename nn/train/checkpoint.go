@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/omniar/omniar/nn/ckpt"
@@ -50,11 +51,11 @@ func (t *trainer) save() error {
 	return nil
 }
 
-// tensors lists the params and AdamW moments, flat.
+// tensors lists the params, the frozen tensors and the AdamW moments, flat.
 func (t *trainer) tensors() []ckpt.Tensor {
 	st := t.opt.State()
-	out := make([]ckpt.Tensor, 0, 3*len(t.params))
-	for _, p := range t.params {
+	out := make([]ckpt.Tensor, 0, 3*len(t.params)+len(t.frozen))
+	for _, p := range append(slices.Clone(t.params), t.frozen...) {
 		out = append(out, flat(p.Name(), p.Data()))
 	}
 	for _, p := range t.params {
@@ -97,6 +98,7 @@ type saved struct {
 	step, optStep int
 	losses        []float64
 	params        [][]float32
+	frozen        [][]float32
 	moments       map[string][]float32
 	taskState     []byte
 	hasTaskState  bool
@@ -142,6 +144,13 @@ func (t *trainer) read(path string) (*saved, error) {
 				return nil, err
 			}
 		}
+	}
+	for _, p := range t.frozen {
+		v, err := getFlat(f, p.Name(), len(p.Data()))
+		if err != nil {
+			return nil, err
+		}
+		s.frozen = append(s.frozen, v)
 	}
 	return s, nil
 }
@@ -220,6 +229,9 @@ func (t *trainer) apply(s *saved) error {
 	}
 	for i, p := range t.params {
 		copy(p.Data(), s.params[i])
+	}
+	for i, p := range t.frozen {
+		copy(p.Data(), s.frozen[i])
 	}
 	t.step, t.losses, t.lastSaved = s.step, s.losses, s.step
 	return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 
 	"github.com/omniar/omniar/nn/optim"
 )
@@ -41,6 +42,7 @@ type trainer struct {
 	cfg       Config
 	task      Task
 	params    []optim.Param
+	frozen    []optim.Param // saved and restored, not trained (Freezer)
 	opt       *optim.AdamW
 	acc       [][]float32 // gradient accumulation buffers, aligned with params
 	step      int         // optimizer steps done
@@ -53,10 +55,17 @@ func newTrainer(cfg Config, task Task) (*trainer, error) {
 		return nil, fmt.Errorf("train: nil Task")
 	}
 	params := task.Params()
+	var frozen []optim.Param
+	if f, ok := task.(Freezer); ok {
+		frozen = f.Frozen()
+	}
 	if err := checkParams(params); err != nil {
 		return nil, err
 	}
-	t := &trainer{cfg: cfg, task: task, params: params, opt: optim.NewAdamW(cfg.AdamW, params), lastSaved: -1}
+	if err := checkParams(append(slices.Clone(params), frozen...)); err != nil {
+		return nil, err
+	}
+	t := &trainer{cfg: cfg, task: task, params: params, frozen: frozen, opt: optim.NewAdamW(cfg.AdamW, params), lastSaved: -1}
 	for _, p := range params {
 		t.acc = append(t.acc, make([]float32, len(p.Data())))
 	}

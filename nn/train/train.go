@@ -33,6 +33,14 @@ type Task interface {
 	Run(ctx context.Context, batch int64) (loss float64, err error)
 }
 
+// Freezer is implemented by a Task that keeps some of its tensors fixed
+// (e.g. a fine-tune of part of a model): they are saved in the checkpoint
+// beside the params, so it holds the whole model, and restored on resume,
+// but never reach the optimizer.
+type Freezer interface {
+	Frozen() []optim.Param
+}
+
 // Stateful is implemented by a Task with RNG or other state that must
 // survive a resume; the state is stored in the checkpoint.
 type Stateful interface {

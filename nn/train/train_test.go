@@ -487,3 +487,42 @@ func TestWillResume(t *testing.T) {
 		}
 	}
 }
+
+// frozenTask is regTask whose bias is frozen (a Freezer): the bias keeps
+// its value through training and is saved and restored with the checkpoint.
+type frozenTask struct{ *regTask }
+
+func (t frozenTask) Params() []optim.Param { return []optim.Param{t.w} }
+func (t frozenTask) Frozen() []optim.Param { return []optim.Param{t.b} }
+
+func TestFrozenSavedNotTrained(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.safetensors")
+	task := frozenTask{newRegTask()}
+	task.b.data[0] = 0.25
+	if _, err := Run(context.Background(), testConfig(6, path), task, false); err != nil {
+		t.Fatal(err)
+	}
+	if task.b.data[0] != 0.25 {
+		t.Errorf("frozen bias trained: %v", task.b.data[0])
+	}
+	f, err := ckpt.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Has("b") || f.Has("optim.m.b") {
+		t.Errorf("checkpoint tensors %v: want the frozen b, without moments", f.Names())
+	}
+	again := frozenTask{newRegTask()} // bias 0 until the resume restores it
+	cfg := testConfig(8, path)
+	if _, err := Run(context.Background(), cfg, again, true); err != nil {
+		t.Fatal(err)
+	}
+	if again.b.data[0] != 0.25 {
+		t.Errorf("resume left the frozen bias at %v, want 0.25", again.b.data[0])
+	}
+	dup := frozenTask{newRegTask()}
+	dup.b.name = "w"
+	if _, err := Run(context.Background(), testConfig(1, ""), dup, false); err == nil {
+		t.Error("a frozen tensor named like a param was accepted")
+	}
+}

@@ -36,6 +36,8 @@ type Options struct {
 	InkWeight float64
 	// FirstWeight is video.TrainConfig.FirstWeight.
 	FirstWeight float64
+	// DecoderOnly is video.TrainConfig.DecoderOnly (with Init: the codes stay those of Init).
+	DecoderOnly bool
 	Seed        uint64
 }
 
@@ -64,7 +66,7 @@ func NewTask(cfg video.Config, opt Options) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr, err := video.NewTrainer(cfg, video.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, PartialWeight: 0.5, NoQuant: opt.NoQuant, InkWeight: opt.InkWeight, FirstWeight: opt.FirstWeight, Seed: opt.Seed})
+	tr, err := video.NewTrainer(cfg, video.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, PartialWeight: 0.5, NoQuant: opt.NoQuant, InkWeight: opt.InkWeight, FirstWeight: opt.FirstWeight, DecoderOnly: opt.DecoderOnly, Seed: opt.Seed})
 	if err != nil {
 		return nil, err
 	}
