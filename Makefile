@@ -33,7 +33,7 @@ endef
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help deps deps-build deps-py data-deps data data-report eval-metrics build lint test fuzz fixtures bench \
-        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar assets-unified assets-unified-baselines eval-tokenizers eval-videoar eval-ablations unified-tokens eval-unified eval-unified-baselines eval-moe eval-videoar-cfg repro-judge results
+        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar assets-unified assets-unified-baselines eval-tokenizers eval-videoar eval-ablations eval-raster unified-tokens eval-unified eval-unified-baselines eval-moe eval-videoar-cfg repro-judge results
 
 # The recipe of the shipped checkpoints (make assets). Every stage writes a
 # resumable training checkpoint under RUNS and continues it on a rerun.
@@ -188,6 +188,31 @@ ABL_TOK  = --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/video
 ABL_S3   = --frames 3 --batch 8 --steps 120 --lr 6e-4 --warmup 10
 ABL_S5   = --frames 5 --batch 8 --steps 120 --lr 4e-4 --warmup 10
 ABLATION = noec:--max-flip=0 nomask:--frame-mask=0
+
+# VideoAR against the raster-order baseline at a budget where the generator
+# has learnt something: the recipe's stages 1–5c (1,440 steps; its stage-5c
+# model read 20 / 25 / 56 % both / digit / direction in session 4), both arms
+# from the same seed on the same batches of the 8,000-clip token file, one
+# thread each side by side (about 2 hours), then 200 test prompts each.
+BUDGET_ARMS = var: raster:--raster
+BUDGET_TOK  = train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens8k.u8 --clips 8000 --resume
+BUDGET_S1   = --frames 1 --batch 16 --steps 200 --lr 1e-3 --warmup 20
+
+eval-raster: data ## VideoAR vs the raster-order baseline trained alike at the budget of the recipe's stages 1–5c (about 3 hours) → docs/eval/videoar_budget_*.json, fvd_videoar_budget_*.json
+	GOMAXPROCS=1 OPENBLAS_NUM_THREADS=1 ./bin/omniar $(BUDGET_TOK) --ckpt $(RUNS)/budget_var_1.safetensors $(BUDGET_S1) # tokenizes the clips once, before the arms share the file
+	pids=; for a in $(BUDGET_ARMS); do v=$${a%%:*}; x=$${a#*:}; ( \
+	  T="$(BUDGET_TOK) $$x"; R=$(RUNS)/budget_$$v; \
+	  export GOMAXPROCS=1 OPENBLAS_NUM_THREADS=1; \
+	  ./bin/omniar $$T --ckpt $${R}_1.safetensors $(BUDGET_S1) && \
+	  ./bin/omniar $$T --ckpt $${R}_3.safetensors --init $${R}_1.safetensors --frames 3 --batch 8 --steps 120 --lr 6e-4 --warmup 10 && \
+	  ./bin/omniar $$T --ckpt $${R}_5.safetensors --init $${R}_3.safetensors --frames 5 --batch 8 --steps 120 --lr 4e-4 --warmup 10 && \
+	  ./bin/omniar $$T --ckpt $${R}_5b.safetensors --init $${R}_5.safetensors --frames 5 --batch 8 --steps 700 --lr 3e-4 --warmup 10 && \
+	  ./bin/omniar $$T --ckpt $${R}_5c.safetensors --init $${R}_5b.safetensors --frames 5 --batch 8 --steps 300 --lr 2e-4 --warmup 10 \
+	    --export $${R}.weights.safetensors ) & pids="$$pids $$!"; done; \
+	for p in $$pids; do wait $$p || exit 1; done
+	for v in var raster; do \
+	  $(OMNIAR) eval videoar --n 200 --ckpt $(RUNS)/budget_$$v.weights.safetensors --out docs/eval/videoar_budget_$$v.json --save $(RUNS)/budget_clips_$$v && \
+	  $(OMNIAR) eval fvd --real test --fake $(RUNS)/budget_clips_$$v --n 200 --bootstrap 20 --json > docs/eval/fvd_videoar_budget_$$v.json || exit 1; done
 
 eval-videoar-cfg: build ## guidance-scale sweep of the shipped generator on 400 val prompts (about 30 minutes) → docs/eval/videoar_val_cfg*.json
 	for c in 2 3 4 5; do $(OMNIAR) eval videoar --split val --n 400 --cfg $$c --out docs/eval/videoar_val_cfg$$c.json || exit 1; done
