@@ -224,7 +224,7 @@ and grows with each corruption. Writes sanity.png and sanity.json to --out.`,
 }
 
 func newEvalVideoCmd() *cobra.Command {
-	var dir, split, weights, out string
+	var dir, split, weights, reader, out string
 	var views int
 	cmd := &cobra.Command{
 		Use:     "video",
@@ -236,7 +236,13 @@ func newEvalVideoCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			acc, err := eval.VideoAccuracyOf(dir, split, w, views)
+			var rw *metrics.Weights
+			if reader != "" {
+				if rw, err = metrics.LoadWeights(eval.Asset(reader)); err != nil {
+					return err
+				}
+			}
+			acc, err := eval.VideoAccuracyOf(dir, split, w, views, rw)
 			if err != nil {
 				return err
 			}
@@ -257,6 +263,7 @@ func newEvalVideoCmd() *cobra.Command {
 	f.StringVar(&dir, "data", defaultCache("data"), "prepared data directory")
 	f.StringVar(&split, "split", "test", "Moving-digits split")
 	f.StringVar(&weights, "weights", eval.DefaultVideoWeights, "video classifier weights (or a training checkpoint)")
+	f.StringVar(&reader, "reader", eval.DefaultDigitWeights, "digit classifier of the glyph oracle: the score of reading each clip's glyphs alone (\"\" = skip)")
 	f.IntVar(&views, "views", 1, "read digits from the mean logits of this many views (1–5: the clip, then shifted 2 px right, left, down, up)")
 	return cmd
 }

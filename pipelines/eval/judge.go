@@ -82,15 +82,7 @@ func DigitAccuracyOf(dataDir, split string, wts *metrics.Weights) (DigitAccuracy
 // digitAccuracy classifies every digit of a split, alone on a canvas.
 func digitAccuracy(s *digits.Set, split string, run *metrics.Runner) (DigitAccuracy, error) {
 	ids := s.IDs(split)
-	glyphs := s.Glyphs()
-	var x []float32
-	canvas := make([]uint8, digits.Canvas*digits.Canvas)
-	for _, id := range ids {
-		clear(canvas)
-		paste(canvas, glyphs[id], 18, 18)
-		x = metrics.CentreCrop(x, canvas, digits.Canvas, digits.Canvas)
-	}
-	out, err := run.Run(x)
+	out, err := run.Run(digitCrops(s, ids))
 	if err != nil {
 		return DigitAccuracy{}, err
 	}
@@ -101,6 +93,20 @@ func digitAccuracy(s *digits.Set, split string, run *metrics.Runner) (DigitAccur
 		}
 	}
 	return DigitAccuracy{Split: split, Digits: len(ids), Accuracy: ratio(ok, len(ids))}, nil
+}
+
+// digitCrops are the digit classifier's inputs for digits alone on a
+// canvas, cropped around their ink as the judge crops a lone digit.
+func digitCrops(s *digits.Set, ids []int) []float32 {
+	glyphs := s.Glyphs()
+	var x []float32
+	canvas := make([]uint8, digits.Canvas*digits.Canvas)
+	for _, id := range ids {
+		clear(canvas)
+		paste(canvas, glyphs[id], 18, 18)
+		x = metrics.CentreCrop(x, canvas, digits.Canvas, digits.Canvas)
+	}
+	return x
 }
 
 // paste draws a Glyph×Glyph image into a canvas at (x0, y0) with max.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/omniar/omniar/datasets/digits"
 	"github.com/omniar/omniar/metrics"
+	"github.com/omniar/omniar/nn"
 )
 
 // VideoAccuracy is the held-out accuracy of the video classifier: exact
@@ -36,6 +37,20 @@ type VideoAccuracy struct {
 	// Views is how many views of a clip the digit readout averages
 	// (ReadoutViews): 1 is the single view FVD-style features use.
 	Views int `json:"views"`
+	// Oracle is what a classifier scores on the same clips that reads
+	// every glyph as the judge's digit classifier reads it alone and never
+	// errs otherwise (overlaps, counting): how hard the split's glyphs are.
+	Oracle *GlyphOracle `json:"glyph_oracle,omitempty"`
+}
+
+// GlyphOracle is the digit accuracy of the glyph oracle on a split's clips.
+type GlyphOracle struct {
+	Reader   string  `json:"reader_sha256"` // the digit classifier's weights
+	Glyphs   int     `json:"glyphs"`        // distinct glyphs in the clips
+	Misread  int     `json:"misread"`       // of them, read as another digit
+	Digit    float64 `json:"digit"`         // digit set right, all clips
+	OneDigit float64 `json:"digit_one"`
+	TwoDigit float64 `json:"digit_two"`
 }
 
 // ReadoutViews are the views of the multi-view digit readout, as pixel
@@ -298,8 +313,9 @@ func mustJSON(v any) string {
 }
 
 // VideoAccuracyOf measures a video classifier weights file on a split,
-// reading digits from the mean of the first views of ReadoutViews.
-func VideoAccuracyOf(dataDir, split string, wts *metrics.Weights, views int) (VideoAccuracy, error) {
+// reading digits from the mean of the first views of ReadoutViews; with a
+// digit classifier (reader, may be nil) it also measures the glyph oracle.
+func VideoAccuracyOf(dataDir, split string, wts *metrics.Weights, views int, reader *metrics.Weights) (VideoAccuracy, error) {
 	if wts.Cfg.Input != metrics.VideoNetConfig().Input || !wts.Cfg.Binary {
 		return VideoAccuracy{}, fmt.Errorf("%s is %s, not a video classifier", wts.Path, wts.Cfg.Name)
 	}
@@ -309,7 +325,77 @@ func VideoAccuracyOf(dataDir, split string, wts *metrics.Weights, views int) (Vi
 	}
 	run := metrics.NewRunner(n)
 	defer run.Close()
-	return videoAccuracy(dataDir, split, run, views)
+	acc, err := videoAccuracy(dataDir, split, run, views)
+	if err != nil || reader == nil {
+		return acc, err
+	}
+	o, err := glyphOracle(dataDir, split, reader)
+	acc.Oracle = &o
+	return acc, err
+}
+
+// glyphOracle reads every glyph of a split's clips alone, as the judge's
+// digit classifier sees a lone digit (digitCrops), and scores each clip's
+// digit set as the set of its glyphs' readings.
+func glyphOracle(dataDir, split string, reader *metrics.Weights) (GlyphOracle, error) {
+	o := GlyphOracle{Reader: reader.SHA256}
+	if reader.Cfg.Input != metrics.DigitNetConfig().Input || reader.Cfg.Logits != metrics.VideoDigits || reader.Cfg.Binary {
+		return o, fmt.Errorf("%s is %s, not a digit classifier", reader.Path, reader.Cfg.Name)
+	}
+	s, err := digits.Load(dataDir)
+	if err != nil {
+		return o, err
+	}
+	m, err := digits.LoadMoving(dataDir, split)
+	if err != nil {
+		return o, err
+	}
+	read := map[int]int{}
+	var ids []int
+	for _, c := range m.Clips {
+		for _, mv := range c.Movers {
+			if _, ok := read[mv.ID]; !ok {
+				if mv.ID < 0 || mv.ID >= len(s.Digits) {
+					return o, fmt.Errorf("%s clip %d: digit instance %d not in the digits set", split, c.Index, mv.ID)
+				}
+				read[mv.ID] = -1
+				ids = append(ids, mv.ID)
+			}
+		}
+	}
+	n, err := reader.Build(64)
+	if err != nil {
+		return o, err
+	}
+	run := metrics.NewRunner(n)
+	defer run.Close()
+	out, err := run.Run(digitCrops(s, ids))
+	if err != nil {
+		return o, err
+	}
+	for i, id := range ids {
+		read[id] = nn.Argmax(out.Logits[i])
+		o.Misread += b2i(read[id] != s.Digits[id].Label)
+	}
+	o.Glyphs = len(ids)
+	var n1, n2, d1, d2 int
+	for _, c := range m.Clips {
+		var got []int
+		for _, mv := range c.Movers {
+			if !slices.Contains(got, read[mv.ID]) {
+				got = append(got, read[mv.ID])
+			}
+		}
+		slices.Sort(got)
+		ok := slices.Equal(got, metrics.TruthVideo(c).Digits)
+		if len(c.Movers) == 1 {
+			n1, d1 = n1+1, d1+b2i(ok)
+		} else {
+			n2, d2 = n2+1, d2+b2i(ok)
+		}
+	}
+	o.Digit, o.OneDigit, o.TwoDigit = ratio(d1+d2, n1+n2), ratio(d1, n1), ratio(d2, n2)
+	return o, nil
 }
 
 // PrintVideoAccuracy writes an accuracy report.
@@ -319,4 +405,8 @@ func PrintVideoAccuracy(w io.Writer, name string, a VideoAccuracy) {
 		"%.2f%% right on them, %.2f%% on the rest)\n", name, a.Clips, a.Split, a.ClipsPerSec, a.Views,
 		100*a.Digit, 100*a.Direction, 100*a.OneDigit, 100*a.OneDir, 100*a.TwoDigit, 100*a.TwoDir,
 		100*a.TwoClose, 100*a.TwoCloseDigit, 100*a.TwoApartDigit)
+	if o := a.Oracle; o != nil {
+		fmt.Fprintf(w, "glyph oracle (each glyph read alone by the judge's digit classifier, %d of %d glyphs misread): digit %.2f%% "+
+			"(one-digit %.2f%%, two-digit %.2f%%)\n", o.Misread, o.Glyphs, 100*o.Digit, 100*o.OneDigit, 100*o.TwoDigit)
+	}
 }

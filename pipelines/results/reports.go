@@ -227,6 +227,13 @@ type classifierReport struct {
 	TwoClose  float64 `json:"two_close_share"`
 	CloseDig  float64 `json:"digit_two_close"`
 	ApartDig  float64 `json:"digit_two_apart"`
+	Oracle    *struct {
+		Glyphs   int     `json:"glyphs"`
+		Misread  int     `json:"misread"`
+		Digit    float64 `json:"digit"`
+		OneDigit float64 `json:"digit_one"`
+		TwoDigit float64 `json:"digit_two"`
+	} `json:"glyph_oracle"`
 }
 
 // fidelity is pipelines/vgen.Fidelity.

@@ -330,6 +330,12 @@ func (g *gen) classifier() error {
 		[][]string{{r.Split, strconv.Itoa(r.Clips), pct(r.Digit), pct(r.Direction), pct(r.OneDigit), pct(r.TwoDigit),
 			pct(r.TwoClose), pct(r.CloseDig), pct(r.ApartDig)}})
 	g.printf("Overlapping: the two digits' centres are less than half a glyph (14 px) apart in at least half the frames.\n\n")
+	if o := r.Oracle; o != nil {
+		g.printf("Glyph oracle: a classifier that read every glyph of these clips as the judge's digit classifier reads it alone "+
+			"(%d of the %d glyphs misread) and never erred otherwise would get %s of the digit sets right (one-digit clips %s, "+
+			"two-digit %s).\n\n",
+			o.Misread, o.Glyphs, pct(o.Digit), pct(o.OneDigit), pct(o.TwoDigit))
+	}
 	return nil
 }
 
