@@ -194,7 +194,7 @@ ABLATION = noec:--max-flip=0 nomask:--frame-mask=0
 # model read 20 / 25 / 56 % both / digit / direction in session 4), both arms
 # from the same seed on the same batches of the 8,000-clip token file, one
 # thread each side by side (2 h 10 min in session 18, beside a third job),
-# then 200 test prompts each at one thread, as the committed reports were made.
+# then 1,000 test prompts each at one thread, side by side, as the committed reports were made (session 19: 17 and 40 minutes).
 BUDGET_ARMS = var: raster:--raster
 BUDGET_TOK  = train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens8k.u8 --clips 8000 --resume
 BUDGET_S1   = --frames 1 --batch 16 --steps 200 --lr 1e-3 --warmup 20
@@ -212,8 +212,8 @@ eval-raster: data ## VideoAR vs the raster-order baseline trained alike at the b
 	    --export $${R}.weights.safetensors ) & pids="$$pids $$!"; done; \
 	for p in $$pids; do wait $$p || exit 1; done
 	export GOMAXPROCS=1 OPENBLAS_NUM_THREADS=1; for v in var raster; do \
-	  ./bin/omniar eval videoar --n 200 --ckpt $(RUNS)/budget_$$v.weights.safetensors --out docs/eval/videoar_budget_$$v.json --save $(RUNS)/budget_clips_$$v && \
-	  ./bin/omniar eval fvd --real test --fake $(RUNS)/budget_clips_$$v --n 200 --bootstrap 20 --json > docs/eval/fvd_videoar_budget_$$v.json || exit 1; done
+	  ./bin/omniar eval videoar --n 1000 --ckpt $(RUNS)/budget_$$v.weights.safetensors --out docs/eval/videoar_budget_$$v.json --save $(RUNS)/budget_clips_$$v && \
+	  ./bin/omniar eval fvd --real test --fake $(RUNS)/budget_clips_$$v --n 1000 --bootstrap 20 --json > docs/eval/fvd_videoar_budget_$$v.json || exit 1; done
 
 eval-videoar-cfg: build ## guidance-scale sweep of the shipped generator on 400 val prompts (about 30 minutes) → docs/eval/videoar_val_cfg*.json
 	for c in 2 3 4 5; do $(OMNIAR) eval videoar --split val --n 400 --cfg $$c --out docs/eval/videoar_val_cfg$$c.json || exit 1; done
