@@ -152,7 +152,7 @@ assets-codec: data ## audio codec: the first codec (small-v1), then the head cod
 	$(OMNIAR) tokenizer train --modality audio --data "$(DATA_DIR)" --config small --init $(RUNS)/audio_codec_f.train --mic 0.2 \
 	  --steps 2000 --lr 2.5e-4 --ckpt-every 250 --ckpt $(RUNS)/audio_codec_h.train --resume --out assets/audio_codec.safetensors
 
-assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full clips, then images and full clips again three times (the last time on 8,000 clips) → assets/videoar.safetensors
+assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full clips, then images and full clips again four times (the last two on 8,000 clips) → assets/videoar.safetensors
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 --clips 4000 \
 	  --ckpt $(RUNS)/videoar_1.safetensors --resume --frames 1 --batch 16 --steps 200 --lr 1e-3 --warmup 20
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens.u8 \
@@ -175,7 +175,11 @@ assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full c
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens8k.u8 --clips 8000 \
 	  --ckpt $(RUNS)/videoar_10.safetensors --init $(RUNS)/videoar_9.weights.safetensors --resume --frames 1 --batch 16 --steps 600 --lr 2e-4 --warmup 20 --ckpt-every 50
 	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens8k.u8 \
-	  --ckpt $(RUNS)/videoar_11.safetensors --init $(RUNS)/videoar_10.safetensors --resume --frames 5 --batch 8 --steps 800 --lr 2e-4 --warmup 20 --ckpt-every 50 \
+	  --ckpt $(RUNS)/videoar_11.safetensors --init $(RUNS)/videoar_10.safetensors --resume --frames 5 --batch 8 --steps 800 --lr 2e-4 --warmup 20 --ckpt-every 50
+	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens8k.u8 \
+	  --ckpt $(RUNS)/videoar_12.safetensors --init $(RUNS)/videoar_11.safetensors --resume --frames 1 --batch 16 --steps 600 --lr 2e-4 --warmup 20 --ckpt-every 50
+	$(OMNIAR) train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens8k.u8 \
+	  --ckpt $(RUNS)/videoar_13.safetensors --init $(RUNS)/videoar_12.safetensors --resume --frames 5 --batch 8 --steps 800 --lr 2e-4 --warmup 20 --ckpt-every 50 \
 	  --export assets/videoar.safetensors
 
 # VideoAR ablations at the budget of the recipe's first three stages (200
@@ -266,7 +270,9 @@ eval-unified-baselines: build ## MoE vs dense and elastic vs alone at equal step
 		--alone $(RUNS)/unified_alone_half/unified.safetensors,$(RUNS)/unified_alone_small/unified.safetensors,$(RUNS)/unified_alone_full/unified.safetensors \
 		--out docs/eval/unified_baselines.json
 
-eval-videoar: build ## prompt fidelity and FVD-style distance of the shipped generator on 100 test prompts → docs/eval/
+eval-videoar: build ## prompt fidelity and FVD-style distance of the shipped generator on 100 and 1,000 test prompts (about 20 minutes) → docs/eval/
+	$(OMNIAR) eval videoar --n 1000 --out docs/eval/videoar_1000.json --save $(RUNS)/videoar_clips_1000
+	$(OMNIAR) eval fvd --real test --fake $(RUNS)/videoar_clips_1000 --n 1000 --bootstrap 20 --json > docs/eval/fvd_videoar_1000.json
 	$(OMNIAR) eval videoar --n 100 --nll --out docs/eval/videoar.json --pictures docs/eval/videoar --save $(RUNS)/videoar_clips
 	$(OMNIAR) eval fvd --real test --fake $(RUNS)/videoar_clips --n 100 --bootstrap 20 --json > docs/eval/fvd_videoar.json
 	$(OMNIAR) eval videoar --continue --n 100 --out docs/eval/videoar_continue.json --save $(RUNS)/videoar_continue_clips
