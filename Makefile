@@ -199,7 +199,7 @@ ABLATION = noec:--max-flip=0 nomask:--frame-mask=0
 # from the same seed on the same batches of the 8,000-clip token file, one
 # thread each side by side (2 h 10 min in session 18, beside a third job),
 # then 1,000 test prompts each at one thread, as the committed reports were made
-# (session 19 ran the two side by side: 30 and 50 minutes).
+# (session 19 ran the two side by side: 29 and 51 minutes).
 BUDGET_ARMS = var: raster:--raster
 BUDGET_TOK  = train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens8k.u8 --clips 8000 --resume
 BUDGET_S1   = --frames 1 --batch 16 --steps 200 --lr 1e-3 --warmup 20

@@ -101,7 +101,11 @@ func TrainVideo(ctx context.Context, opt TrainOptions, w io.Writer) (VideoAccura
 		return VideoAccuracy{}, fmt.Errorf("train video classifier: %w", err)
 	}
 	defer run.Close()
-	acc, err := videoAccuracy(opt.Data, "test", run, 1)
+	m, err := digits.LoadMoving(opt.Data, "test")
+	if err != nil {
+		return VideoAccuracy{}, err
+	}
+	acc, err := videoAccuracy(m, "test", run, 1)
 	if err != nil {
 		return acc, err
 	}
@@ -186,16 +190,13 @@ func addNoise(x []float32, batch int, maxSigma float64, rng *rand.Rand) {
 	}
 }
 
-// videoAccuracy runs the classifier over a split, reading digits from the
-// mean logits of the first views of ReadoutViews.
-func videoAccuracy(dir, split string, run *metrics.Runner, views int) (VideoAccuracy, error) {
+// videoAccuracy runs the classifier over a split's clips, reading digits
+// from the mean logits of the first views of ReadoutViews.
+func videoAccuracy(m *digits.Moving, split string, run *metrics.Runner, views int) (VideoAccuracy, error) {
 	if views < 1 || views > len(ReadoutViews) {
 		return VideoAccuracy{}, fmt.Errorf("video classifier readout: %d views, want 1 to %d", views, len(ReadoutViews))
 	}
-	m, err := digits.LoadMoving(dir, split)
-	if err != nil {
-		return VideoAccuracy{}, err
-	}
+	var err error
 	acc := VideoAccuracy{Split: split, Clips: len(m.Clips), Views: views}
 	var n1, n2, d1, d2, r1, r2, nc, dc int
 	t0 := time.Now()
@@ -325,11 +326,15 @@ func VideoAccuracyOf(dataDir, split string, wts *metrics.Weights, views int, rea
 	}
 	run := metrics.NewRunner(n)
 	defer run.Close()
-	acc, err := videoAccuracy(dataDir, split, run, views)
+	m, err := digits.LoadMoving(dataDir, split)
+	if err != nil {
+		return VideoAccuracy{}, err
+	}
+	acc, err := videoAccuracy(m, split, run, views)
 	if err != nil || reader == nil {
 		return acc, err
 	}
-	o, err := glyphOracle(dataDir, split, reader)
+	o, err := glyphOracle(dataDir, split, m, reader)
 	acc.Oracle = &o
 	return acc, err
 }
@@ -337,16 +342,12 @@ func VideoAccuracyOf(dataDir, split string, wts *metrics.Weights, views int, rea
 // glyphOracle reads every glyph of a split's clips alone, as the judge's
 // digit classifier sees a lone digit (digitCrops), and scores each clip's
 // digit set as the set of its glyphs' readings.
-func glyphOracle(dataDir, split string, reader *metrics.Weights) (GlyphOracle, error) {
+func glyphOracle(dataDir, split string, m *digits.Moving, reader *metrics.Weights) (GlyphOracle, error) {
 	o := GlyphOracle{Reader: reader.SHA256}
 	if reader.Cfg.Input != metrics.DigitNetConfig().Input || reader.Cfg.Logits != metrics.VideoDigits || reader.Cfg.Binary {
 		return o, fmt.Errorf("%s is %s, not a digit classifier", reader.Path, reader.Cfg.Name)
 	}
 	s, err := digits.Load(dataDir)
-	if err != nil {
-		return o, err
-	}
-	m, err := digits.LoadMoving(dataDir, split)
 	if err != nil {
 		return o, err
 	}
@@ -380,14 +381,12 @@ func glyphOracle(dataDir, split string, reader *metrics.Weights) (GlyphOracle, e
 	o.Glyphs = len(ids)
 	var n1, n2, d1, d2 int
 	for _, c := range m.Clips {
-		var got []int
-		for _, mv := range c.Movers {
-			if !slices.Contains(got, read[mv.ID]) {
-				got = append(got, read[mv.ID])
-			}
+		seen := c // the clip as the oracle reads it: its movers relabelled
+		seen.Movers = slices.Clone(c.Movers)
+		for i, mv := range seen.Movers {
+			seen.Movers[i].Label = read[mv.ID]
 		}
-		slices.Sort(got)
-		ok := slices.Equal(got, metrics.TruthVideo(c).Digits)
+		ok := slices.Equal(metrics.TruthVideo(seen).Digits, metrics.TruthVideo(c).Digits)
 		if len(c.Movers) == 1 {
 			n1, d1 = n1+1, d1+b2i(ok)
 		} else {
