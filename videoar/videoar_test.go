@@ -203,7 +203,7 @@ func trainAndGenerate(t *testing.T, cfg Config) {
 	batch := []Example{randomExample(rng, tr.inputs.L, q.Codes), randomExample(rng, tr.inputs.L, q.Codes)}
 	opt := optim.NewAdamW(optim.DefaultAdamW(), tr.Params())
 	var first, last float64
-	for step := range 150 {
+	for step := range 300 {
 		if last, err = tr.Step(batch, rng); err != nil {
 			t.Fatal(err)
 		}
@@ -214,7 +214,7 @@ func trainAndGenerate(t *testing.T, cfg Config) {
 	}
 	t.Logf("cross-entropy %.3f → %.3f", first, last)
 	if last > 0.1*first {
-		t.Fatalf("cross-entropy %.3f → %.3f in 150 steps", first, last)
+		t.Fatalf("cross-entropy %.3f → %.3f in 300 steps", first, last)
 	}
 	gen, err := NewGenerator(cfg, tr.Weights(), dec)
 	if err != nil {
@@ -320,7 +320,8 @@ func decodeMatchesGraph(t *testing.T, cfg Config) {
 	g := &Generator{Cfg: cfg, m: m, inputs: ib}
 	nc, l := q.Codes, ib.L
 	passes := 0
-	_, err = g.decode(context.Background(), ex.Prompt, cfg.Frames, func(st step, c, u []float32) ([]int, error) {
+	_, err = g.decode(context.Background(), [][]int{ex.Prompt, nil}, cfg.Frames, func(st step, logits [][]float32) ([]int, error) {
+		c, u := logits[0], logits[1]
 		passes++
 		v0, n := l.v(st), st.n
 		if e := relErr(c, want[v0*nc:(v0+n)*nc]); e > 1e-4 {
@@ -416,7 +417,8 @@ func samplingContract(t *testing.T, cfg Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := g.decode(ctx, prompt, cfg.Frames, func(_ step, c, _ []float32) ([]int, error) {
+	want, err := g.decode(ctx, [][]int{prompt}, cfg.Frames, func(_ step, logits [][]float32) ([]int, error) {
+		c := logits[0]
 		out := make([]int, len(c)/q.Codes)
 		for i := range out {
 			row := c[i*q.Codes : (i+1)*q.Codes]
@@ -433,6 +435,21 @@ func samplingContract(t *testing.T, cfg Config) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatal("guidance scale 1 is not the prompted logits alone")
+	}
+	// A negative prompt equal to the prompt adds c − c = 0: the same
+	// clip as without it; another negative prompt changes it.
+	neg := DefaultOptions()
+	neg.Negative, neg.NegScale = prompt, 2
+	if same, err := g.Codes(ctx, prompt, neg, nil); err != nil || !reflect.DeepEqual(same, a) {
+		t.Fatalf("the prompt as its own negative changed the clip (%v)", err)
+	}
+	neg.Negative = []int{301, 300}
+	if swapped, err := g.Codes(ctx, prompt, neg, nil); err != nil || reflect.DeepEqual(swapped, a) {
+		t.Fatalf("a negative prompt left the clip unchanged (%v)", err)
+	}
+	neg.NegScale = math.NaN()
+	if _, err := g.Codes(ctx, prompt, neg, nil); err == nil {
+		t.Fatal("a NaN negative-prompt scale was accepted")
 	}
 	cont, err := g.Codes(ctx, prompt, Options{Sampling: opt.Sampling, CFG: 3, Given: a[:1]}, nil)
 	if err != nil {
