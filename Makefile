@@ -33,7 +33,7 @@ endef
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help deps deps-build deps-py data-deps data data-report eval-metrics build lint test fuzz fixtures bench \
-        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar assets-unified assets-unified-baselines eval-tokenizers eval-videoar eval-ablations eval-raster unified-tokens eval-unified eval-unified-baselines eval-moe eval-videoar-cfg repro-judge results
+        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar assets-unified assets-unified-baselines eval-tokenizers eval-videoar eval-ablations eval-raster unified-tokens eval-unified eval-unified-baselines eval-moe eval-videoar-cfg eval-videoar-sampling repro-judge results
 
 # The recipe of the shipped checkpoints (make assets). Every stage writes a
 # resumable training checkpoint under RUNS and continues it on a rerun.
@@ -222,6 +222,13 @@ eval-raster: data ## VideoAR vs the raster-order baseline trained alike at the b
 
 eval-videoar-cfg: build ## guidance-scale sweep of the shipped generator on 400 val prompts (about 30 minutes) → docs/eval/videoar_val_cfg*.json
 	for c in 2 3 4 5; do $(OMNIAR) eval videoar --split val --n 400 --cfg $$c --out docs/eval/videoar_val_cfg$$c.json || exit 1; done
+
+eval-videoar-sampling: build ## sampling sweep of the shipped generator at CFG 3 on 400 val prompts: temperature 0.7, 0.5, greedy, top-k 8, top-p 0.7 (about 35 minutes) → docs/eval/videoar_val_sampling_*.json
+	$(OMNIAR) eval videoar --split val --n 400 --temperature 0.7 --out docs/eval/videoar_val_sampling_t07.json
+	$(OMNIAR) eval videoar --split val --n 400 --temperature 0.5 --out docs/eval/videoar_val_sampling_t05.json
+	$(OMNIAR) eval videoar --split val --n 400 --temperature 0 --out docs/eval/videoar_val_sampling_greedy.json
+	$(OMNIAR) eval videoar --split val --n 400 --top-k 8 --out docs/eval/videoar_val_sampling_k8.json
+	$(OMNIAR) eval videoar --split val --n 400 --top-p 0.7 --out docs/eval/videoar_val_sampling_p07.json
 
 repro-judge: build ## retrain the attribute judge's digit classifier and pair reader from scratch into RUNS/repro and judge the real test clips with them (about 20 minutes) → docs/eval/judge_repro.json, to set beside docs/eval/judge.json
 	$(OMNIAR) eval train-judge --data "$(DATA_DIR)" --ckpt $(RUNS)/repro/judge.train --resume --out $(RUNS)/repro/digits.safetensors

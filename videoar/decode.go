@@ -49,26 +49,21 @@ func (m *model) visRows(vis, ctx []float32, posID, n int) []float32 {
 
 func silu(v float32) float32 { return v / (1 + float32(math.Exp(float64(-v)))) }
 
-// stepFunc receives the unguided logits of a step for every sequence
-// decode runs ([n, Codes] each, in the order of its prompts) and returns
-// the step's codes.
-type stepFunc func(st step, logits [][]float32) ([]int, error)
+// stepFunc receives the unguided logits of a step for both sequences
+// ([n, Codes] each) and returns the step's codes.
+type stepFunc func(st step, cond, uncond []float32) ([]int, error)
 
-// decode runs one sequence per prompt (nil: unprompted) step by step (a
-// scale of a latent frame, or one code in raster order) through the KV
-// cache for the first frames latent frames; next picks each step's codes,
-// which become the inputs of every sequence's steps after it.
-func (g *Generator) decode(ctx context.Context, prompts [][]int, frames int, next stepFunc, progress func(done, total int)) ([][]int, error) {
-	m, l, ns := g.m, g.inputs.L, len(prompts)
-	ids := make([][]int, ns)
-	var cond []float32
-	for j, p := range prompts {
-		var nreal int
-		ids[j], nreal = PromptIDs(p, g.Cfg.Prompt)
-		ids[j] = l.TextIDs(ids[j])
-		cond = append(cond, m.condVec(ids[j], nreal)...)
-	}
-	cache := m.trunk.NewCache(ns)
+// decode runs the prompted and unprompted sequences step by step (a scale
+// of a latent frame, or one code in raster order) through the KV cache
+// for the first frames latent frames; next picks each step's codes, which
+// become the inputs of the steps after it.
+func (g *Generator) decode(ctx context.Context, prompt []int, frames int, next stepFunc, progress func(done, total int)) ([][]int, error) {
+	m, l := g.m, g.inputs.L
+	idsC, nC := PromptIDs(prompt, g.Cfg.Prompt)
+	idsU, nU := PromptIDs(nil, g.Cfg.Prompt)
+	idsC, idsU = l.TextIDs(idsC), l.TextIDs(idsU)
+	cond := append(m.condVec(idsC, nC), m.condVec(idsU, nU)...)
+	cache := m.trunk.NewCache(2)
 	axes := len(g.Cfg.Trunk.RopeSplit)
 	for j, row := range l.Text {
 		if row > l.Vis[0] {
@@ -78,11 +73,8 @@ func (g *Generator) decode(ctx context.Context, prompts [][]int, frames int, nex
 		if err != nil {
 			return nil, err
 		}
-		col := make([]int, ns)
-		for k := range col {
-			col[k] = ids[k][j]
-		}
-		if _, err := m.trunk.Decode(cache, m.text.Rows(col), 1, pos, cond); err != nil {
+		x := m.text.Rows([]int{idsC[j], idsU[j]})
+		if _, err := m.trunk.Decode(cache, x, 1, pos, cond); err != nil {
 			return nil, fmt.Errorf("videoar decode: %w", err)
 		}
 	}
@@ -103,20 +95,12 @@ func (g *Generator) decode(ctx context.Context, prompts [][]int, frames int, nex
 		if err != nil {
 			return nil, err
 		}
-		xs := make([]float32, 0, ns*len(x))
-		for range ns {
-			xs = append(xs, x...)
-		}
-		h, err := m.trunk.Decode(cache, xs, n, pos, cond)
+		h, err := m.trunk.Decode(cache, append(x, x...), n, pos, cond)
 		if err != nil {
 			return nil, fmt.Errorf("videoar decode: %w", err)
 		}
-		logits := m.head.Apply(h, ns*n)
-		per := make([][]float32, ns)
-		for k := range per {
-			per[k] = logits[k*n*nc : (k+1)*n*nc]
-		}
-		got, err := next(st, per)
+		logits := m.head.Apply(h, 2*n)
+		got, err := next(st, logits[:n*nc], logits[n*nc:])
 		if err != nil {
 			return nil, err
 		}

@@ -24,14 +24,6 @@ type Options struct {
 	// Given are the codes of the first latent frames [n][PerFrame]
 	// (continuation of a clip); they are fed, not sampled.
 	Given [][]int
-	// Negative is a tokenized prompt the clip is steered away from with
-	// weight NegScale, a third sequence beside the prompted and the
-	// unprompted one: logits = u + w·(c − u) + NegScale·(c − n). With the
-	// prompt's two digits swapped (SwapDigits) it is binding guidance:
-	// the prompt and its swap are the same bag of words, so c − n is only
-	// what the prompt's order says about which digit moves which way.
-	Negative []int
-	NegScale float64
 }
 
 // DefaultOptions are the shipped model's sampling settings.
@@ -85,29 +77,16 @@ func (g *Generator) Codes(ctx context.Context, prompt []int, opt Options, progre
 			return nil, fmt.Errorf("videoar: given frame %d has %d codes, want %d", f, len(c), l.PerFrame)
 		}
 	}
-	if math.IsNaN(opt.NegScale) || math.IsInf(opt.NegScale, 0) {
-		return nil, fmt.Errorf("videoar: negative-prompt scale %g", opt.NegScale)
-	}
-	prompts := [][]int{prompt, nil}
-	if opt.NegScale != 0 && opt.Negative != nil {
-		prompts = append(prompts, opt.Negative)
-	}
 	rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
-	w, wn := float32(opt.CFG), float32(opt.NegScale)
-	return g.decode(ctx, prompts, frames, func(st step, logits [][]float32) ([]int, error) {
+	w := float32(opt.CFG)
+	return g.decode(ctx, prompt, frames, func(st step, c, u []float32) ([]int, error) {
 		if st.f < len(opt.Given) {
 			o := l.Start(0, st.s) + st.i
 			return opt.Given[st.f][o : o+st.n], nil
 		}
-		c, u := logits[0], logits[1]
 		guided := make([]float32, len(c))
 		for i := range c {
 			guided[i] = u[i] + w*(c[i]-u[i])
-		}
-		if len(logits) > 2 {
-			for i, n := range logits[2] {
-				guided[i] += wn * (c[i] - n)
-			}
 		}
 		return opt.Sampling.SampleGroup(guided, g.Cfg.Quant.Codes, rng)
 	}, progress)
@@ -142,8 +121,7 @@ func (g *Generator) NLL(ctx context.Context, prompt []int, codes [][]int) ([][]f
 		}
 		out[f] = make([]float64, len(l.Scales))
 	}
-	_, err := g.decode(ctx, [][]int{prompt}, len(codes), func(st step, logits [][]float32) ([]int, error) {
-		c := logits[0]
+	_, err := g.decode(ctx, prompt, len(codes), func(st step, c, _ []float32) ([]int, error) {
 		o, k := l.Start(0, st.s)+st.i, l.Scales[st.s]
 		want := codes[st.f][o : o+st.n]
 		sum := 0.0

@@ -69,7 +69,6 @@ func (g *genFlags) register(cmd *cobra.Command) {
 	f.IntVar(&g.opt.Sampling.TopK, "top-k", d.Sampling.TopK, "sample among the k most likely codes (0 = all)")
 	f.Float64Var(&g.opt.Sampling.TopP, "top-p", d.Sampling.TopP, "nucleus sampling mass (0 or 1 = all)")
 	f.Uint64Var(&g.opt.Seed, "seed", d.Seed, "sampling seed")
-	f.Float64Var(&g.opt.NegScale, "bind", d.NegScale, "binding guidance scale: steer a two-digit prompt away from itself with its digits swapped (0 = off)")
 }
 
 func (g *genFlags) load() (*vgen.Pipeline, error) {

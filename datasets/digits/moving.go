@@ -6,7 +6,6 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"strings"
 
 	"github.com/disintegration/imaging"
@@ -251,45 +250,4 @@ func namesDirections(caption string, ms []Mover) bool {
 // FrameImage returns frame f of a rendered clip as an image.
 func FrameImage(clip []uint8, f int) *image.Gray {
 	return &image.Gray{Pix: clip[f*Canvas*Canvas : (f+1)*Canvas*Canvas], Stride: Canvas, Rect: image.Rect(0, 0, Canvas, Canvas)}
-}
-
-// SwapDigits exchanges the two digits a caption names ("a 3 moves up
-// while a seven moves left" → "a 7 moves up while a three moves left"),
-// each keeping its form (numeral or word) at the other's place. It
-// reports false, with the caption unchanged, unless the caption names
-// exactly two different digits; a number word before "digit(s)" is a
-// count ("two digits: …"), not a digit.
-func SwapDigits(caption string) (string, bool) {
-	type mention struct{ lo, hi, label int }
-	var ms []mention
-	for i := 0; i < len(caption); {
-		if !isWordByte(caption[i]) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(caption) && isWordByte(caption[j]) {
-			j++
-		}
-		w := strings.ToLower(caption[i:j])
-		if next := strings.Fields(caption[j:]); len(next) > 0 && strings.HasPrefix(strings.ToLower(next[0]), "digit") {
-			i = j // "two digits", "one digit": a count, not a digit
-			continue
-		}
-		if len(w) == 1 && w[0] >= '0' && w[0] <= '9' {
-			ms = append(ms, mention{i, j, int(w[0] - '0')})
-		} else if k := slices.Index(Names[:], w); k >= 0 {
-			ms = append(ms, mention{i, j, k})
-		}
-		i = j
-	}
-	if len(ms) != 2 || ms[0].label == ms[1].label {
-		return caption, false
-	}
-	a, b := ms[0], ms[1]
-	return caption[:a.lo] + caption[b.lo:b.hi] + caption[a.hi:b.lo] + caption[a.lo:a.hi] + caption[b.hi:], true
-}
-
-func isWordByte(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }

@@ -5,7 +5,6 @@ import (
 	"image"
 	"image/png"
 	"math"
-	"math/rand/v2"
 	"os"
 	"reflect"
 	"strings"
@@ -163,49 +162,6 @@ func TestPromptNamesDirections(t *testing.T) {
 	for _, c := range cases {
 		if got := (Clip{Movers: c.movers, Captions: c.captions}).Prompt(); got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
-		}
-	}
-}
-
-func TestSwapDigits(t *testing.T) {
-	for _, c := range []struct {
-		in, want string
-		ok       bool
-	}{
-		{"a 3 moves up while a seven moves to the left", "a seven moves up while a 3 moves to the left", true},
-		{"two digits: a Nine heading down and a 0 heading up", "two digits: a 0 heading down and a Nine heading up", true},
-		{"a 3 drifts slowly up", "a 3 drifts slowly up", false},
-		{"3 goes up and three goes down", "3 goes up and three goes down", false},
-		{"1 2 3", "1 2 3", false},
-		{"someone 12 moves", "someone 12 moves", false},
-		{"one digit, a 4, heading up", "one digit, a 4, heading up", false},
-		{"", "", false},
-	} {
-		got, ok := SwapDigits(c.in)
-		if got != c.want || ok != c.ok {
-			t.Errorf("SwapDigits(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
-		}
-	}
-}
-
-// Every two-digit caption the recipe writes swaps, and twice is the identity.
-func TestSwapDigitsCaptions(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	for range 200 {
-		a := rng.IntN(10)
-		b := (a + 1 + rng.IntN(9)) % 10
-		ms := []Mover{{Label: a, Dir: Directions[rng.IntN(8)].Name, Speed: 2.5}, {Label: b, Dir: Directions[rng.IntN(8)].Name, Speed: 2.5}}
-		for _, c := range captions(rng, ms) {
-			s, ok := SwapDigits(c)
-			back, ok2 := SwapDigits(s)
-			if !ok || !ok2 || back != c || s == c {
-				t.Fatalf("%q → %q (%v) → %q (%v)", c, s, ok, back, ok2)
-			}
-		}
-		for _, c := range captions(rng, ms[:1]) {
-			if _, ok := SwapDigits(c); ok {
-				t.Fatalf("one-digit caption %q swapped", c)
-			}
 		}
 	}
 }

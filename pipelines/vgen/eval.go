@@ -67,7 +67,6 @@ type EvalReport struct {
 	Temperature  float64  `json:"temperature"`
 	TopK         int      `json:"top_k"`
 	TopP         float64  `json:"top_p"`
-	Bind         float64  `json:"bind,omitempty"` // binding guidance scale (videoar.Options.NegScale)
 	JudgeWeights string   `json:"judge_weights_sha256"`
 	Continued    bool     `json:"continued,omitempty"` // the real clip's first frame was given
 	TimeStride   int      `json:"time_stride"`         // video frames per latent frame after the first
@@ -182,7 +181,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		return EvalReport{}, err
 	}
 	defer ae.Close()
-	rep := EvalReport{Split: eo.Split, CFG: opt.CFG, Temperature: opt.Sampling.Temperature, TopK: opt.Sampling.TopK, TopP: opt.Sampling.TopP, Bind: opt.NegScale, JudgeWeights: eo.Judge.SHA256(), Continued: eo.Continue, TimeStride: tcfg.TimeStride,
+	rep := EvalReport{Split: eo.Split, CFG: opt.CFG, Temperature: opt.Sampling.Temperature, TopK: opt.Sampling.TopK, TopP: opt.Sampling.TopP, JudgeWeights: eo.Judge.SHA256(), Continued: eo.Continue, TimeStride: tcfg.TimeStride,
 		Passes: p.Cfg.Passes(p.Cfg.Frames), RasterPasses: p.Cfg.RasterOrder().Passes(p.Cfg.Frames), Saved: save}
 	if save != "" {
 		if err := os.MkdirAll(save, 0o755); err != nil {
@@ -329,12 +328,8 @@ func (p *Pipeline) addNLL(ctx context.Context, rep *EvalReport, prompt string, p
 
 // Print writes the report as a table.
 func (r EvalReport) Print(w io.Writer) {
-	bind := ""
-	if r.Bind != 0 {
-		bind = fmt.Sprintf(", binding %.1f", r.Bind)
-	}
-	fmt.Fprintf(w, "prompt fidelity on %d %s prompts (judge %.12s…; CFG %.1f, T %.2f, top-k %d, top-p %.2f%s), %.2f s per clip (codes %.2f, pixels %.2f), %d decoder passes (raster order: %d)\n",
-		r.Generated.Clips, r.Split, r.JudgeWeights, r.CFG, r.Temperature, r.TopK, r.TopP, bind, r.SecPerClip, r.SecCodes, r.SecPixels, r.Passes, r.RasterPasses)
+	fmt.Fprintf(w, "prompt fidelity on %d %s prompts (judge %.12s…; CFG %.1f, T %.2f, top-k %d, top-p %.2f), %.2f s per clip (codes %.2f, pixels %.2f), %d decoder passes (raster order: %d)\n",
+		r.Generated.Clips, r.Split, r.JudgeWeights, r.CFG, r.Temperature, r.TopK, r.TopP, r.SecPerClip, r.SecCodes, r.SecPixels, r.Passes, r.RasterPasses)
 	fmt.Fprintf(w, "  %-26s %8s %8s %10s %10s %10s\n", "", "match", "digit", "direction", "one-digit", "two-digit")
 	row := func(name string, f Fidelity) {
 		fmt.Fprintf(w, "  %-26s %7.1f%% %7.1f%% %9.1f%% %9.1f%% %9.1f%%\n", name, 100*f.Match, 100*f.Digit, 100*f.Direction, 100*f.OneMatch, 100*f.TwoMatch)

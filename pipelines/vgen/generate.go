@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/omniar/omniar/datasets/digits"
 	"github.com/omniar/omniar/tokenizers"
 	"github.com/omniar/omniar/tokenizers/bpe"
 	"github.com/omniar/omniar/video"
@@ -96,21 +95,11 @@ func (p *Pipeline) LatentFrames(frames int) (int, error) {
 }
 
 // Generate makes a clip [frames, Size, Size] (grey) for a prompt; first,
-// if not nil, is a given first frame [Size, Size] to continue. With a
-// negative-prompt scale and no negative prompt, the negative prompt is the
-// prompt with its two digits swapped (binding guidance); a prompt that does
-// not name two different digits gets none.
+// if not nil, is a given first frame [Size, Size] to continue.
 func (p *Pipeline) Generate(ctx context.Context, prompt string, frames int, first []uint8, opt videoar.Options, progress func(done, total int)) ([]uint8, error) {
 	ids, err := p.Prompt(prompt)
 	if err != nil {
 		return nil, err
-	}
-	if opt.NegScale != 0 && opt.Negative == nil {
-		if swapped, ok := digits.SwapDigits(prompt); ok {
-			if opt.Negative, err = p.Prompt(swapped); err != nil {
-				return nil, err
-			}
-		}
 	}
 	lf, err := p.LatentFrames(frames)
 	if err != nil {
