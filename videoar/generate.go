@@ -64,6 +64,9 @@ func (g *Generator) Codes(ctx context.Context, prompt []int, opt Options, progre
 	if err := opt.Sampling.Validate(); err != nil {
 		return nil, err
 	}
+	if math.IsNaN(opt.CFG) || math.IsInf(opt.CFG, 0) {
+		return nil, fmt.Errorf("videoar: guidance scale %g: want a finite number", opt.CFG)
+	}
 	frames := opt.Frames
 	if frames == 0 {
 		frames = g.Cfg.Frames

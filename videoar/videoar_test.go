@@ -445,6 +445,11 @@ func samplingContract(t *testing.T, cfg Config) {
 	if err != nil || len(img) != 1 {
 		t.Fatalf("image: %d frames, %v", len(img), err)
 	}
+	for _, w := range []float64{math.NaN(), math.Inf(1)} {
+		if _, err := g.Codes(ctx, prompt, Options{Sampling: opt.Sampling, CFG: w}, nil); err == nil {
+			t.Fatalf("guidance scale %g accepted", w)
+		}
+	}
 	if _, err := g.Codes(ctx, prompt, Options{Sampling: opt.Sampling, Frames: cfg.Frames + 1}, nil); err == nil {
 		t.Fatal("too many frames accepted")
 	}
