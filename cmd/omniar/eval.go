@@ -112,6 +112,9 @@ func newEvalJudgeCmd() *cobra.Command {
 		Short: "Measure the attribute judge against the metadata of real Moving-digits clips",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if limit < 0 {
+				return usageErrorf("--n %d: want 0 (all clips) or more", limit)
+			}
 			w, err := metrics.LoadJudgeWeights(eval.Asset(weights), eval.Asset(pairs))
 			if err != nil {
 				return err

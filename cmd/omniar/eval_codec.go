@@ -26,6 +26,9 @@ WAVs and spectrogram PNGs go to --examples.`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
+			if opt.Ckpt == "" {
+				opt.Ckpt = shippedCodec()
+			}
 			opt.Progress = func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) }
 			r, err := atok.Eval(cmd.Context(), opt)
 			if err != nil {
@@ -40,7 +43,7 @@ WAVs and spectrogram PNGs go to --examples.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opt.Data, "data", defaultCache("data"), "prepared data directory")
-	f.StringVar(&opt.Ckpt, "ckpt", atok.DefaultPath, "codec checkpoint (weights or training checkpoint)")
+	f.StringVar(&opt.Ckpt, "ckpt", "", "codec checkpoint, weights or training checkpoint (default: the shipped codec in the assets directory)")
 	f.IntVar(&opt.Clips, "clips", 0, "held-out espeak-ng clips to score (0: all)")
 	f.BoolVar(&opt.Digits, "digits", true, "run the spoken-digit intelligibility proxy")
 	f.StringVar(&opt.RumbleSplit, "rumble-split", "test", "speech split whose voices the rumble set takes (val: to choose between codecs without test)")

@@ -102,8 +102,11 @@ func codecPath(f *tokenizerFlags) string {
 	if f.ckpt != "" {
 		return f.ckpt
 	}
-	return atok.DefaultPath
+	return shippedCodec()
 }
+
+// shippedCodec is the shipped audio codec in the assets directory.
+func shippedCodec() string { return assetPath(filepath.Base(atok.DefaultPath)) }
 
 // encodeAudio writes the tokens of a WAV or MP3 file to a .tok file.
 func encodeAudio(cmd *cobra.Command, f *tokenizerFlags) error {

@@ -290,6 +290,9 @@ func newEvalVideoARCmd() *cobra.Command {
 		Example: `  omniar eval videoar --n 100 --out docs/eval/videoar.json --pictures docs/eval/videoar`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if eo.N < 1 {
+				return usageErrorf("--n %d: want at least one prompt", eo.N)
+			}
 			p, err := g.load()
 			if err != nil {
 				return err
