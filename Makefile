@@ -270,8 +270,8 @@ eval-unified: unified-tokens ## understanding, elastic table and routing of the 
 	$(OMNIAR) eval unified --ckpt assets/unified.safetensors --tokens $(RUNS)/unified_tok --out docs/eval/unified.json
 	$(OMNIAR) inspect routing --ckpt assets/unified.safetensors --tokens $(RUNS)/unified_tok --out docs/eval/unified_routing
 
-eval-moe: build ## fortunes LM study: MoE vs dense FFN of equal active size, aux vs bias balancing, 5 seeds (about 18 minutes) → docs/eval/unified_moe_vs_dense.json
-	$(OMNIAR) eval moe --out docs/eval/unified_moe_vs_dense.json
+eval-moe: build ## fortunes LM study: MoE vs dense FFN of equal active size, aux vs bias balancing, 20 seeds (about 80 minutes) → docs/eval/unified_moe_vs_dense.json
+	$(OMNIAR) eval moe --seeds 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 --out docs/eval/unified_moe_vs_dense.json
 
 eval-unified-baselines: build ## MoE vs dense and elastic vs alone at equal steps (the MoE run's stage 1, 300 + 3,000 steps) → docs/eval/unified_baselines.json
 	$(OMNIAR) eval unified --ckpt $(RUNS)/unified_small/stage1.safetensors --baselines-only --batches 32 --dense $(RUNS)/unified_dense/unified.safetensors \
