@@ -26,6 +26,9 @@ WAVs and spectrogram PNGs go to --examples.`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
+			if opt.Clips < 0 {
+				return usageErrorf("--clips %d: want 0 (all) or more", opt.Clips)
+			}
 			if opt.Ckpt == "" {
 				opt.Ckpt = shippedCodec()
 			}
