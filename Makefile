@@ -223,7 +223,7 @@ eval-raster: data ## VideoAR vs the raster-order baseline trained alike at the b
 eval-videoar-cfg: build ## guidance-scale sweep of the shipped generator on 400 val prompts (about 30 minutes) → docs/eval/videoar_val_cfg*.json
 	for c in 2 3 4 5; do $(OMNIAR) eval videoar --split val --n 400 --cfg $$c --out docs/eval/videoar_val_cfg$$c.json || exit 1; done
 
-eval-videoar-sampling: build ## sampling sweep of the shipped generator at CFG 3 on 400 val prompts: temperature 0.7, 0.5, greedy, top-k 8, top-p 0.7 (about 35 minutes) → docs/eval/videoar_val_sampling_*.json
+eval-videoar-sampling: build ## sampling sweep of the shipped generator at CFG 3 on 400 val prompts: temperature 0.7, 0.5, greedy, top-k 8, top-p 0.7 (about 14 minutes each on the session-20 machine) → docs/eval/videoar_val_sampling_*.json
 	$(OMNIAR) eval videoar --split val --n 400 --temperature 0.7 --out docs/eval/videoar_val_sampling_t07.json
 	$(OMNIAR) eval videoar --split val --n 400 --temperature 0.5 --out docs/eval/videoar_val_sampling_t05.json
 	$(OMNIAR) eval videoar --split val --n 400 --temperature 0 --out docs/eval/videoar_val_sampling_greedy.json
