@@ -46,6 +46,17 @@ func (t *Trunk) NewCache(b int) *Cache {
 // block-causal mask); its keys and values are appended to the cache. It
 // returns the final-normed hidden states [B·n, Dim].
 func (t *Trunk) Decode(c *Cache, x []float32, n int, pos []float64, cond []float32) ([]float32, error) {
+	return t.decode(c, x, n, pos, cond, false)
+}
+
+// Prefill is Decode for n positions that are each their own group (a
+// prompt's tokens): position r attends to the cache and to the group's
+// positions up to r. One pass over a prompt instead of one per token.
+func (t *Trunk) Prefill(c *Cache, x []float32, n int, pos []float64, cond []float32) ([]float32, error) {
+	return t.decode(c, x, n, pos, cond, true)
+}
+
+func (t *Trunk) decode(c *Cache, x []float32, n int, pos []float64, cond []float32, causal bool) ([]float32, error) {
 	cfg := t.Cfg
 	d := cfg.Dim
 	if c.B <= 0 || n <= 0 || len(x) != c.B*n*d {
@@ -76,7 +87,7 @@ func (t *Trunk) Decode(c *Cache, x []float32, n int, pos []float64, cond []float
 		if !t.sub.Runs(l) {
 			continue
 		}
-		if err := blk.decode(t, c, l, h, n, cs, sn); err != nil {
+		if err := blk.decode(t, c, l, h, n, cs, sn, causal); err != nil {
 			return nil, fmt.Errorf("decode layer %d: %w", l, err)
 		}
 	}
@@ -107,8 +118,9 @@ func ropeTables(cfg Config, pos []float64, n int) (cs, sn []float32) {
 	return cs, sn
 }
 
-// decode runs block l on h [B·n, Dim] in place.
-func (blk *Block) decode(t *Trunk, c *Cache, l int, h []float32, n int, cs, sn []float32) error {
+// decode runs block l on h [B·n, Dim] in place; causal masks each new
+// position from the new positions after it.
+func (blk *Block) decode(t *Trunk, c *Cache, l int, h []float32, n int, cs, sn []float32, causal bool) error {
 	cfg := t.Cfg
 	d, rows := cfg.Dim, c.B*n
 	u := make([]float32, rows*d)
@@ -137,7 +149,12 @@ func (blk *Block) decode(t *Trunk, c *Cache, l int, h []float32, n int, cs, sn [
 		for hh := 0; hh < cfg.Heads; hh++ {
 			sgemm(false, true, n, L, hd, scale, qkv[b*n*3*d+hh*hd:], 3*d, (*kc)[hh*hd:], d, 0, s, L)
 			for r := 0; r < n; r++ {
-				softmax(s[r*L : (r+1)*L])
+				row := s[r*L : (r+1)*L]
+				if causal {
+					row = row[:c.Len+r+1]
+					clear(s[r*L+c.Len+r+1 : (r+1)*L])
+				}
+				softmax(row)
 			}
 			sgemm(false, false, n, hd, L, 1, s, L, (*vc)[hh*hd:], d, 0, o[b*n*d+hh*hd:], d)
 		}

@@ -83,28 +83,10 @@ func TestDecodeMatchesGraph(t *testing.T) {
 			}
 		}
 		want := hV.Data().([]float32)
-		c := trunk.NewCache(bsz)
 		d := cfg.Dim
-		for g := 0; g < lay.Groups; g++ {
-			lo, hi := lay.Span(g)
-			n := hi - lo
-			in := make([]float32, 0, bsz*n*d)
-			for s := 0; s < bsz; s++ {
-				in = append(in, x.Data()[(s*tt+lo)*d:(s*tt+hi)*d]...)
-			}
-			pos, err := lay.RopePositions(lo, hi, NumAxes)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := trunk.Decode(c, in, n, pos, cond.Data())
-			if err != nil {
-				t.Fatal(err)
-			}
-			for s := 0; s < bsz; s++ {
-				if e := relErr(got[s*n*d:(s+1)*n*d], want[(s*tt+lo)*d:(s*tt+hi)*d]); e > 1e-4 {
-					t.Errorf("%v: group %d of sequence %d: rel err %.3g", sub, g, s, e)
-				}
-			}
+		// Group by group, and with the leading text groups in one Prefill.
+		for _, prefill := range []bool{false, true} {
+			checkDecode(t, trunk, lay, x.Data(), cond.Data(), want, bsz, d, prefill, sub)
 		}
 	}
 	c := trunk.NewCache(bsz)
@@ -139,5 +121,61 @@ func TestDecodeMatchesGraph(t *testing.T) {
 	}
 	if e := relErr(second[1][:cfg.Dim], second[0][:cfg.Dim]); e < 1e-3 {
 		t.Errorf("a new conditioning changed the first sequence's output by %.3g only: stale adaptive norms", e)
+	}
+}
+
+// checkDecode decodes lay group by group (the first prefix groups of one
+// position each in one Prefill if prefill) and compares with want.
+func checkDecode(t *testing.T, trunk *Trunk, lay *Layout, x, cond, want []float32, bsz, d int, prefill bool, sub Sub) {
+	t.Helper()
+	tt := lay.Len()
+	c := trunk.NewCache(bsz)
+	g0 := 0
+	if prefill {
+		for lo, hi := lay.Span(g0); hi-lo == 1 && lay.Pos[lo].Kind == KindToken; lo, hi = lay.Span(g0) {
+			g0++
+		}
+		if g0 < 2 {
+			t.Fatalf("layout starts with %d text positions; the prefill check needs 2 or more", g0)
+		}
+		n := g0
+		in := make([]float32, 0, bsz*n*d)
+		for s := 0; s < bsz; s++ {
+			in = append(in, x[s*tt*d:(s*tt+n)*d]...)
+		}
+		pos, err := lay.RopePositions(0, n, NumAxes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := trunk.Prefill(c, in, n, pos, cond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := 0; s < bsz; s++ {
+			if e := relErr(got[s*n*d:(s+1)*n*d], want[s*tt*d:(s*tt+n)*d]); e > 1e-4 {
+				t.Errorf("%v: prefill of sequence %d: rel err %.3g", sub, s, e)
+			}
+		}
+	}
+	for g := g0; g < lay.Groups; g++ {
+		lo, hi := lay.Span(g)
+		n := hi - lo
+		in := make([]float32, 0, bsz*n*d)
+		for s := 0; s < bsz; s++ {
+			in = append(in, x[(s*tt+lo)*d:(s*tt+hi)*d]...)
+		}
+		pos, err := lay.RopePositions(lo, hi, NumAxes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := trunk.Decode(c, in, n, pos, cond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := 0; s < bsz; s++ {
+			if e := relErr(got[s*n*d:(s+1)*n*d], want[(s*tt+lo)*d:(s*tt+hi)*d]); e > 1e-4 {
+				t.Errorf("%v: group %d of sequence %d: rel err %.3g", sub, g, s, e)
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // The sampling path without a graph: the model's embeddings and head on
@@ -65,18 +66,14 @@ func (g *Generator) decode(ctx context.Context, prompt []int, frames int, next s
 	cond := append(m.condVec(idsC, nC), m.condVec(idsU, nU)...)
 	cache := m.trunk.NewCache(2)
 	axes := len(g.Cfg.Trunk.RopeSplit)
-	for j, row := range l.Text {
-		if row > l.Vis[0] {
-			break // </video> is never an input while sampling
-		}
-		pos, err := l.Positions(row, row+1, axes)
-		if err != nil {
-			return nil, err
-		}
-		x := m.text.Rows([]int{idsC[j], idsU[j]})
-		if _, err := m.trunk.Decode(cache, x, 1, pos, cond); err != nil {
-			return nil, fmt.Errorf("videoar decode: %w", err)
-		}
+	np := l.Vis[0] // the text rows before the first visual one; </video> is never an input while sampling
+	pos, err := l.Positions(0, np, axes)
+	if err != nil {
+		return nil, err
+	}
+	x := m.text.Rows(append(slices.Clone(idsC[:np]), idsU[:np]...))
+	if _, err := m.trunk.Prefill(cache, x, np, pos, cond); err != nil {
+		return nil, fmt.Errorf("videoar decode: %w", err)
 	}
 	codes := make([][]int, frames)
 	for f := range codes {
