@@ -87,3 +87,104 @@ sigloop:
 sigdone:
 	VZEROUPPER
 	RET
+
+// func maxAVX2(x []float32) float32
+// len(x) must be a positive multiple of 8. A NaN may be lost from the
+// maximum; callers that care see it again in e^(x−max).
+TEXT ·maxAVX2(SB), NOSPLIT, $0-28
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	SHRQ $3, CX
+	VMOVUPS (SI), Y0
+	ADDQ $32, SI
+	DECQ CX
+	JZ   maxreduce
+maxloop:
+	VMAXPS (SI), Y0, Y0
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  maxloop
+maxreduce:
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0x4e, X0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0xb1, X0, X1
+	VMAXPS X1, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func sumAVX2(x []float32) float32
+// len(x) must be a multiple of 8; two accumulators hide the add latency.
+TEXT ·sumAVX2(SB), NOSPLIT, $0-28
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	SHRQ $3, CX
+	JZ   sumreduce
+	TESTQ $1, CX
+	JZ   sumpairs
+	VADDPS (SI), Y0, Y0
+	ADDQ $32, SI
+	DECQ CX
+	JZ   sumreduce
+sumpairs:
+	VADDPS (SI), Y0, Y0
+	VADDPS 32(SI), Y1, Y1
+	ADDQ $64, SI
+	SUBQ $2, CX
+	JNZ  sumpairs
+sumreduce:
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0x4e, X0, X1
+	VADDPS X1, X0, X0
+	VPERMILPS $0xb1, X0, X1
+	VADDPS X1, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func expShiftAVX2(dst, src []float32, m float32)
+// dst = e^(src−m); len(src) must be a multiple of 8.
+TEXT ·expShiftAVX2(SB), NOSPLIT, $0-52
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+	SHRQ $3, CX
+	JZ   expshiftdone
+	EXP_CONSTS
+expshiftloop:
+	VBROADCASTSS m+48(FP), Y7
+	VMOVUPS (SI), Y0
+	VSUBPS Y7, Y0, Y0
+	EXP
+	VMOVUPS Y8, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  expshiftloop
+expshiftdone:
+	VZEROUPPER
+	RET
+
+// func scaleAVX2(x []float32, a float32)
+// x *= a; len(x) must be a multiple of 8.
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-28
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	SHRQ $3, CX
+	JZ   scaledone
+	VBROADCASTSS a+24(FP), Y1
+scaleloop:
+	VMULPS (SI), Y1, Y0
+	VMOVUPS Y0, (SI)
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  scaleloop
+scaledone:
+	VZEROUPPER
+	RET

@@ -2,5 +2,9 @@
 
 package nn
 
-func expVec(dst, src []float32) int     { return 0 }
-func sigmoidVec(dst, src []float32) int { return 0 }
+func expVec(dst, src []float32) int             { return 0 }
+func sigmoidVec(dst, src []float32) int         { return 0 }
+func maxVec([]float32) (float32, int)           { return 0, 0 }
+func sumVec([]float32) (float32, int)           { return 0, 0 }
+func expShiftVec(_, _ []float32, _ float32) int { return 0 }
+func scaleVec([]float32, float32) int           { return 0 }

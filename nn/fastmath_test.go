@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -113,5 +114,53 @@ func BenchmarkExpSlice(b *testing.B) {
 	b.SetBytes(int64(4 * len(x)))
 	for i := 0; i < b.N; i++ {
 		ExpSlice(y, x)
+	}
+}
+
+// TestSoftmaxRow checks the vector max, shifted exp, sum and scale of
+// SoftmaxRow against float64 at lengths around the 8-lane boundary, with
+// the maximum in the tail, at the head and in the vector part.
+func TestSoftmaxRow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, n := range []int{1, 7, 8, 9, 16, 23, 64, 701} {
+		for _, at := range []int{0, n / 2, n - 1} {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64() * 10)
+			}
+			x[at] = 86 // the maximum: shifted by less, e^x saturates
+			var z float64
+			for _, v := range x {
+				z += math.Exp(float64(v) - 86)
+			}
+			y := make([]float32, n)
+			lse := SoftmaxRow(y, x)
+			if want := 86 + math.Log(z); math.Abs(float64(lse)-want) > 1e-5 {
+				t.Errorf("n %d, max at %d: log Σ exp = %g, want %g", n, at, lse, want)
+			}
+			for i, v := range x {
+				want := math.Exp(float64(v)-86) / z
+				if math.Abs(float64(y[i])-want) > 1e-6*math.Max(want, 1e-3) {
+					t.Errorf("n %d, max at %d: y[%d] = %g, want %g", n, at, i, y[i], want)
+				}
+			}
+			SoftmaxRow(x, x) // in place
+			for i := range x {
+				if x[i] != y[i] {
+					t.Fatalf("n %d: in place y[%d] = %g, out of place %g", n, i, x[i], y[i])
+				}
+			}
+		}
+	}
+	for _, at := range []int{0, 5, 12} { // NaN in the vector part and in the tail
+		x := make([]float32, 13)
+		x[at] = float32(math.NaN())
+		y := make([]float32, len(x))
+		SoftmaxRow(y, x)
+		for i, v := range y {
+			if v == v {
+				t.Errorf("NaN at %d: y[%d] = %g, want NaN", at, i, v)
+			}
+		}
 	}
 }

@@ -202,7 +202,7 @@ func (k attnK) maskedSoftmax(row []float32, i int) {
 		return
 	}
 	if p.prefix[i] { // causal and block-causal rows: no per-key tests
-		softmaxRow(row[:end], row[:end])
+		SoftmaxRow(row[:end], row[:end])
 		clear(row[end:])
 		return
 	}

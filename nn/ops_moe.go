@@ -128,7 +128,7 @@ func (r *Routing) route(w, logits []float32) error {
 	for n := 0; n < r.N; n++ {
 		row, p := logits[n*r.E:n*r.E+a], r.probs[n*r.E:(n+1)*r.E]
 		clear(p)
-		r.lse[n] = softmaxRow(p[:a], row)
+		r.lse[n] = SoftmaxRow(p[:a], row)
 		copy(score, row)
 		if r.Bias != nil {
 			for e := range score {

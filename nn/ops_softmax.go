@@ -8,22 +8,26 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// softmaxRow writes softmax(x) into y and returns log Σ exp(x).
-func softmaxRow(y, x []float32) float32 {
-	m := float32(math.Inf(-1))
-	for _, v := range x {
+// SoftmaxRow writes softmax(x) into y (y may be x) and returns
+// log Σ exp(x). A NaN in x makes every output NaN.
+func SoftmaxRow(y, x []float32) float32 {
+	y = y[:len(x)]
+	m, i := maxVec(x)
+	if i == 0 {
+		m = float32(math.Inf(-1))
+	}
+	for _, v := range x[i:] {
 		m = max(m, v)
 	}
-	for j, v := range x {
-		y[j] = v - m
+	for j := expShiftVec(y, x, m); j < len(x); j++ {
+		y[j] = exp32(x[j] - m)
 	}
-	ExpSlice(y, y)
-	var s float32
-	for _, e := range y {
+	s, i := sumVec(y)
+	for _, e := range y[i:] {
 		s += e
 	}
 	inv := 1 / s
-	for j := range y {
+	for j := scaleVec(y, inv); j < len(y); j++ {
 		y[j] *= inv
 	}
 	return m + float32(math.Log(float64(s)))
@@ -38,7 +42,7 @@ func (softmaxK) shape(in []tensor.Shape) (tensor.Shape, error) { return in[0].Cl
 func (softmaxK) forward(y []float32, in []*tensor.Dense) error {
 	x, d := in[0].Float32s(), in[0].Shape()[1]
 	for r := 0; r < len(x); r += d {
-		softmaxRow(y[r:r+d], x[r:r+d])
+		SoftmaxRow(y[r:r+d], x[r:r+d])
 	}
 	return nil
 }
@@ -107,7 +111,7 @@ func (k crossEntropyK) forward(out []float32, in []*tensor.Dense) error {
 		if t < 0 || t >= v {
 			return fmt.Errorf("%v: target %d of row %d outside [0, %d)", k, t, i, v)
 		}
-		lse := softmaxRow(c.probs[i*v:(i+1)*v], x[i*v:(i+1)*v])
+		lse := SoftmaxRow(c.probs[i*v:(i+1)*v], x[i*v:(i+1)*v])
 		loss += float64(lse - x[i*v+t])
 		c.count++
 	}

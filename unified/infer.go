@@ -154,7 +154,7 @@ func (blk *Block) decode(t *Trunk, c *Cache, l int, h []float32, n int, cs, sn [
 					row = row[:c.Len+r+1]
 					clear(s[r*L+c.Len+r+1 : (r+1)*L])
 				}
-				softmax(row)
+				nn.SoftmaxRow(row, row)
 			}
 			sgemm(false, false, n, hd, L, 1, s, L, (*vc)[hh*hd:], d, 0, o[b*n*d+hh*hd:], d)
 		}
@@ -327,25 +327,6 @@ func applyRope(qkv, cs, sn []float32, hd, bsz, n, d int) {
 				}
 			}
 		}
-	}
-}
-
-func softmax(x []float32) {
-	m := x[0]
-	for _, v := range x {
-		m = max(m, v)
-	}
-	for i := range x {
-		x[i] -= m
-	}
-	nn.ExpSlice(x, x)
-	var s float32
-	for _, v := range x {
-		s += v
-	}
-	inv := 1 / s
-	for i := range x {
-		x[i] *= inv
 	}
 }
 
