@@ -1,6 +1,7 @@
 package unified
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -130,35 +131,8 @@ func checkDecode(t *testing.T, trunk *Trunk, lay *Layout, x, cond, want []float3
 	t.Helper()
 	tt := lay.Len()
 	c := trunk.NewCache(bsz)
-	g0 := 0
-	if prefill {
-		for lo, hi := lay.Span(g0); hi-lo == 1 && lay.Pos[lo].Kind == KindToken; lo, hi = lay.Span(g0) {
-			g0++
-		}
-		if g0 < 2 {
-			t.Fatalf("layout starts with %d text positions; the prefill check needs 2 or more", g0)
-		}
-		n := g0
-		in := make([]float32, 0, bsz*n*d)
-		for s := 0; s < bsz; s++ {
-			in = append(in, x[s*tt*d:(s*tt+n)*d]...)
-		}
-		pos, err := lay.RopePositions(0, n, NumAxes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := trunk.Prefill(c, in, n, pos, cond)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for s := 0; s < bsz; s++ {
-			if e := relErr(got[s*n*d:(s+1)*n*d], want[s*tt*d:(s*tt+n)*d]); e > 1e-4 {
-				t.Errorf("%v: prefill of sequence %d: rel err %.3g", sub, s, e)
-			}
-		}
-	}
-	for g := g0; g < lay.Groups; g++ {
-		lo, hi := lay.Span(g)
+	// run passes positions [lo, hi) of every sequence through step.
+	run := func(lo, hi int, step func(*Cache, []float32, int, []float64, []float32) ([]float32, error), what string) {
 		n := hi - lo
 		in := make([]float32, 0, bsz*n*d)
 		for s := 0; s < bsz; s++ {
@@ -168,14 +142,28 @@ func checkDecode(t *testing.T, trunk *Trunk, lay *Layout, x, cond, want []float3
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := trunk.Decode(c, in, n, pos, cond)
+		got, err := step(c, in, n, pos, cond)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for s := 0; s < bsz; s++ {
 			if e := relErr(got[s*n*d:(s+1)*n*d], want[(s*tt+lo)*d:(s*tt+hi)*d]); e > 1e-4 {
-				t.Errorf("%v: group %d of sequence %d: rel err %.3g", sub, g, s, e)
+				t.Errorf("%v: %s of sequence %d: rel err %.3g", sub, what, s, e)
 			}
 		}
+	}
+	g0 := 0
+	if prefill {
+		for lo, hi := lay.Span(g0); hi-lo == 1 && lay.Pos[lo].Kind == KindToken; lo, hi = lay.Span(g0) {
+			g0++
+		}
+		if g0 < 2 {
+			t.Fatalf("layout starts with %d text positions; the prefill check needs 2 or more", g0)
+		}
+		run(0, g0, trunk.Prefill, "prefill")
+	}
+	for g := g0; g < lay.Groups; g++ {
+		lo, hi := lay.Span(g)
+		run(lo, hi, trunk.Decode, fmt.Sprintf("group %d", g))
 	}
 }
