@@ -1,10 +1,11 @@
 package unified
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 )
 
 // Sampling says how a token is drawn from logits: softmax(logits / T),
@@ -43,7 +44,12 @@ func (s Sampling) Probs(logits []float32) ([]float64, error) {
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(a, b int) bool { return logits[order[a]] > logits[order[b]] })
+	slices.SortFunc(order, func(a, b int) int { // larger logit first, then lower id: a total order
+		if c := cmp.Compare(logits[b], logits[a]); c != 0 {
+			return c
+		}
+		return a - b
+	})
 	if s.Temperature == 0 {
 		p[order[0]] = 1
 		return p, nil
