@@ -182,8 +182,9 @@ func newLayers(b *nn.Builder, cfg Config) *layers {
 // the output layer's (TestEncoderGetsGradient).
 func (l *layers) heInit() {
 	scale := func(p *nn.Param) {
-		for i := range p.Data() {
-			p.Data()[i] *= float32(math.Sqrt(6))
+		w := p.Data() // once: Data goes through reflection
+		for i := range w {
+			w[i] *= float32(math.Sqrt(6))
 		}
 	}
 	for _, c := range append([]*nn.Conv3d{l.encIn, l.encOut, l.decIn, l.decOut}, l.encDn...) {
