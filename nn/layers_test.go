@@ -120,3 +120,21 @@ func TestApplyMatchesForward(t *testing.T) {
 		vm.Close()
 	}
 }
+
+// TestLoadBuilder checks that a load builder skips the initialisers,
+// in sub-builders too, and that the usual builder runs them.
+func TestLoadBuilder(t *testing.T) {
+	for _, tc := range []struct {
+		b        *Builder
+		wantZero bool
+	}{{NewLoadBuilder(), true}, {NewBuilder(1), false}} {
+		p := tc.b.Sub("blk").Param("w", false, Normal(1), 4, 3)
+		zero := true
+		for _, v := range p.Data() {
+			zero = zero && v == 0
+		}
+		if zero != tc.wantZero {
+			t.Errorf("%s: all zero %v, want %v", p.Name(), zero, tc.wantZero)
+		}
+	}
+}

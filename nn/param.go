@@ -79,12 +79,23 @@ type Builder struct {
 	rng    *rand.Rand
 	prefix string
 	params *[]*Param
+	zero   bool // parameters start at zero (NewLoadBuilder)
 }
 
 // NewBuilder starts a model in a new graph.
 func NewBuilder(seed uint64) *Builder {
 	ps := []*Param{}
 	return &Builder{G: G.NewGraph(), rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), params: &ps}
+}
+
+// NewLoadBuilder starts a model whose parameters are all loaded from a
+// checkpoint right after it is built: they start at zero instead of
+// running their initialisers, which for an inference model took longer
+// than loading it.
+func NewLoadBuilder() *Builder {
+	b := NewBuilder(0)
+	b.zero = true
+	return b
 }
 
 // Sub returns a builder whose parameter names are prefixed with name + ".".
@@ -101,7 +112,9 @@ func (b *Builder) Param(name string, decay bool, init Init, shape ...int) *Param
 		n *= s
 	}
 	data := make([]float32, n)
-	init(b.rng, data)
+	if !b.zero {
+		init(b.rng, data)
+	}
 	t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
 	full := b.prefix + name
 	node := G.NewTensor(b.G, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(full), G.WithValue(t))

@@ -48,7 +48,7 @@ func NewEncoder(cfg Config, frames int, w Weights) (*Encoder, error) {
 	if _, err := cfg.LatentFrames(frames); err != nil {
 		return nil, err
 	}
-	b := nn.NewBuilder(0)
+	b := nn.NewLoadBuilder()
 	e := &Encoder{cfg: cfg, frames: frames, x: b.Input("x", 1, cfg.Channels, frames, cfg.Size, cfg.Size)}
 	l := newLayers(b, cfg)
 	var err error
@@ -137,7 +137,7 @@ func NewPixelDecoder(cfg Config, latents int, w Weights) (*PixelDecoder, error) 
 	if latents < 1 {
 		return nil, fmt.Errorf("pixel decoder: %d latent frames", latents)
 	}
-	b := nn.NewBuilder(0)
+	b := nn.NewLoadBuilder()
 	h := cfg.Quant.Side()
 	d := &PixelDecoder{cfg: cfg, latents: latents, z: b.Input("z", latents, cfg.Quant.Dim, h, h)}
 	l := newLayers(b, cfg)

@@ -46,7 +46,7 @@ func NewGenerator(cfg Config, weights map[string][]float32, dec *msvq.Decoder) (
 	if err != nil {
 		return nil, err
 	}
-	b := nn.NewBuilder(0)
+	b := nn.NewLoadBuilder()
 	m, err := newModel(b, cfg)
 	if err != nil {
 		return nil, err
