@@ -68,6 +68,9 @@ func (c Config) Validate() error {
 	if c.Codes < 2 || c.Dim <= 0 || len(c.Scales) == 0 || c.ZeroBias < 0 {
 		return fmt.Errorf("msvq config %+v: need ≥ 2 codes, a width, scales and a dead zone ≥ 0", c)
 	}
+	if c.Codes > 1<<16 || c.Dim > 1<<12 || len(c.Scales) > 64 || c.Scales[len(c.Scales)-1] > 1<<10 {
+		return fmt.Errorf("msvq config: %d codes (at most %d), width %d (%d), scales %v (at most 64, each ≤ %d)", c.Codes, 1<<16, c.Dim, 1<<12, c.Scales, 1<<10)
+	}
 	for i, s := range c.Scales {
 		if s <= 0 || (i > 0 && s <= c.Scales[i-1]) {
 			return fmt.Errorf("msvq config: scales %v must increase from ≥ 1", c.Scales)

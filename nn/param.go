@@ -80,6 +80,7 @@ type Builder struct {
 	prefix string
 	params *[]*Param
 	zero   bool // parameters start at zero (NewLoadBuilder)
+	shape  bool // parameters have shapes but no values (NewShapeBuilder)
 }
 
 // NewBuilder starts a model in a new graph.
@@ -98,6 +99,38 @@ func NewLoadBuilder() *Builder {
 	return b
 }
 
+// NewShapeBuilder starts a model whose parameters get their shapes but no
+// memory, so that a configuration read from a file can be checked against
+// the file's tensors (CheckSizes) before a model of that size is built.
+func NewShapeBuilder() *Builder {
+	b := NewBuilder(0)
+	b.shape = true
+	return b
+}
+
+// ShapesOnly reports a NewShapeBuilder builder: its parameters have no
+// values, so code that initialises them must skip it.
+func (b *Builder) ShapesOnly() bool { return b.shape }
+
+// CheckSizes reports the first parameter whose size differs from the
+// tensor of its name in w, or that w lacks.
+func CheckSizes(ps []*Param, w map[string][]float32) error {
+	for _, p := range ps {
+		n := 1
+		for _, s := range p.node.Shape() {
+			n *= s
+		}
+		v, ok := w[p.name]
+		if !ok {
+			return fmt.Errorf("%s: not stored, the configuration needs %d values", p.name, n)
+		}
+		if len(v) != n {
+			return fmt.Errorf("%s: %d values stored, the configuration needs %d", p.name, len(v), n)
+		}
+	}
+	return nil
+}
+
 // Sub returns a builder whose parameter names are prefixed with name + ".".
 func (b *Builder) Sub(name string) *Builder {
 	c := *b
@@ -111,13 +144,16 @@ func (b *Builder) Param(name string, decay bool, init Init, shape ...int) *Param
 	for _, s := range shape {
 		n *= s
 	}
-	data := make([]float32, n)
-	if !b.zero {
-		init(b.rng, data)
-	}
-	t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
 	full := b.prefix + name
-	node := G.NewTensor(b.G, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(full), G.WithValue(t))
+	opts := []G.NodeConsOpt{G.WithShape(shape...), G.WithName(full)}
+	if !b.shape {
+		data := make([]float32, n)
+		if !b.zero {
+			init(b.rng, data)
+		}
+		opts = append(opts, G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))))
+	}
+	node := G.NewTensor(b.G, tensor.Float32, len(shape), opts...)
 	p := &Param{name: full, node: node, decay: decay}
 	*b.params = append(*b.params, p)
 	return p

@@ -78,6 +78,10 @@ func (c Config) Validate() error {
 	switch {
 	case c.Dim <= 0 || c.Layers <= 0 || c.Heads <= 0 || c.ExpertHidden <= 0:
 		return fmt.Errorf("unified config: dim %d, layers %d, heads %d, expert hidden %d must be positive", c.Dim, c.Layers, c.Heads, c.ExpertHidden)
+	case c.Dim > 1<<16 || c.ExpertHidden > 1<<16 || c.CondDim > 1<<16 || c.Layers > 1<<12 || c.Heads > 1<<12 || c.Experts > 1<<12 || c.Shared > 1<<12:
+		// bounds that keep every parameter's size far from int overflow
+		return fmt.Errorf("unified config: dim %d, expert hidden %d, cond dim %d (at most %d) or layers %d, heads %d, experts %d, shared %d (at most %d) too large",
+			c.Dim, c.ExpertHidden, c.CondDim, 1<<16, c.Layers, c.Heads, c.Experts, c.Shared, 1<<12)
 	case c.Dim%c.Heads != 0 || c.HeadDim()%2 != 0:
 		return fmt.Errorf("unified config: dim %d must split into %d heads of even size", c.Dim, c.Heads)
 	case c.Experts < 0 || c.Shared < 0 || c.CondDim < 0:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/omniar/omniar/nn"
 	"github.com/omniar/omniar/nn/ckpt"
 )
 
@@ -46,6 +47,14 @@ func LoadCheckpoint(path string) (Config, Weights, error) {
 		if w.Params[n], err = f.Get(n); err != nil {
 			return cfg, Weights{}, err
 		}
+	}
+	// A configuration read from a damaged file could ask for more memory
+	// than the machine has: check it against the stored tensors before
+	// anything of its size is built.
+	sb := nn.NewShapeBuilder()
+	newLayers(sb, cfg)
+	if err := nn.CheckSizes(sb.Params(), w.Params); err != nil {
+		return cfg, Weights{}, fmt.Errorf("tokenizer %s: weights do not fit the configuration: %w", path, err)
 	}
 	if f.Has(codebookName) {
 		if w.Codebook, err = f.Get(codebookName, cfg.Quant.Codes, cfg.Quant.Dim); err != nil {

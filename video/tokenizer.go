@@ -77,9 +77,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("video tokenizer config %+v: sizes must be positive, one width per resolution", c)
 	}
 	for _, w := range c.Widths {
-		if w <= 0 {
-			return fmt.Errorf("video tokenizer config: widths %v must be positive", c.Widths)
+		if w <= 0 || w > 1<<12 {
+			return fmt.Errorf("video tokenizer config: widths %v must be in [1, %d]", c.Widths, 1<<12)
 		}
+	}
+	// bounds far beyond any model here, so a damaged file's config is
+	// rejected before it is built, even only as shapes
+	if c.Size > 1<<12 || c.Channels > 16 || c.Down > 10 || c.TimeStride > 64 || c.TimeKernel > 63 || c.Res > 64 || c.ResTime > 64 || c.TimeMix > 64 {
+		return fmt.Errorf("video tokenizer config %+v: size ≤ %d, channels ≤ 16, down ≤ 10, time stride ≤ 64, time kernel ≤ 63, blocks ≤ 64 each", c, 1<<12)
 	}
 	return nil
 }
@@ -168,8 +173,10 @@ func newLayers(b *nn.Builder, cfg Config) *layers {
 		l.decUp = append(l.decUp, nn.NewConvTranspose3d(d, fmt.Sprintf("up.%d", i), nn.ConvTranspose3dConfig{In: in, Out: out, Kernel: spatial(4), Stride: spatial(2), PadBefore: pad(1), PadAfter: pad(1), Bias: true}))
 	}
 	l.decOut = nn.NewConv3d(d, "conv_out", nn.Conv3dConfig{In: ws[0], Out: c, Kernel: spatial(3), Padding: pad(1), Bias: true})
-	identityInTime(l.encT.W.Data(), l.decT.W.Data(), top, ts, tk)
-	l.heInit()
+	if !b.ShapesOnly() {
+		identityInTime(l.encT.W.Data(), l.decT.W.Data(), top, ts, tk)
+		l.heInit()
+	}
 	return l
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -417,5 +418,43 @@ func TestDecoderOnly(t *testing.T) {
 	}
 	if a, b := codes(w0), codes(w1); !reflect.DeepEqual(a, b) {
 		t.Error("decoder-only training changed a clip's codes")
+	}
+}
+
+// TestLoadChecksWeights saves a Tiny tokenizer and the same weights under
+// configurations a damaged file could carry: the first loads, the others
+// are rejected by name before anything of their size is built.
+func TestLoadChecksWeights(t *testing.T) {
+	cfg := Tiny()
+	tr, err := NewTrainer(cfg, TrainConfig{Batch: 1, Frames: 1, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := tr.Weights()
+	tr.Close()
+	wide := cfg
+	wide.Widths = []int{}
+	for _, x := range cfg.Widths {
+		wide.Widths = append(wide.Widths, x*64)
+	}
+	deep := cfg
+	deep.Res = 60
+	huge := cfg
+	huge.Res = 1 << 30
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		ok   bool
+	}{{"same", cfg, true}, {"wide", wide, false}, {"deep", deep, false}, {"huge", huge, false}} {
+		path := filepath.Join(t.TempDir(), tc.name+".safetensors")
+		if err := SaveWeights(path, tc.cfg, w); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := LoadCheckpoint(path)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: load error %v, want ok %v", tc.name, err, tc.ok)
+		} else if err != nil && !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: %v does not name the file", tc.name, err)
+		}
 	}
 }

@@ -102,8 +102,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("videoar config: cond dim %d, want the model dim %d", c.Trunk.CondDim, c.Trunk.Dim)
 	case c.Frames < 1 || c.Prompt < 1 || c.Vocab < 1:
 		return fmt.Errorf("videoar config: frames %d, prompt %d, vocab %d must be positive", c.Frames, c.Prompt, c.Vocab)
-	case c.Local < 1 || c.Local%2 == 0:
-		return fmt.Errorf("videoar config: local %d must be odd", c.Local)
+	case c.Frames > 1<<12 || c.Prompt > 1<<12 || c.Vocab > 1<<22:
+		return fmt.Errorf("videoar config: frames %d, prompt %d, vocab %d: at most %d, %d, %d", c.Frames, c.Prompt, c.Vocab, 1<<12, 1<<12, 1<<22)
+	case c.Local < 1 || c.Local%2 == 0 || c.Local > 63:
+		return fmt.Errorf("videoar config: local %d must be odd and at most 63", c.Local)
 	}
 	return nil
 }

@@ -557,3 +557,37 @@ func TestConfigRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneratorChecksWeights gives NewGenerator weights of a Tiny model
+// with configurations a damaged checkpoint could carry: each must be
+// rejected by name before a model of that size is allocated (a 65,536-wide
+// trunk would take tens of GB).
+func TestGeneratorChecksWeights(t *testing.T) {
+	q := tinyQuant()
+	cfg := Tiny(q, 512)
+	dec := randomDecoder(q, 1)
+	tr, err := NewTrainer(cfg, TrainConfig{Batch: 1, Frames: 1, Seed: 1}, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := tr.Weights()
+	tr.Close()
+	if _, err := NewGenerator(cfg, w, dec); err != nil {
+		t.Fatalf("the model's own weights: %v", err)
+	}
+	wide := cfg
+	wide.Trunk.Dim, wide.Trunk.CondDim = 1<<16, 1<<16
+	long := cfg
+	long.Frames = 4000
+	deep := cfg
+	deep.Trunk.Layers = 4000
+	huge := cfg
+	huge.Frames = 1 << 20
+	for name, c := range map[string]Config{"wide": wide, "long": long, "deep": deep, "huge": huge} {
+		if _, err := NewGenerator(c, w, dec); err == nil {
+			t.Errorf("%s: weights of another configuration accepted", name)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
+	}
+}
