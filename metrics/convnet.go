@@ -66,8 +66,24 @@ func (c NetConfig) Validate() error {
 		return fmt.Errorf("net %q: pool %q, want \"\", \"mean\" or \"max-space\"", c.Name, c.Pool)
 	}
 	for _, v := range c.Input {
-		if v <= 0 {
-			return fmt.Errorf("net %q: input shape %v is not positive", c.Name, c.Input)
+		if v <= 0 || v > 1<<12 {
+			return fmt.Errorf("net %q: input shape %v must be in [1, %d]", c.Name, c.Input, 1<<12)
+		}
+	}
+	// bounds far beyond any network here, so a damaged file's config is
+	// rejected before it is built, even only as shapes
+	if c.SampleSize() > 1<<24 || len(c.Convs) > 64 || c.Features > 1<<16 || c.Logits > 1<<16 || c.Aux < 0 || c.Aux > 1<<16 {
+		return fmt.Errorf("net %q: %d input values (at most %d), %d convs (64), features %d, logits %d, aux %d (each at most %d)",
+			c.Name, c.SampleSize(), 1<<24, len(c.Convs), c.Features, c.Logits, c.Aux, 1<<16)
+	}
+	for i, l := range c.Convs {
+		if l.Out <= 0 || l.Out > 1<<12 {
+			return fmt.Errorf("net %q: conv %d has %d outputs, want [1, %d]", c.Name, i, l.Out, 1<<12)
+		}
+		for a := range 3 {
+			if l.Kernel[a] < 1 || l.Kernel[a] > 31 || l.Stride[a] < 1 || l.Stride[a] > 31 || l.Padding[a] < 0 || l.Padding[a] > 31 {
+				return fmt.Errorf("net %q: conv %d kernel %v, stride %v, padding %v: want kernel and stride in [1, 31], padding in [0, 31]", c.Name, i, l.Kernel, l.Stride, l.Padding)
+			}
 		}
 	}
 	return nil
@@ -95,7 +111,11 @@ func NewNet(cfg NetConfig, batch int, seed uint64) (*Net, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("net %q: batch %d is not positive", cfg.Name, batch)
 	}
-	b := nn.NewBuilder(seed)
+	return newNet(cfg, batch, nn.NewBuilder(seed))
+}
+
+// newNet builds cfg for batch samples with b's parameters.
+func newNet(cfg NetConfig, batch int, b *nn.Builder) (*Net, error) {
 	n := &Net{Cfg: cfg, Batch: batch, B: b}
 	n.X = b.Input("x", batch, cfg.Input[0], cfg.Input[1], cfg.Input[2], cfg.Input[3])
 	if err := n.build(); err != nil {
@@ -249,6 +269,16 @@ func LoadWeights(path string) (*Weights, error) {
 	}
 	if err := w.Cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("load weights %s: %w", path, err)
+	}
+	// A configuration read from a damaged file could ask for more memory
+	// than the machine has: check it against the stored tensors before
+	// anything of its size is built.
+	shape, err := newNet(w.Cfg, 1, nn.NewShapeBuilder())
+	if err != nil {
+		return nil, fmt.Errorf("load weights %s: %w", path, err)
+	}
+	if err := nn.CheckSizes(shape.Params(), f.Size); err != nil {
+		return nil, fmt.Errorf("load weights %s: weights do not fit the configuration: %w", path, err)
 	}
 	return w, nil
 }

@@ -1,10 +1,12 @@
 package metrics
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -166,6 +168,34 @@ func TestLoadWeightsErrors(t *testing.T) {
 	if _, err := w.Build(1); err == nil || !strings.Contains(err.Error(), "fc.weight") || !strings.Contains(err.Error(), "elements") {
 		t.Errorf("mismatched build: %v", err)
 	}
+	// a file whose config asks for more than it stores fails at load,
+	// before anything of the config's size is built
+	wide := tinyNet()
+	wide.Convs = slices.Clone(wide.Convs)
+	wide.Convs[0].Out *= 10
+	f, err := ckpt.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts []ckpt.Tensor
+	for _, n := range f.Names() {
+		v, err := f.Get(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts = append(ts, ckpt.Tensor{Name: n, Shape: []int{len(v)}, Data: v})
+	}
+	wideJSON, err := json.Marshal(wide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	widePath := filepath.Join(dir, "wide.safetensors")
+	if err := ckpt.Save(widePath, map[string]string{MetaConfig: string(wideJSON)}, ts, ckpt.F32); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadWeights(widePath); err == nil || !strings.Contains(err.Error(), "conv0.weight") || !strings.Contains(err.Error(), "wide.safetensors") {
+		t.Errorf("config wider than its tensors: %v", err)
+	}
 }
 
 func TestNetConfigValidate(t *testing.T) {
@@ -173,6 +203,8 @@ func TestNetConfigValidate(t *testing.T) {
 		{Name: "no convs", Input: [4]int{1, 1, 8, 8}, Features: 4, Logits: 2},
 		{Name: "odd binary", Input: [4]int{1, 1, 8, 8}, Features: 4, Logits: 3, Binary: true, Convs: tinyNet().Convs},
 		{Name: "zero input", Input: [4]int{1, 0, 8, 8}, Features: 4, Logits: 2, Convs: tinyNet().Convs},
+		{Name: "huge conv", Input: [4]int{1, 1, 8, 8}, Features: 4, Logits: 2, Convs: []ConvLayer{{Out: 1 << 20, Kernel: [3]int{1, 3, 3}, Stride: [3]int{1, 1, 1}}}},
+		{Name: "zero stride", Input: [4]int{1, 1, 8, 8}, Features: 4, Logits: 2, Convs: []ConvLayer{{Out: 4, Kernel: [3]int{1, 3, 3}}}},
 	}
 	for _, c := range bad {
 		if c.Validate() == nil {

@@ -113,22 +113,30 @@ func NewShapeBuilder() *Builder {
 func (b *Builder) ShapesOnly() bool { return b.shape }
 
 // CheckSizes reports the first parameter whose size differs from the
-// tensor of its name in w, or that w lacks.
-func CheckSizes(ps []*Param, w map[string][]float32) error {
+// stored tensor of its name, or that is not stored; stored looks a name up.
+func CheckSizes(ps []*Param, stored func(name string) (n int, ok bool)) error {
 	for _, p := range ps {
 		n := 1
 		for _, s := range p.node.Shape() {
 			n *= s
 		}
-		v, ok := w[p.name]
+		m, ok := stored(p.name)
 		if !ok {
 			return fmt.Errorf("%s: not stored, the configuration needs %d values", p.name, n)
 		}
-		if len(v) != n {
-			return fmt.Errorf("%s: %d values stored, the configuration needs %d", p.name, len(v), n)
+		if m != n {
+			return fmt.Errorf("%s: %d values stored, the configuration needs %d", p.name, m, n)
 		}
 	}
 	return nil
+}
+
+// MapSizes is CheckSizes' lookup for weights held by name.
+func MapSizes(w map[string][]float32) func(string) (int, bool) {
+	return func(name string) (int, bool) {
+		v, ok := w[name]
+		return len(v), ok
+	}
 }
 
 // Sub returns a builder whose parameter names are prefixed with name + ".".

@@ -57,8 +57,12 @@ func New(cfg Config, md Media, seed uint64) (*Model, error) {
 	if err := md.Check(cfg); err != nil {
 		return nil, err
 	}
+	return build(cfg, md, nn.NewBuilder(seed))
+}
+
+// build makes the parameters with b.
+func build(cfg Config, md Media, b *nn.Builder) (*Model, error) {
 	v, _ := tokenizers.New(cfg.Vocab)
-	b := nn.NewBuilder(seed)
 	d := cfg.Trunk.Dim
 	m := &Model{Cfg: cfg, V: v, Media: md, b: b,
 		Text:  unified.NewTextHead(b, "text", v.Size(), d, true),

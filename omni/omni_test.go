@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/omniar/omniar/internal/blas"
@@ -201,6 +202,17 @@ func TestLearnsAnswers(t *testing.T) {
 	loaded, _, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// the same weights under a deeper configuration (as a damaged file
+	// could carry) are rejected by tensor name before the model is built
+	deep := *net.Model
+	deep.Cfg.Trunk.Layers += 1000
+	deepPath := filepath.Join(t.TempDir(), "deep.safetensors")
+	if err := SaveWeights(deepPath, &deep, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Load(deepPath); err == nil || !strings.Contains(err.Error(), "not stored") {
+		t.Errorf("deeper configuration than its weights: %v", err)
 	}
 	for _, m := range []*Model{net.Model, loaded} {
 		for _, task := range []string{TaskImageQA, TaskAudioQA} {

@@ -53,7 +53,7 @@ func LoadCheckpoint(path string) (Config, Weights, error) {
 	// anything of its size is built.
 	sb := nn.NewShapeBuilder()
 	newLayers(sb, cfg)
-	if err := nn.CheckSizes(sb.Params(), w.Params); err != nil {
+	if err := nn.CheckSizes(sb.Params(), nn.MapSizes(w.Params)); err != nil {
 		return cfg, Weights{}, fmt.Errorf("tokenizer %s: weights do not fit the configuration: %w", path, err)
 	}
 	if f.Has(codebookName) {

@@ -48,7 +48,7 @@ func NewGenerator(cfg Config, weights map[string][]float32, dec *msvq.Decoder) (
 	if _, err := newModel(sb, cfg); err != nil {
 		return nil, err
 	}
-	if err := nn.CheckSizes(sb.Params(), weights); err != nil {
+	if err := nn.CheckSizes(sb.Params(), nn.MapSizes(weights)); err != nil {
 		return nil, fmt.Errorf("videoar weights do not fit the configuration: %w", err)
 	}
 	ib, err := NewBuilder(cfg, cfg.Frames, dec)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -529,6 +530,16 @@ func TestWeightsAndTokFile(t *testing.T) {
 	delete(w.Params, "dec.conv_out.bias")
 	if _, err := New(cfg, w); err == nil || !strings.Contains(err.Error(), "dec.conv_out.bias") {
 		t.Fatalf("weights missing a tensor: %v", err)
+	}
+	// a configuration wider than the weights (as a damaged file could
+	// carry) is rejected by tensor name before it is built
+	wide := cfg
+	wide.Channels = slices.Clone(cfg.Channels)
+	for i := range wide.Channels {
+		wide.Channels[i] *= 64
+	}
+	if _, err := New(wide, tr.Weights()); err == nil || !strings.Contains(err.Error(), "do not fit") {
+		t.Fatalf("configuration wider than its weights: %v", err)
 	}
 }
 

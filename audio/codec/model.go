@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 
 	G "gorgonia.org/gorgonia"
 
@@ -156,6 +157,12 @@ func (c Config) Validate() error {
 	}
 	if c.MelWeight < 0 {
 		return fmt.Errorf("codec config: mel weight %g out of range", c.MelWeight)
+	}
+	// bounds far beyond any codec here, so a damaged file's config is
+	// rejected before it is built, even only as shapes
+	if c.Rate > 1<<20 || len(c.Strides) > 16 || slices.Max(c.Strides) > 64 || slices.Max(c.Channels) > 1<<12 || c.Latent > 1<<12 || c.Depths > 64 ||
+		(len(c.FFTs) > 0 && slices.Max(c.FFTs) > 1<<16) || (c.Head != nil && (c.Head.Size > 1<<16 || c.Head.Width > 1<<12 || len(c.Head.Dilations) > 64)) {
+		return fmt.Errorf("codec config: rate ≤ %d, ≤ 16 strides each ≤ 64, widths and latent ≤ %d, depths ≤ 64, FFT and head sizes ≤ %d, head width ≤ %d, ≤ 64 dilations", 1<<20, 1<<12, 1<<16, 1<<12)
 	}
 	if h := c.Head; h != nil {
 		if h.Hop < 1 || c.Hop()%h.Hop != 0 || h.Size < h.Hop || (h.Size-h.Hop)%2 != 0 || h.Width < 1 || c.ResStages < 1 {

@@ -570,6 +570,19 @@ func (f *File) Shape(name string) ([]int, bool) {
 	return slices.Clone(t.shape), true
 }
 
+// Size returns the number of values of tensor name.
+func (f *File) Size(name string) (int, bool) {
+	t, ok := f.tensors[name]
+	if !ok {
+		return 0, false
+	}
+	n := 1
+	for _, d := range t.shape {
+		n *= d
+	}
+	return n, true
+}
+
 // DType returns the stored element type of tensor name.
 func (f *File) DType(name string) (DType, bool) {
 	t, ok := f.tensors[name]
