@@ -50,13 +50,7 @@ func TestProfileGenerate(t *testing.T) {
 	q := msvq.Default(32)
 	cfg := Small(q, 4096)
 	dec := randomDecoder(q, 1)
-	tr, err := NewTrainer(cfg, TrainConfig{Batch: 1, Frames: 1, Seed: 1}, dec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := tr.Weights()
-	tr.Close()
-	g, err := NewGenerator(cfg, w, dec)
+	g, err := NewGenerator(cfg, initialWeights(t, cfg, dec), dec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -566,12 +566,7 @@ func TestGeneratorChecksWeights(t *testing.T) {
 	q := tinyQuant()
 	cfg := Tiny(q, 512)
 	dec := randomDecoder(q, 1)
-	tr, err := NewTrainer(cfg, TrainConfig{Batch: 1, Frames: 1, Seed: 1}, dec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := tr.Weights()
-	tr.Close()
+	w := initialWeights(t, cfg, dec)
 	if _, err := NewGenerator(cfg, w, dec); err != nil {
 		t.Fatalf("the model's own weights: %v", err)
 	}
@@ -590,4 +585,15 @@ func TestGeneratorChecksWeights(t *testing.T) {
 			t.Logf("%s: %v", name, err)
 		}
 	}
+}
+
+// initialWeights are a freshly initialised model's weights.
+func initialWeights(t *testing.T, cfg Config, dec *msvq.Decoder) map[string][]float32 {
+	t.Helper()
+	tr, err := NewTrainer(cfg, TrainConfig{Batch: 1, Frames: 1, Seed: 1}, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	return tr.Weights()
 }
