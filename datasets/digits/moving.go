@@ -58,6 +58,18 @@ type Clip struct {
 	Captions []string `json:"captions"`
 }
 
+// Overlap is the share of a glyph's Glyph×Glyph box that the two movers'
+// boxes have in common in frame f (0 for a one-digit clip).
+func (c Clip) Overlap(f int) float64 {
+	if len(c.Movers) != 2 {
+		return 0
+	}
+	a, b := c.Movers[0].Pos[f], c.Movers[1].Pos[f]
+	w := max(0, Glyph-math.Abs(a[0]-b[0]))
+	h := max(0, Glyph-math.Abs(a[1]-b[1]))
+	return w * h / (Glyph * Glyph)
+}
+
 // clipRNG seeds clip i of a split independently of the split's size.
 func clipRNG(split string, i int) *rand.Rand {
 	h := fnv.New64a()

@@ -165,3 +165,25 @@ func TestPromptNamesDirections(t *testing.T) {
 		}
 	}
 }
+
+func TestOverlap(t *testing.T) {
+	two := func(ax, ay, bx, by float64) Clip {
+		return Clip{Movers: []Mover{{Pos: [][2]float64{{ax, ay}}}, {Pos: [][2]float64{{bx, by}}}}}
+	}
+	for _, tc := range []struct {
+		name string
+		c    Clip
+		want float64
+	}{
+		{"same place", two(5, 5, 5, 5), 1},
+		{"half a glyph right", two(0, 0, Glyph/2, 0), 0.5},
+		{"a quarter glyph right and down", two(10, 10, 10+Glyph/4, 10+Glyph/4), 0.75 * 0.75},
+		{"apart", two(0, 0, Glyph, 0), 0},
+		{"far apart", two(0, 0, 36, 36), 0},
+		{"one digit", Clip{Movers: []Mover{{Pos: [][2]float64{{0, 0}}}}}, 0},
+	} {
+		if got := tc.c.Overlap(0); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("%s: overlap %g, want %g", tc.name, got, tc.want)
+		}
+	}
+}

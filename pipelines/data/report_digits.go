@@ -45,13 +45,21 @@ func movingSection(dir, pics string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		one := 0
+		one, touch, half := 0, 0, 0 // two-digit clips whose glyph boxes overlap in frame 0, by more than half
 		for _, c := range mv.Clips {
-			if len(c.Movers) == 1 {
+			switch o := c.Overlap(0); {
+			case len(c.Movers) == 1:
 				one++
+			case o > 0.5:
+				half++
+				fallthrough
+			case o > 0:
+				touch++
 			}
 		}
-		fmt.Fprintf(&b, "- %s: %d clips of %d×%d×%d (%d with one digit, %d with two), digits of the %s split only\n", split, len(mv.Clips), digits.Frames, digits.Canvas, digits.Canvas, one, len(mv.Clips)-one, split)
+		two := max(len(mv.Clips)-one, 1)
+		fmt.Fprintf(&b, "- %s: %d clips of %d×%d×%d (%d with one digit, %d with two; in %.1f %% of these the two %d-px glyph boxes overlap in frame 0, by more than half in %.1f %%), digits of the %s split only\n",
+			split, len(mv.Clips), digits.Frames, digits.Canvas, digits.Canvas, one, len(mv.Clips)-one, 100*float64(touch)/float64(two), digits.Glyph, 100*float64(half)/float64(two), split)
 	}
 	mv, err := digits.LoadMoving(dir, "test")
 	if err != nil {
