@@ -5,7 +5,8 @@ PYTHON       = /usr/bin/python3
 FUZZTIME     ?= 2m
 FUZZ_TARGETS ?= ./nn/ckpt:FuzzLoad ./datasets/store:FuzzOpenStore ./video/vio:FuzzReadGIF ./video/vio:FuzzReadPNG \
                 ./datasets/digits:FuzzParse ./datasets/text:FuzzParse ./audio:FuzzDecodeWAV ./audio:FuzzDecodeMP3 \
-                ./tokenizers/bpe:FuzzRoundTrip ./tokenizers/bpe:FuzzRead ./tokenizers/tokfile:FuzzRead ./pipelines/mm:FuzzParseTrainConfig
+                ./tokenizers/bpe:FuzzRoundTrip ./tokenizers/bpe:FuzzRead ./tokenizers/tokfile:FuzzRead ./pipelines/mm:FuzzParseTrainConfig \
+                ./videoar:FuzzParseConfig
 
 APT_BUILD := libopenblas-dev pkg-config libopencv-dev g++
 APT_PY    := python3-torch python3-numpy python3-scipy
