@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 )
 
 // The sampling path without a graph: the model's embeddings and head on
@@ -50,6 +51,14 @@ func (m *model) visRows(vis, ctx []float32, posID, n int) []float32 {
 
 func silu(v float32) float32 { return v / (1 + float32(math.Exp(float64(-v)))) }
 
+// Timing is where sampling time went, summed over Codes calls.
+type Timing struct {
+	Prompt time.Duration   // the prompt's prefill pass
+	Scales []time.Duration // the decoder passes of each scale, over all latent frames
+	Sample time.Duration   // the head, guidance and drawing the codes
+	Inputs time.Duration   // embedding each pass's inputs and adding its codes to the running latents
+}
+
 // stepFunc receives the unguided logits of a step for both sequences
 // ([n, Codes] each) and returns the step's codes.
 type stepFunc func(st step, cond, uncond []float32) ([]int, error)
@@ -58,8 +67,15 @@ type stepFunc func(st step, cond, uncond []float32) ([]int, error)
 // of a latent frame, or one code in raster order) through the KV cache
 // for the first frames latent frames; next picks each step's codes, which
 // become the inputs of the steps after it.
-func (g *Generator) decode(ctx context.Context, prompt []int, frames int, next stepFunc, progress func(done, total int)) ([][]int, error) {
+func (g *Generator) decode(ctx context.Context, prompt []int, frames int, next stepFunc, progress func(done, total int), tm *Timing) ([][]int, error) {
 	m, l := g.m, g.inputs.L
+	if tm == nil {
+		tm = &Timing{} // not kept
+	}
+	if len(tm.Scales) != len(l.Scales) {
+		tm.Scales = make([]time.Duration, len(l.Scales))
+	}
+	t0 := time.Now()
 	idsC, nC := PromptIDs(prompt, g.Cfg.Prompt)
 	idsU, nU := PromptIDs(nil, g.Cfg.Prompt)
 	idsC, idsU = l.TextIDs(idsC), l.TextIDs(idsU)
@@ -75,6 +91,7 @@ func (g *Generator) decode(ctx context.Context, prompt []int, frames int, next s
 	if _, err := m.trunk.Prefill(cache, x, np, pos, cond); err != nil {
 		return nil, fmt.Errorf("videoar decode: %w", err)
 	}
+	tm.Prompt += time.Since(t0)
 	codes := make([][]int, frames)
 	for f := range codes {
 		codes[f] = make([]int, l.PerFrame)
@@ -85,6 +102,7 @@ func (g *Generator) decode(ctx context.Context, prompt []int, frames int, next s
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		t0 := time.Now()
 		v, n := l.v(st), st.n
 		vis, cx := fd.inputs(st)
 		x := m.visRows(vis, cx, st.f*len(l.Scales)+st.s, n)
@@ -92,19 +110,25 @@ func (g *Generator) decode(ctx context.Context, prompt []int, frames int, next s
 		if err != nil {
 			return nil, err
 		}
+		t1 := time.Now()
 		h, err := m.trunk.Decode(cache, append(x, x...), n, pos, cond)
 		if err != nil {
 			return nil, fmt.Errorf("videoar decode: %w", err)
 		}
+		t2 := time.Now()
 		logits := m.head.Apply(h, 2*n)
 		got, err := next(st, logits[:n*nc], logits[n*nc:])
 		if err != nil {
 			return nil, err
 		}
+		t3 := time.Now()
 		copy(codes[st.f][v-st.f*l.PerFrame:], got)
 		if err := fd.add(st, got); err != nil {
 			return nil, err
 		}
+		tm.Inputs += t1.Sub(t0) + time.Since(t3)
+		tm.Scales[st.s] += t2.Sub(t1)
+		tm.Sample += t3.Sub(t2)
 		if progress != nil {
 			progress(k+1, len(steps))
 		}

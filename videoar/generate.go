@@ -38,6 +38,7 @@ type Generator struct {
 	Cfg    Config
 	m      *model
 	inputs *Builder
+	Time   Timing // of Codes
 }
 
 // NewGenerator loads weights into a model for sampling.
@@ -101,7 +102,7 @@ func (g *Generator) Codes(ctx context.Context, prompt []int, opt Options, progre
 			guided[i] = u[i] + w*(c[i]-u[i])
 		}
 		return opt.Sampling.SampleGroup(guided, g.Cfg.Quant.Codes, rng)
-	}, progress)
+	}, progress, &g.Time)
 }
 
 // Latents turns sampled codes into the tokenizer's latents [Frames, Dim, side, side].
@@ -145,7 +146,7 @@ func (g *Generator) NLL(ctx context.Context, prompt []int, codes [][]int) ([][]f
 		}
 		out[st.f][st.s] += sum / float64(k*k) // a scale's steps add up to its mean
 		return want, nil
-	}, nil)
+	}, nil, nil)
 	return out, err
 }
 

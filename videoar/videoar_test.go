@@ -330,7 +330,7 @@ func decodeMatchesGraph(t *testing.T, cfg Config) {
 			t.Errorf("frame %d scale %d cell %d unprompted: rel err %.2g", st.f, st.s, st.i, e)
 		}
 		return ex.Codes[st.f][v0-st.f*l.PerFrame : v0-st.f*l.PerFrame+n], nil
-	}, nil)
+	}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,7 +427,7 @@ func samplingContract(t *testing.T, cfg Config) {
 			}
 		}
 		return out, nil
-	}, nil)
+	}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -596,4 +596,35 @@ func initialWeights(t *testing.T, cfg Config, dec *msvq.Decoder) map[string][]fl
 	}
 	defer tr.Close()
 	return tr.Weights()
+}
+
+// TestTiming: Codes adds its time to Generator.Time, split into the
+// prompt pass, each scale's passes, sampling and inputs; NLL does not.
+func TestTiming(t *testing.T) {
+	q := tinyQuant()
+	cfg := Tiny(q, 512)
+	dec := randomDecoder(q, 1)
+	g, err := NewGenerator(cfg, initialWeights(t, cfg, dec), dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := g.Codes(context.Background(), []int{300, 301}, DefaultOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := g.Time
+	if len(tm.Scales) != len(q.Scales) || tm.Prompt <= 0 || tm.Sample <= 0 || tm.Inputs <= 0 {
+		t.Fatalf("timing %+v after one clip", tm)
+	}
+	for s, d := range tm.Scales {
+		if d <= 0 {
+			t.Errorf("scale %d: %v", s, d)
+		}
+	}
+	if _, err := g.NLL(context.Background(), []int{300, 301}, codes); err != nil {
+		t.Fatal(err)
+	}
+	if g.Time.Prompt != tm.Prompt || g.Time.Sample != tm.Sample {
+		t.Errorf("NLL changed the timing: %+v → %+v", tm, g.Time)
+	}
 }

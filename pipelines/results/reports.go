@@ -256,13 +256,19 @@ type fidelity struct {
 
 // videoarReport is docs/eval/videoar*.json (pipelines/vgen.EvalReport).
 type videoarReport struct {
-	Command     string      `json:"command"`
-	Split       string      `json:"split"`
-	Generated   fidelity    `json:"generated"`
-	Ceiling     fidelity    `json:"ceiling"`
-	SecPerClip  float64     `json:"seconds_per_clip"`
-	SecCodes    float64     `json:"seconds_codes_per_clip"`
-	SecPixels   float64     `json:"seconds_pixels_per_clip"`
+	Command     string   `json:"command"`
+	Split       string   `json:"split"`
+	Generated   fidelity `json:"generated"`
+	Ceiling     fidelity `json:"ceiling"`
+	SecPerClip  float64  `json:"seconds_per_clip"`
+	SecCodes    float64  `json:"seconds_codes_per_clip"`
+	SecPixels   float64  `json:"seconds_pixels_per_clip"`
+	SecSampling *struct {
+		Prompt float64   `json:"prompt"`
+		Scales []float64 `json:"scales"`
+		Sample float64   `json:"sampling"`
+		Inputs float64   `json:"inputs"`
+	} `json:"seconds_sampling_parts"`
 	CFG         float64     `json:"cfg"`
 	Temperature float64     `json:"temperature"`
 	TopK        int         `json:"top_k"`

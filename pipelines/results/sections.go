@@ -787,5 +787,14 @@ func (r videoarReport) timeSplit() string {
 	if r.SecCodes == 0 && r.SecPixels == 0 {
 		return ""
 	}
-	return fmt.Sprintf(": %s s sampling the codes, %s s decoding pixels", fix(r.SecCodes, 2), fix(r.SecPixels, 2))
+	parts := ""
+	if st := r.SecSampling; st != nil {
+		sc := make([]string, len(st.Scales))
+		for i, v := range st.Scales {
+			sc[i] = fix(v, 3)
+		}
+		parts = fmt.Sprintf(" (the prompt's pass %s, the passes of each scale from the coarsest %s, head and sampling %s, inputs %s)",
+			fix(st.Prompt, 3), strings.Join(sc, "/"), fix(st.Sample, 3), fix(st.Inputs, 3))
+	}
+	return fmt.Sprintf(": %s s sampling the codes%s, %s s decoding pixels", fix(r.SecCodes, 2), parts, fix(r.SecPixels, 2))
 }

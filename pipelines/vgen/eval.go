@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,26 +51,60 @@ type Fidelity struct {
 	OneSpeed float64 `json:"one_speed"`
 }
 
+// SamplingTime is videoar.Timing per clip, in seconds.
+type SamplingTime struct {
+	Prompt float64   `json:"prompt"`   // the prompt's prefill pass
+	Scales []float64 `json:"scales"`   // each scale's decoder passes, over all latent frames
+	Sample float64   `json:"sampling"` // the head, guidance and drawing the codes
+	Inputs float64   `json:"inputs"`   // embedding inputs, adding codes to the running latents
+}
+
+// String says where the time went, e.g. "prompt 0.010, passes by scale
+// 0.030/…/0.250, head and sampling 0.040, inputs 0.020".
+func (st *SamplingTime) String() string {
+	sc := make([]string, len(st.Scales))
+	for i, v := range st.Scales {
+		sc[i] = fmt.Sprintf("%.3f", v)
+	}
+	return fmt.Sprintf("prompt %.3f, passes by scale %s, head and sampling %.3f, inputs %.3f", st.Prompt, strings.Join(sc, "/"), st.Sample, st.Inputs)
+}
+
+// perClip is the timing from t0 to t1 over n clips.
+func perClip(t0, t1 videoar.Timing, n int) *SamplingTime {
+	d := func(a, b time.Duration) float64 { return (b - a).Seconds() / float64(max(n, 1)) }
+	st := &SamplingTime{Prompt: d(t0.Prompt, t1.Prompt), Sample: d(t0.Sample, t1.Sample), Inputs: d(t0.Inputs, t1.Inputs)}
+	for s, v := range t1.Scales {
+		var before time.Duration
+		if s < len(t0.Scales) {
+			before = t0.Scales[s]
+		}
+		st.Scales = append(st.Scales, d(before, v))
+	}
+	return st
+}
+
 // EvalReport is `omniar eval videoar`: prompt fidelity of generated clips
 // beside the ceiling (the judge on tokenizer reconstructions of the real
 // clips whose captions were the prompts).
 type EvalReport struct {
-	Split        string   `json:"split"`
-	Generated    Fidelity `json:"generated"`
-	Ceiling      Fidelity `json:"ceiling"`
-	SecPerClip   float64  `json:"seconds_per_clip"`
-	SecCodes     float64  `json:"seconds_codes_per_clip"`  // of which sampling the codes (decoder passes)
-	SecPixels    float64  `json:"seconds_pixels_per_clip"` // and decoding them to pixels
-	Passes       int      `json:"decoder_passes_per_clip"` // one per group: latent frames × scales (raster order: × cells)
-	RasterPasses int      `json:"raster_passes_per_clip"`  // one per token, as a next-token decoder needs
-	Saved        string   `json:"saved_clips_dir,omitempty"`
-	CFG          float64  `json:"cfg"`
-	Temperature  float64  `json:"temperature"`
-	TopK         int      `json:"top_k"`
-	TopP         float64  `json:"top_p"`
-	JudgeWeights string   `json:"judge_weights_sha256"`
-	Continued    bool     `json:"continued,omitempty"` // the real clip's first frame was given
-	TimeStride   int      `json:"time_stride"`         // video frames per latent frame after the first
+	Split      string   `json:"split"`
+	Generated  Fidelity `json:"generated"`
+	Ceiling    Fidelity `json:"ceiling"`
+	SecPerClip float64  `json:"seconds_per_clip"`
+	SecCodes   float64  `json:"seconds_codes_per_clip"`  // of which sampling the codes (decoder passes)
+	SecPixels  float64  `json:"seconds_pixels_per_clip"` // and decoding them to pixels
+	// SecSampling splits SecCodes: where sampling a clip's codes went.
+	SecSampling  *SamplingTime `json:"seconds_sampling_parts,omitempty"`
+	Passes       int           `json:"decoder_passes_per_clip"` // one per group: latent frames × scales (raster order: × cells)
+	RasterPasses int           `json:"raster_passes_per_clip"`  // one per token, as a next-token decoder needs
+	Saved        string        `json:"saved_clips_dir,omitempty"`
+	CFG          float64       `json:"cfg"`
+	Temperature  float64       `json:"temperature"`
+	TopK         int           `json:"top_k"`
+	TopP         float64       `json:"top_p"`
+	JudgeWeights string        `json:"judge_weights_sha256"`
+	Continued    bool          `json:"continued,omitempty"` // the real clip's first frame was given
+	TimeStride   int           `json:"time_stride"`         // video frames per latent frame after the first
 	// NLL is the teacher-forced cross-entropy (nats per code) of the
 	// real clips' codes under their prompts, [latent frame][scale]
 	// averaged over the clips (--nll).
@@ -191,6 +226,8 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	var gen, ceil tally
 	var genTime time.Duration
 	t0 := p.Time
+	tg0 := p.gen.Time
+	tg0.Scales = slices.Clone(tg0.Scales)
 	var grid [][]uint8
 	var prompts []string
 	cache, err := openCeilingCache(eo.CeilingCache, eo.Split, eo.Tokenizer, eo.Judge.SHA256())
@@ -291,6 +328,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	rep.SecPerClip = genTime.Seconds() / float64(max(n, 1))
 	rep.SecCodes = (p.Time.Codes - t0.Codes).Seconds() / float64(max(n, 1))
 	rep.SecPixels = (p.Time.Pixels - t0.Pixels).Seconds() / float64(max(n, 1))
+	rep.SecSampling = perClip(tg0, p.gen.Time, n)
 	return rep, nil
 }
 
@@ -330,6 +368,9 @@ func (p *Pipeline) addNLL(ctx context.Context, rep *EvalReport, prompt string, p
 func (r EvalReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "prompt fidelity on %d %s prompts (judge %.12s…; CFG %.1f, T %.2f, top-k %d, top-p %.2f), %.2f s per clip (codes %.2f, pixels %.2f), %d decoder passes (raster order: %d)\n",
 		r.Generated.Clips, r.Split, r.JudgeWeights, r.CFG, r.Temperature, r.TopK, r.TopP, r.SecPerClip, r.SecCodes, r.SecPixels, r.Passes, r.RasterPasses)
+	if st := r.SecSampling; st != nil {
+		fmt.Fprintf(w, "  sampling, s per clip: %s\n", st)
+	}
 	fmt.Fprintf(w, "  %-26s %8s %8s %10s %10s %10s\n", "", "match", "digit", "direction", "one-digit", "two-digit")
 	row := func(name string, f Fidelity) {
 		fmt.Fprintf(w, "  %-26s %7.1f%% %7.1f%% %9.1f%% %9.1f%% %9.1f%%\n", name, 100*f.Match, 100*f.Digit, 100*f.Direction, 100*f.OneMatch, 100*f.TwoMatch)
