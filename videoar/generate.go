@@ -38,7 +38,7 @@ type Generator struct {
 	Cfg    Config
 	m      *model
 	inputs *Builder
-	Time   Timing // of Codes
+	Time   Timing // of Codes calls, which must not run concurrently
 }
 
 // NewGenerator loads weights into a model for sampling.
