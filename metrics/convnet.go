@@ -270,15 +270,8 @@ func LoadWeights(path string) (*Weights, error) {
 	if err := w.Cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("load weights %s: %w", path, err)
 	}
-	// A configuration read from a damaged file could ask for more memory
-	// than the machine has: check it against the stored tensors before
-	// anything of its size is built.
-	shape, err := newNet(w.Cfg, 1, nn.NewShapeBuilder())
-	if err != nil {
+	if err := nn.CheckBuild(func(b *nn.Builder) error { _, err := newNet(w.Cfg, 1, b); return err }, f.Size); err != nil {
 		return nil, fmt.Errorf("load weights %s: %w", path, err)
-	}
-	if err := nn.CheckSizes(shape.Params(), f.Size); err != nil {
-		return nil, fmt.Errorf("load weights %s: weights do not fit the configuration: %w", path, err)
 	}
 	return w, nil
 }

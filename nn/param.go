@@ -101,7 +101,7 @@ func NewLoadBuilder() *Builder {
 
 // NewShapeBuilder starts a model whose parameters get their shapes but no
 // memory, so that a configuration read from a file can be checked against
-// the file's tensors (CheckSizes) before a model of that size is built.
+// the file's tensors (CheckBuild) before a model of that size is built.
 func NewShapeBuilder() *Builder {
 	b := NewBuilder(0)
 	b.shape = true
@@ -112,9 +112,25 @@ func NewShapeBuilder() *Builder {
 // values, so code that initialises them must skip it.
 func (b *Builder) ShapesOnly() bool { return b.shape }
 
-// CheckSizes reports the first parameter whose size differs from the
-// stored tensor of its name, or that is not stored; stored looks a name up.
-func CheckSizes(ps []*Param, stored func(name string) (n int, ok bool)) error {
+// CheckBuild builds a model's parameters with build on a shape builder
+// and checks them against the stored tensors; stored looks a name up
+// (MapSizes, ckpt.File.Size). A loader calls it before building the model
+// for real, because a configuration read from a damaged file could ask
+// for more memory than the machine has before a mismatch shows.
+func CheckBuild(build func(*Builder) error, stored func(name string) (n int, ok bool)) error {
+	b := NewShapeBuilder()
+	if err := build(b); err != nil {
+		return err
+	}
+	if err := checkSizes(b.Params(), stored); err != nil {
+		return fmt.Errorf("weights do not fit the configuration: %w", err)
+	}
+	return nil
+}
+
+// checkSizes reports the first parameter whose size differs from the
+// stored tensor of its name, or that is not stored.
+func checkSizes(ps []*Param, stored func(name string) (n int, ok bool)) error {
 	for _, p := range ps {
 		n := 1
 		for _, s := range p.node.Shape() {
@@ -131,7 +147,7 @@ func CheckSizes(ps []*Param, stored func(name string) (n int, ok bool)) error {
 	return nil
 }
 
-// MapSizes is CheckSizes' lookup for weights held by name.
+// MapSizes is CheckBuild's lookup for weights held by name.
 func MapSizes(w map[string][]float32) func(string) (int, bool) {
 	return func(name string) (int, bool) {
 		v, ok := w[name]

@@ -55,21 +55,14 @@ func Load(path string) (*Model, map[string]string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	// A configuration read from a damaged file could ask for more memory
-	// than the machine has: check it against the stored tensors before
-	// anything of its size is built.
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := md.Check(cfg); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	shape, err := build(cfg, md, nn.NewShapeBuilder())
-	if err != nil {
+	if err := nn.CheckBuild(func(b *nn.Builder) error { _, err := build(cfg, md, b); return err }, nn.MapSizes(w)); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := nn.CheckSizes(shape.params, nn.MapSizes(w)); err != nil {
-		return nil, nil, fmt.Errorf("%s: weights do not fit the configuration: %w", path, err)
 	}
 	m, err := New(cfg, md, 0)
 	if err != nil {

@@ -48,13 +48,8 @@ func LoadCheckpoint(path string) (Config, Weights, error) {
 			return cfg, Weights{}, err
 		}
 	}
-	// A configuration read from a damaged file could ask for more memory
-	// than the machine has: check it against the stored tensors before
-	// anything of its size is built.
-	sb := nn.NewShapeBuilder()
-	newLayers(sb, cfg)
-	if err := nn.CheckSizes(sb.Params(), nn.MapSizes(w.Params)); err != nil {
-		return cfg, Weights{}, fmt.Errorf("tokenizer %s: weights do not fit the configuration: %w", path, err)
+	if err := nn.CheckBuild(func(b *nn.Builder) error { newLayers(b, cfg); return nil }, nn.MapSizes(w.Params)); err != nil {
+		return cfg, Weights{}, fmt.Errorf("tokenizer %s: %w", path, err)
 	}
 	if f.Has(codebookName) {
 		if w.Codebook, err = f.Get(codebookName, cfg.Quant.Codes, cfg.Quant.Dim); err != nil {

@@ -43,14 +43,8 @@ type Generator struct {
 
 // NewGenerator loads weights into a model for sampling.
 func NewGenerator(cfg Config, weights map[string][]float32, dec *msvq.Decoder) (*Generator, error) {
-	// A configuration read from a damaged file could ask for more memory
-	// than the machine has: check it against the stored tensors first.
-	sb := nn.NewShapeBuilder()
-	if _, err := newModel(sb, cfg); err != nil {
-		return nil, err
-	}
-	if err := nn.CheckSizes(sb.Params(), nn.MapSizes(weights)); err != nil {
-		return nil, fmt.Errorf("videoar weights do not fit the configuration: %w", err)
+	if err := nn.CheckBuild(func(b *nn.Builder) error { _, err := newModel(b, cfg); return err }, nn.MapSizes(weights)); err != nil {
+		return nil, fmt.Errorf("videoar: %w", err)
 	}
 	ib, err := NewBuilder(cfg, cfg.Frames, dec)
 	if err != nil {

@@ -64,13 +64,8 @@ func New(cfg Config, w Weights) (*Codec, error) {
 	if n := cfg.Depths * cfg.Codes * cfg.Latent; len(w.Codebooks) != n {
 		return nil, fmt.Errorf("codec weights: %d codebook values, want %d", len(w.Codebooks), n)
 	}
-	// A configuration read from a damaged file could ask for more memory
-	// than the machine has: check it against the stored tensors before
-	// anything of its size is built.
-	sb := nn.NewShapeBuilder()
-	newLayers(sb, cfg, false)
-	if err := nn.CheckSizes(sb.Params(), nn.MapSizes(w.Params)); err != nil {
-		return nil, fmt.Errorf("codec weights do not fit the configuration: %w", err)
+	if err := nn.CheckBuild(func(b *nn.Builder) error { newLayers(b, cfg, false); return nil }, nn.MapSizes(w.Params)); err != nil {
+		return nil, fmt.Errorf("codec: %w", err)
 	}
 	b := nn.NewBuilder(0)
 	newLayers(b, cfg, false)
