@@ -200,12 +200,16 @@ ABLATION = noec:--max-flip=0 nomask:--frame-mask=0
 # from the same seed on the same batches of the 8,000-clip token file, one
 # thread each side by side (2 h 10 min in session 18, beside a third job),
 # then 1,000 test prompts each at one thread, as the committed reports were made
-# (session 19 ran the two side by side: 29 and 51 minutes).
+# (session 19 ran the two side by side: 29 and 51 minutes). The FVD-style
+# comparison is paired (eval fvd --versus): the same prompts and the same
+# real resample in every replicate. Rule, declared in session 22 before the
+# arms were retrained: VideoAR beats raster if the 95 % interval of
+# FVD-style(raster) − FVD-style(VideoAR) over 200 replicates lies above 0.
 BUDGET_ARMS = var: raster:--raster
 BUDGET_TOK  = train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens8k.u8 --clips 8000 --resume
 BUDGET_S1   = --frames 1 --batch 16 --steps 200 --lr 1e-3 --warmup 20
 
-eval-raster: data ## VideoAR vs the raster-order baseline trained alike at the budget of the recipe's stages 1–5c (about 2.5 hours) → docs/eval/videoar_budget_*.json, fvd_videoar_budget_*.json
+eval-raster: data ## VideoAR vs the raster-order baseline trained alike at the budget of the recipe's stages 1–5c (about 2.5 hours) → docs/eval/videoar_budget_*.json, fvd_videoar_budget_*.json (and _paired)
 	GOMAXPROCS=1 OPENBLAS_NUM_THREADS=1 ./bin/omniar $(BUDGET_TOK) --ckpt $(RUNS)/budget_var_1.safetensors $(BUDGET_S1) # tokenizes the clips once, before the arms share the file
 	pids=; for a in $(BUDGET_ARMS); do v=$${a%%:*}; x=$${a#*:}; ( \
 	  T="$(BUDGET_TOK) $$x"; R=$(RUNS)/budget_$$v; \
@@ -220,6 +224,8 @@ eval-raster: data ## VideoAR vs the raster-order baseline trained alike at the b
 	export GOMAXPROCS=1 OPENBLAS_NUM_THREADS=1; for v in var raster; do \
 	  ./bin/omniar eval videoar --n 1000 --ckpt $(RUNS)/budget_$$v.weights.safetensors --out docs/eval/videoar_budget_$$v.json --save $(RUNS)/budget_clips_$$v && \
 	  ./bin/omniar eval fvd --real test --fake $(RUNS)/budget_clips_$$v --n 1000 --bootstrap 20 --json > docs/eval/fvd_videoar_budget_$$v.json || exit 1; done
+	GOMAXPROCS=1 OPENBLAS_NUM_THREADS=1 ./bin/omniar eval fvd --real test --fake $(RUNS)/budget_clips_var --versus $(RUNS)/budget_clips_raster \
+	  --n 1000 --bootstrap 200 --json > docs/eval/fvd_videoar_budget_paired.json
 
 eval-videoar-cfg: build ## guidance-scale sweep of the shipped generator on 400 val prompts (about 30 minutes) → docs/eval/videoar_val_cfg*.json
 	for c in 2 3 4 5; do $(OMNIAR) eval videoar --split val --n 400 --cfg $$c --out docs/eval/videoar_val_cfg$$c.json || exit 1; done

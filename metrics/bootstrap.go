@@ -44,12 +44,6 @@ func (iv Interval) String() string {
 // need not even contain the estimate. The spread of the replicates is kept
 // as the uncertainty. reps 0 returns the value alone.
 func Bootstrap(x, y mat.Matrix, stat Statistic, reps int, level float64, seed uint64) (Interval, error) {
-	if level == 0 {
-		level = 0.95
-	}
-	if reps < 0 || level <= 0 || level >= 1 {
-		return Interval{}, fmt.Errorf("bootstrap: %d replicates at level %g, want ≥ 0 and in (0, 1)", reps, level)
-	}
 	if x == nil || y == nil {
 		return Interval{}, fmt.Errorf("bootstrap: %w", ErrTooFew)
 	}
@@ -57,16 +51,83 @@ func Bootstrap(x, y mat.Matrix, stat Statistic, reps int, level float64, seed ui
 	if err != nil {
 		return Interval{}, err
 	}
+	n, _ := x.Dims()
+	m, _ := y.Dims()
+	return bootstrap(v, reps, level, seed, func(rng *rand.Rand) (float64, error) {
+		return stat(rows(x, draw(rng, n)), rows(y, draw(rng, m)))
+	})
+}
+
+// Paired is the difference of a statistic between two generated sets
+// against the same reference, with its paired bootstrap interval.
+type Paired struct {
+	Interval
+	// Above is the share of replicates whose difference is above zero.
+	Above float64 `json:"share_above_zero"`
+}
+
+// BootstrapPaired compares two generated sets a and b ([M, D] each, row i
+// of both made from the same condition, e.g. the same prompt) against one
+// reference set x: the value is stat(x, b) − stat(x, a), and each
+// replicate draws one resample of x and one set of row indices used for
+// both a and b. So the spread of the reference and of the conditions,
+// which moves both distances alike, cancels out of the difference, and
+// two models whose separate intervals overlap can still be told apart.
+// The interval is shifted as in Bootstrap.
+func BootstrapPaired(x, a, b mat.Matrix, stat Statistic, reps int, level float64, seed uint64) (Paired, error) {
+	if x == nil || a == nil || b == nil {
+		return Paired{}, fmt.Errorf("paired bootstrap: %w", ErrTooFew)
+	}
+	n, _ := x.Dims()
+	m, _ := a.Dims()
+	if mb, _ := b.Dims(); mb != m {
+		return Paired{}, fmt.Errorf("paired bootstrap: the compared sets have %d and %d rows, want the same", m, mb)
+	}
+	diff := func(x, a, b mat.Matrix) (float64, error) {
+		da, err := stat(x, a)
+		if err != nil {
+			return 0, err
+		}
+		db, err := stat(x, b)
+		return db - da, err
+	}
+	v, err := diff(x, a, b)
+	if err != nil {
+		return Paired{}, err
+	}
+	var above int
+	iv, err := bootstrap(v, reps, level, seed, func(rng *rand.Rand) (float64, error) {
+		ix, ia := draw(rng, n), draw(rng, m)
+		d, err := diff(rows(x, ix), rows(a, ia), rows(b, ia))
+		if d > 0 {
+			above++
+		}
+		return d, err
+	})
+	p := Paired{Interval: iv}
+	if reps > 0 {
+		p.Above = float64(above) / float64(reps)
+	}
+	return p, err
+}
+
+// bootstrap makes the interval of value v from reps replicates.
+func bootstrap(v float64, reps int, level float64, seed uint64, replicate func(*rand.Rand) (float64, error)) (Interval, error) {
+	if level == 0 {
+		level = 0.95
+	}
+	if reps < 0 || level <= 0 || level >= 1 {
+		return Interval{}, fmt.Errorf("bootstrap: %d replicates at level %g, want ≥ 0 and in (0, 1)", reps, level)
+	}
 	iv := Interval{Value: v, Level: level, Reps: reps, Lo: v, Hi: v}
 	if reps == 0 {
 		return iv, nil
 	}
-	n, _ := x.Dims()
-	m, _ := y.Dims()
 	rng := rand.New(rand.NewPCG(seed, 0xb0075))
 	reps64 := make([]float64, reps)
+	var err error
 	for r := range reps64 {
-		if reps64[r], err = stat(rows(x, draw(rng, n)), rows(y, draw(rng, m))); err != nil {
+		if reps64[r], err = replicate(rng); err != nil {
 			return Interval{}, fmt.Errorf("bootstrap replicate %d: %w", r, err)
 		}
 	}

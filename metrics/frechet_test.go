@@ -188,6 +188,48 @@ func TestBootstrap(t *testing.T) {
 	}
 }
 
+func TestBootstrapPaired(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	x, a := randMatrix(rng, 100, 4, 0), randMatrix(rng, 100, 4, 0.3)
+	// b is a drawn a little farther from x, row by row: the two distances
+	// move together from resample to resample.
+	b := mat.DenseCopyOf(a)
+	b.Apply(func(_, _ int, v float64) float64 { return v + 0.1 }, b)
+
+	same, err := BootstrapPaired(x, a, a, Frechet, 50, 0, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same.Value != 0 || same.Lo != 0 || same.Hi != 0 || same.Above != 0 {
+		t.Errorf("a against itself: %+v, want 0 in every replicate", same)
+	}
+
+	ia, _ := Bootstrap(x, a, Frechet, 50, 0, 5)
+	ib, _ := Bootstrap(x, b, Frechet, 50, 0, 5)
+	if !(ib.Lo < ia.Hi) {
+		t.Fatalf("separate intervals %v and %v do not overlap: the case does not test pairing", ia, ib)
+	}
+	p, err := BootstrapPaired(x, a, b, Frechet, 50, 0, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := ib.Value - ia.Value; math.Abs(p.Value-want) > 1e-9 {
+		t.Errorf("value %g, want %g", p.Value, want)
+	}
+	if !(p.Lo > 0) || p.Above != 1 || p.Reps != 50 {
+		t.Errorf("paired %+v: want the whole interval and every replicate above 0", p)
+	}
+	if again, _ := BootstrapPaired(x, a, b, Frechet, 50, 0, 5); again != p {
+		t.Errorf("not reproducible: %+v vs %+v", again, p)
+	}
+	if _, err := BootstrapPaired(x, a, randMatrix(rng, 99, 4, 0), Frechet, 5, 0, 5); err == nil {
+		t.Error("sets of 100 and 99 rows accepted")
+	}
+	if _, err := BootstrapPaired(x, a, b, Frechet, -1, 0, 5); err == nil {
+		t.Error("negative reps accepted")
+	}
+}
+
 func TestQuantile(t *testing.T) {
 	v := []float64{1, 2, 3, 4, 5}
 	for _, c := range []struct{ q, want float64 }{{0, 1}, {1, 5}, {0.5, 3}, {0.025, 1.1}, {0.975, 4.9}} {

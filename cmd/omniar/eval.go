@@ -158,9 +158,17 @@ computed with different ones are not comparable.
 --features omniar is the project's own video classifier (FVD-style);
 --features i3d is the Inflated Inception-V1 of FVD, with Kinetics-400 weights
 converted by tools/i3d_convert.py (clips are resized to 224×224, scaled to
-[-1, 1], first 16 frames unless --frames says more).`,
+[-1, 1], first 16 frames unless --frames says more).
+
+--versus compares two generators on the same prompts: the i-th clip of each
+set (in file-name order) must come from the same prompt. It prints the second
+set's distances and their difference from the first's with a paired
+bootstrap (each replicate resamples the real clips once and the prompts once
+for both sets), which tells two models apart when their separate intervals
+overlap.`,
 		Example: `  omniar eval fvd --real test --fake out/gifs --bootstrap 100
-  omniar eval fvd --real test --fake val --n 500 --json`,
+  omniar eval fvd --real test --fake val --n 500 --json
+  omniar eval fvd --real test --fake runs/clips_a --versus runs/clips_b --bootstrap 200`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opt.Real == "" || opt.Fake == "" {
@@ -184,6 +192,7 @@ converted by tools/i3d_convert.py (clips are resized to 224×224, scaled to
 	f := cmd.Flags()
 	f.StringVar(&opt.Real, "real", "", "real clips: a directory or a Moving-digits split")
 	f.StringVar(&opt.Fake, "fake", "", "generated clips: a directory or a Moving-digits split")
+	f.StringVar(&opt.Versus, "versus", "", "a second set of generated clips, made from the same prompts as --fake in the same file order: also prints its distance minus --fake's, with paired bootstrap intervals")
 	f.StringVar(&opt.Data, "data", defaultCache("data"), "prepared data directory (for split names)")
 	f.StringVar(&opt.Features, "features", "omniar", "feature network: omniar (own video classifier) or i3d")
 	f.StringVar(&opt.Weights, "weights", "", "feature network weights (default for omniar: "+eval.DefaultVideoWeights+"; i3d: required)")

@@ -138,10 +138,31 @@ func TestFVDPipeline(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, sb.String())
 		}
 	}
+	// The real clips as the second generated set are at distance ~0, so
+	// they are closer than the fake set by its whole distance.
+	vs, err := FVD(FVDOptions{Real: real, Fake: fake, Versus: real, Features: "omniar", Weights: w, Bootstrap: 5, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := vs.Versus; v == nil || v.NFake != 4 || v.Frechet.Value > 1e-6 || v.FrechetDiff.Reps != 5 ||
+		math.Abs(v.FrechetDiff.Value+rep.Frechet.Value) > 1e-6*rep.Frechet.Value || math.Abs(v.KVDDiff.Value+rep.KVD.Value-v.KVD.Value) > 1e-6*math.Abs(rep.KVD.Value) {
+		t.Errorf("versus the real clips: %+v against %+v", vs.Versus, rep)
+	}
+	sb.Reset()
+	PrintFVD(&sb, vs)
+	if !strings.Contains(sb.String(), "paired bootstrap") {
+		t.Errorf("report lacks the paired comparison:\n%s", sb.String())
+	}
+	three := t.TempDir()
+	for i := 0; i < 3; i++ {
+		writeClip(t, filepath.Join(three, "t"+string(rune('a'+i))+".gif"), 17, 64, 64, uint64(20+i))
+	}
 	bad := []struct {
 		opt  FVDOptions
 		want string
 	}{
+		{FVDOptions{Real: real, Fake: fake, Versus: three, Features: "omniar", Weights: w}, "needs the same prompts"},
+		{FVDOptions{Real: real, Fake: fake, Versus: small, Features: "omniar", Weights: w}, "compare at one resolution"},
 		{FVDOptions{Real: real, Fake: small, Features: "omniar", Weights: w}, "compare at one resolution"},
 		{FVDOptions{Real: real, Fake: fake, Features: "i3d", Weights: w}, "load i3d"},
 		{FVDOptions{Real: real, Fake: fake, Features: "i3d"}, "need --weights"},

@@ -19,14 +19,18 @@ import (
 // FVDOptions select what `omniar eval fvd` compares.
 type FVDOptions struct {
 	Real, Fake string // directory of clips or a Moving-digits split name
-	Data       string // prepared data directory (for split names)
-	Features   string // "omniar" (the video classifier) or "i3d"
-	Weights    string // feature network weights
-	Layer      string // I3D layer: logits (default) or pool
-	N          int    // at most N clips of each set (0: all)
-	Frames     int    // frames per clip (0: the network's)
-	Bootstrap  int    // bootstrap replicates for the 95% intervals (0: none)
-	Seed       uint64
+	// Versus is a second generated set compared with Fake clip by clip
+	// (the i-th clip of each, in name order, made from the same prompt):
+	// "" for none.
+	Versus    string
+	Data      string // prepared data directory (for split names)
+	Features  string // "omniar" (the video classifier) or "i3d"
+	Weights   string // feature network weights
+	Layer     string // I3D layer: logits (default) or pool
+	N         int    // at most N clips of each set (0: all)
+	Frames    int    // frames per clip (0: the network's)
+	Bootstrap int    // bootstrap replicates for the 95% intervals (0: none)
+	Seed      uint64
 }
 
 // FVDReport is the result, with everything needed to compare it with
@@ -47,9 +51,22 @@ type FVDReport struct {
 	Frechet       metrics.Interval `json:"frechet"`
 	KVD           metrics.Interval `json:"kvd"`
 	RankDeficient bool             `json:"rank_deficient"`
+	Versus        *Versus          `json:"versus,omitempty"`
 	ClipsPerSec   float64          `json:"feature_clips_per_s"`
 	Seconds       float64          `json:"seconds"`
 	Command       string           `json:"command,omitempty"` // the command line that wrote the report
+}
+
+// Versus is a second generated set against the same real clips, and how
+// much farther from them it is than the first (its distance minus the
+// first's), with paired bootstrap intervals (metrics.BootstrapPaired).
+type Versus struct {
+	Fake        string           `json:"fake"`
+	NFake       int              `json:"n_fake"`
+	Frechet     metrics.Interval `json:"frechet"`
+	KVD         metrics.Interval `json:"kvd"`
+	FrechetDiff metrics.Paired   `json:"frechet_minus_first"`
+	KVDDiff     metrics.Paired   `json:"kvd_minus_first"`
 }
 
 // Extractor turns clips into feature vectors.
@@ -217,6 +234,19 @@ func FVD(opt FVDOptions) (FVDReport, error) {
 	if err := checkPair(real, fake); err != nil {
 		return FVDReport{}, err
 	}
+	var versus *ClipSet
+	if opt.Versus != "" {
+		if versus, err = LoadClips(opt.Versus, opt.Data, opt.N, frames, ex.Size); err != nil {
+			return FVDReport{}, fmt.Errorf("versus: %w", err)
+		}
+		if err := checkPair(real, versus); err != nil {
+			return FVDReport{}, err
+		}
+		if len(versus.Clips) != len(fake.Clips) {
+			return FVDReport{}, fmt.Errorf("%s has %d clips and %s %d: a clip-by-clip comparison needs the same prompts in both",
+				fake.Source, len(fake.Clips), versus.Source, len(versus.Clips))
+		}
+	}
 	rep := FVDReport{Features: ex.Name, Weights: ex.Path, WeightsSHA256: ex.SHA256, Real: real.Source, Fake: fake.Source,
 		NReal: len(real.Clips), NFake: len(fake.Clips), SrcRes: [2]int{real.SrcW, real.SrcH}, NetRes: ex.NetSize, Frames: frames}
 	tf := time.Now()
@@ -239,9 +269,38 @@ func FVD(opt FVDOptions) (FVDReport, error) {
 	if rep.KVD, err = metrics.Bootstrap(fr, ff, metrics.KernelDistance, opt.Bootstrap, 0.95, opt.Seed+1); err != nil {
 		return rep, err
 	}
+	if versus != nil {
+		if rep.Versus, err = compare(opt, fr, ff, ex, versus); err != nil {
+			return rep, err
+		}
+	}
 	rep.Seconds = time.Since(t0).Seconds()
 	slog.Info("eval: fvd", "frechet", rep.Frechet.Value, "kvd", rep.KVD.Value, "seconds", rep.Seconds)
 	return rep, nil
+}
+
+// compare measures the second generated set vs against the real features
+// fr beside the first set's features ff.
+func compare(opt FVDOptions, fr, ff *mat.Dense, ex *Extractor, vs *ClipSet) (*Versus, error) {
+	fv, err := ex.Features(vs)
+	if err != nil {
+		return nil, fmt.Errorf("versus: %w", err)
+	}
+	v := &Versus{Fake: vs.Source, NFake: len(vs.Clips)}
+	for _, c := range []struct {
+		stat   metrics.Statistic
+		seed   uint64
+		iv     *metrics.Interval
+		paired *metrics.Paired
+	}{{metrics.Frechet, opt.Seed, &v.Frechet, &v.FrechetDiff}, {metrics.KernelDistance, opt.Seed + 1, &v.KVD, &v.KVDDiff}} {
+		if *c.iv, err = metrics.Bootstrap(fr, fv, c.stat, opt.Bootstrap, 0.95, c.seed); err != nil {
+			return nil, err
+		}
+		if *c.paired, err = metrics.BootstrapPaired(fr, ff, fv, c.stat, opt.Bootstrap, 0.95, c.seed); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
 }
 
 // PrintFVD writes a report as a human-readable table.
@@ -260,6 +319,13 @@ func PrintFVD(w io.Writer, r FVDReport) {
 	}
 	fmt.Fprintf(w, "%-16s %s%s\n", name, r.Frechet, ci)
 	fmt.Fprintf(w, "%-16s %s\n", "KVD", r.KVD)
+	if v := r.Versus; v != nil {
+		fmt.Fprintf(w, "versus           %s: %d clips, paired clip by clip with the fake set\n", v.Fake, v.NFake)
+		fmt.Fprintf(w, "%-16s %s\n", name, v.Frechet)
+		fmt.Fprintf(w, "%-16s %s\n", "KVD", v.KVD)
+		fmt.Fprintf(w, "%-16s %s %s  (versus minus fake; paired bootstrap, %.1f%% of replicates above 0)\n", "difference", name, v.FrechetDiff.Interval, 100*v.FrechetDiff.Above)
+		fmt.Fprintf(w, "%-16s KVD %s  (%.1f%% above 0)\n", "difference", v.KVDDiff.Interval, 100*v.KVDDiff.Above)
+	}
 	if r.RankDeficient {
 		fmt.Fprintf(w, "warning          fewer clips than feature dimensions: the covariance is singular, prefer KVD\n")
 	}

@@ -201,6 +201,20 @@ type fvdReport struct {
 	Frames        int      `json:"frames"`
 	Frechet       interval `json:"frechet"`
 	KVD           interval `json:"kvd"`
+	Versus        *struct {
+		Fake        string   `json:"fake"`
+		NFake       int      `json:"n_fake"`
+		Frechet     interval `json:"frechet"`
+		KVD         interval `json:"kvd"`
+		FrechetDiff paired   `json:"frechet_minus_first"`
+		KVDDiff     paired   `json:"kvd_minus_first"`
+	} `json:"versus"`
+}
+
+// paired is a metrics.Paired difference.
+type paired struct {
+	interval
+	Above float64 `json:"share_above_zero"`
 }
 
 // judgeReport is docs/eval/judge.json (pipelines/eval.JudgeReport).

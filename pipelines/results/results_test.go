@@ -267,3 +267,29 @@ func TestFVDFeatureNetworks(t *testing.T) {
 		})
 	}
 }
+
+// TestFVDVersus: a paired report shows the second set's row and the
+// paired difference with its interval and share above zero.
+func TestFVDVersus(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "eval"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rep := `{"features": "omniar-video-v6", "weights_sha256": "sha", "real": "moving-digits:test", "fake": "runs/a", "n_real": 10, "n_fake": 10, "frames": 17,
+	  "frechet": {"value": 100}, "command": "omniar eval fvd --versus runs/b",
+	  "versus": {"fake": "runs/b", "n_fake": 10, "frechet": {"value": 140},
+	    "frechet_minus_first": {"value": 40, "lo": 12.5, "hi": 61.3, "level": 0.95, "reps": 200, "share_above_zero": 0.995}}}`
+	if err := os.WriteFile(filepath.Join(dir, "eval", "fvd_pair.json"), []byte(rep), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Generate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| fvd_pair.json (versus) | omniar-video-v6 | moving-digits:test | runs/b | 10 | 10 | 17 | 140.0 |",
+		"| fvd_pair.json | runs/b | runs/a | 40.0 [12.5, 61.3] | 99.5% |"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("results lack %q:\n%s", want, b)
+		}
+	}
+}

@@ -258,7 +258,7 @@ func (g *gen) fvd() error {
 		g.printf("Not measured yet (no `docs/eval/fvd*.json`): `%s`\n\n", cmdFVD)
 		return nil
 	}
-	var rows [][]string
+	var rows, versus [][]string
 	nets := map[string]bool{}
 	for _, rel := range reports {
 		var r fvdReport
@@ -273,12 +273,22 @@ func (g *gen) fvd() error {
 		rows = append(rows, []string{path.Base(rel), r.Features, cell(r.Real), cell(r.Fake), strconv.Itoa(r.NReal), strconv.Itoa(r.NFake),
 			strconv.Itoa(r.Frames), ci(r.Frechet, 1), ci(r.KVD, 1)})
 		nets[r.Features+" "+r.WeightsSHA256] = true
+		if v := r.Versus; v != nil {
+			rows = append(rows, []string{path.Base(rel) + " (versus)", r.Features, cell(r.Real), cell(v.Fake), strconv.Itoa(r.NReal), strconv.Itoa(v.NFake),
+				strconv.Itoa(r.Frames), ci(v.Frechet, 1), ci(v.KVD, 1)})
+			versus = append(versus, []string{path.Base(rel), cell(v.Fake), cell(r.Fake), ci(v.FrechetDiff.interval, 1), pct(v.FrechetDiff.Above),
+				ci(v.KVDDiff.interval, 1), pct(v.KVDDiff.Above)})
+		}
 	}
 	if len(nets) > 1 {
 		g.printf("These reports were made with %d different feature networks (the features column; each report names its weights' SHA-256): distances compare only between rows of the same network.\n\n", len(nets))
 	}
 	if len(rows) > 0 {
 		g.table([]string{"report", "features", "real", "generated", "n real", "n generated", "frames", "Fréchet", "KVD"}, rows)
+	}
+	if len(versus) > 0 {
+		g.printf("Paired comparisons (`eval fvd --versus`): the second set's distance minus the first's, both from the same prompts; each bootstrap replicate resamples the real clips once and the prompts once for both sets. Above 0: the first set is closer to the real clips.\n\n")
+		g.table([]string{"report", "set", "minus set", "Fréchet difference", "replicates above 0", "KVD difference", "replicates above 0"}, versus)
 	}
 	return nil
 }
