@@ -6,7 +6,7 @@ FUZZTIME     ?= 2m
 FUZZ_TARGETS ?= ./nn/ckpt:FuzzLoad ./datasets/store:FuzzOpenStore ./video/vio:FuzzReadGIF ./video/vio:FuzzReadPNG \
                 ./datasets/digits:FuzzParse ./datasets/text:FuzzParse ./audio:FuzzDecodeWAV ./audio:FuzzDecodeMP3 \
                 ./tokenizers/bpe:FuzzRoundTrip ./tokenizers/bpe:FuzzRead ./tokenizers/tokfile:FuzzRead ./pipelines/mm:FuzzParseTrainConfig \
-                ./videoar:FuzzParseConfig
+                ./videoar:FuzzParseConfig ./video:FuzzConfig ./audio/codec:FuzzConfig ./metrics:FuzzNetConfig ./omni:FuzzParseConfig
 
 APT_BUILD := libopenblas-dev pkg-config libopencv-dev g++
 APT_PY    := python3-torch python3-numpy python3-scipy
