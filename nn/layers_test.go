@@ -138,3 +138,34 @@ func TestLoadBuilder(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadByName: CheckBuild and LoadParams accept weights of the right
+// names and sizes and name the tensor that is missing or of another size.
+func TestLoadByName(t *testing.T) {
+	build := func(b *Builder) error { NewLinear(b, "fc", 3, 2, true); return nil }
+	good := map[string][]float32{"fc.weight": {1, 2, 3, 4, 5, 6}, "fc.bias": {7, 8}}
+	for _, c := range []struct {
+		name string
+		w    map[string][]float32
+		want string // "" for no error
+	}{
+		{"fits", good, ""},
+		{"missing", map[string][]float32{"fc.weight": good["fc.weight"]}, "fc.bias"},
+		{"size", map[string][]float32{"fc.weight": good["fc.weight"], "fc.bias": {1, 2, 3}}, "fc.bias"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := NewBuilder(1)
+			if err := build(b); err != nil {
+				t.Fatal(err)
+			}
+			for what, err := range map[string]error{"CheckBuild": CheckBuild(build, MapSizes(c.w)), "LoadParams": LoadParams(b.Params(), c.w)} {
+				if (err == nil) != (c.want == "") || err != nil && !strings.Contains(err.Error(), c.want) {
+					t.Errorf("%s: %v, want an error naming %q", what, err, c.want)
+				}
+			}
+			if c.want == "" && (b.Params()[0].Data()[5] != 6 || b.Params()[1].Data()[1] != 8) {
+				t.Errorf("loaded %v %v", b.Params()[0].Data(), b.Params()[1].Data())
+			}
+		})
+	}
+}

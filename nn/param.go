@@ -155,6 +155,19 @@ func MapSizes(w map[string][]float32) func(string) (int, bool) {
 	}
 }
 
+// LoadParams copies weights held by name into params; every param must be
+// there with its size.
+func LoadParams(ps []*Param, w map[string][]float32) error {
+	for _, p := range ps {
+		v, ok := w[p.Name()]
+		if !ok || len(v) != len(p.Data()) {
+			return fmt.Errorf("weights: %s missing or of size %d, want %d", p.Name(), len(v), len(p.Data()))
+		}
+		copy(p.Data(), v)
+	}
+	return nil
+}
+
 // Sub returns a builder whose parameter names are prefixed with name + ".".
 func (b *Builder) Sub(name string) *Builder {
 	c := *b

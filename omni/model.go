@@ -92,12 +92,8 @@ func (m *Model) Weights() map[string][]float32 {
 
 // Load copies weights in by name; every parameter must be there.
 func (m *Model) Load(w map[string][]float32) error {
-	for _, p := range m.params {
-		v, ok := w[p.Name()]
-		if !ok || len(v) != len(p.Data()) {
-			return fmt.Errorf("omni weights: %s missing or of size %d, want %d", p.Name(), len(v), len(p.Data()))
-		}
-		copy(p.Data(), v)
+	if err := nn.LoadParams(m.params, w); err != nil {
+		return fmt.Errorf("omni %w", err)
 	}
 	return nil
 }

@@ -54,8 +54,8 @@ func NewAutoencoder(cfg Config, batch, frames int, w Weights) (*Autoencoder, err
 		}
 		G.Read(yp, &a.partial[i])
 	}
-	if err := load(b.Params(), w); err != nil {
-		return nil, err
+	if err := nn.LoadParams(b.Params(), w.Params); err != nil {
+		return nil, fmt.Errorf("tokenizer %w", err)
 	}
 	copy(a.q.CodebookData(), w.Codebook)
 	a.vm = nn.CompileForward(b.G)

@@ -62,24 +62,12 @@ func NewEncoder(cfg Config, frames int, w Weights) (*Encoder, error) {
 	if _, err := e.q.Forward(z); err != nil {
 		return nil, err
 	}
-	if err := load(b.Params(), w); err != nil {
-		return nil, err
+	if err := nn.LoadParams(b.Params(), w.Params); err != nil {
+		return nil, fmt.Errorf("tokenizer %w", err)
 	}
 	copy(e.q.CodebookData(), w.Codebook)
 	e.vm = nn.CompileForward(b.G)
 	return e, nil
-}
-
-// load copies weights into params by name; every param must be there.
-func load(ps []*nn.Param, w Weights) error {
-	for _, p := range ps {
-		v, ok := w.Params[p.Name()]
-		if !ok || len(v) != len(p.Data()) {
-			return fmt.Errorf("tokenizer weights: %s missing or of size %d, want %d", p.Name(), len(v), len(p.Data()))
-		}
-		copy(p.Data(), v)
-	}
-	return nil
 }
 
 // Encode tokenizes one clip [frames, Size, Size] (grey uint8): the token
@@ -154,8 +142,8 @@ func NewPixelDecoder(cfg Config, latents int, w Weights) (*PixelDecoder, error) 
 			ps = append(ps, p)
 		}
 	}
-	if err := load(ps, w); err != nil {
-		return nil, err
+	if err := nn.LoadParams(ps, w.Params); err != nil {
+		return nil, fmt.Errorf("tokenizer %w", err)
 	}
 	d.vm = nn.CompileForward(b.G)
 	return d, nil

@@ -380,8 +380,8 @@ func (t *Trainer) InitFrom(from Config, w Weights) error {
 			return err
 		}
 	}
-	if err := load(ps, w); err != nil {
-		return err
+	if err := nn.LoadParams(ps, w.Params); err != nil {
+		return fmt.Errorf("tokenizer %w", err)
 	}
 	cb := t.Q.CodebookData()
 	if len(w.Codebook) != len(cb) {

@@ -55,8 +55,8 @@ func NewGenerator(cfg Config, weights map[string][]float32, dec *msvq.Decoder) (
 	if err != nil {
 		return nil, err
 	}
-	if err := load(b.Params(), weights); err != nil {
-		return nil, err
+	if err := nn.LoadParams(b.Params(), weights); err != nil {
+		return nil, fmt.Errorf("videoar %w", err)
 	}
 	return &Generator{Cfg: cfg, m: m, inputs: ib}, nil
 }

@@ -139,22 +139,15 @@ func (t *Trainer) Weights() map[string][]float32 {
 
 // Init starts from earlier weights (the previous curriculum stage's):
 // every parameter must be there with its size.
-func (t *Trainer) Init(w map[string][]float32) error { return load(t.params, w) }
+func (t *Trainer) Init(w map[string][]float32) error {
+	if err := nn.LoadParams(t.params, w); err != nil {
+		return fmt.Errorf("videoar %w", err)
+	}
+	return nil
+}
 
 // Trunk is the shared decoder (for sub-models and routing statistics).
 func (t *Trainer) Trunk() *unified.Trunk { return t.m.trunk }
 
 // Close releases the program.
 func (t *Trainer) Close() error { return t.prog.Close() }
-
-// load copies weights into params by name.
-func load(ps []*nn.Param, w map[string][]float32) error {
-	for _, p := range ps {
-		v, ok := w[p.Name()]
-		if !ok || len(v) != len(p.Data()) {
-			return fmt.Errorf("videoar weights: %s missing or of size %d, want %d", p.Name(), len(v), len(p.Data()))
-		}
-		copy(p.Data(), v)
-	}
-	return nil
-}

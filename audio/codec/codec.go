@@ -69,8 +69,8 @@ func New(cfg Config, w Weights) (*Codec, error) {
 	}
 	b := nn.NewBuilder(0)
 	newLayers(b, cfg, false)
-	if err := load(b.Params(), w); err != nil {
-		return nil, err
+	if err := nn.LoadParams(b.Params(), w.Params); err != nil {
+		return nil, fmt.Errorf("codec %w", err)
 	}
 	return &Codec{Cfg: cfg, W: w, id: tokfile.CodebookID(w.Codebooks), enc: map[int]*encPass{}, dec: map[int]*decPass{}}, nil
 }
@@ -89,18 +89,6 @@ func (c *Codec) Close() error {
 	for k, p := range c.dec {
 		p.vm.Close()
 		delete(c.dec, k)
-	}
-	return nil
-}
-
-// load copies weights into params by name; every param must be there.
-func load(ps []*nn.Param, w Weights) error {
-	for _, p := range ps {
-		v, ok := w.Params[p.Name()]
-		if !ok || len(v) != len(p.Data()) {
-			return fmt.Errorf("codec weights: %s missing or of size %d, want %d", p.Name(), len(v), len(p.Data()))
-		}
-		copy(p.Data(), v)
 	}
 	return nil
 }
@@ -131,8 +119,8 @@ func (c *Codec) encoder(cf int) (*encPass, error) {
 	if _, err := p.q.forward(z); err != nil {
 		return nil, err
 	}
-	if err := load(b.Params(), c.W); err != nil {
-		return nil, err
+	if err := nn.LoadParams(b.Params(), c.W.Params); err != nil {
+		return nil, fmt.Errorf("codec %w", err)
 	}
 	cs := c.Cfg.Codes * c.Cfg.Latent
 	for d := range p.q.books {
@@ -156,8 +144,8 @@ func (c *Codec) decoder(cf int) (*decPass, error) {
 		return nil, err
 	}
 	G.Read(y, p.y)
-	if err := load(b.Params(), c.W); err != nil {
-		return nil, err
+	if err := nn.LoadParams(b.Params(), c.W.Params); err != nil {
+		return nil, fmt.Errorf("codec %w", err)
 	}
 	p.vm = nn.CompileForward(b.G)
 	c.dec[cf] = p

@@ -248,7 +248,7 @@ func TestRVQRoundTrip(t *testing.T) {
 	}
 	var sum G.Value
 	G.Read(out.sum, &sum)
-	if err := load(b.Params(), w); err != nil {
+	if err := nn.LoadParams(b.Params(), w.Params); err != nil {
 		t.Fatal(err)
 	}
 	cs := cfg.Codes * cfg.Latent
