@@ -199,12 +199,12 @@ ABLATION = noec:--max-flip=0 nomask:--frame-mask=0
 # model read 20 / 25 / 56 % both / digit / direction in session 4), both arms
 # from the same seed on the same batches of the 8,000-clip token file, one
 # thread each side by side (2 h 10 min in session 18, beside a third job),
-# then 1,000 test prompts each at one thread, as the committed reports were made
-# (session 19 ran the two side by side: 29 and 51 minutes). The FVD-style
-# comparison is paired (eval fvd --versus): the same prompts and the same
-# real resample in every replicate. Rule, declared in session 22 before the
-# arms were retrained: VideoAR beats raster if the 95 % interval of
-# FVD-style(raster) − FVD-style(VideoAR) over 200 replicates lies above 0.
+# then 1,000 test prompts each at one thread, side by side (session 19: 29
+# and 51 minutes). The FVD-style comparison is paired (eval fvd --versus):
+# the same prompts and the same real resample in every replicate. Rule,
+# declared in session 22 before the arms were retrained: VideoAR beats
+# raster if the 95 % interval of FVD-style(raster) − FVD-style(VideoAR)
+# over 200 replicates lies above 0.
 BUDGET_ARMS = var: raster:--raster
 BUDGET_TOK  = train videoar --tokenizer assets/video_tokenizer.safetensors --tokens $(RUNS)/videoar_tokens8k.u8 --clips 8000 --resume
 BUDGET_S1   = --frames 1 --batch 16 --steps 200 --lr 1e-3 --warmup 20
@@ -221,9 +221,10 @@ eval-raster: data ## VideoAR vs the raster-order baseline trained alike at the b
 	  ./bin/omniar $$T --ckpt $${R}_5c.safetensors --init $${R}_5b.safetensors --frames 5 --batch 8 --steps 300 --lr 2e-4 --warmup 10 \
 	    --export $${R}.weights.safetensors ) & pids="$$pids $$!"; done; \
 	for p in $$pids; do wait $$p || exit 1; done
-	export GOMAXPROCS=1 OPENBLAS_NUM_THREADS=1; for v in var raster; do \
+	export GOMAXPROCS=1 OPENBLAS_NUM_THREADS=1; pids=; for v in var raster; do ( \
 	  ./bin/omniar eval videoar --n 1000 --ckpt $(RUNS)/budget_$$v.weights.safetensors --out docs/eval/videoar_budget_$$v.json --save $(RUNS)/budget_clips_$$v && \
-	  ./bin/omniar eval fvd --real test --fake $(RUNS)/budget_clips_$$v --n 1000 --bootstrap 20 --json > docs/eval/fvd_videoar_budget_$$v.json || exit 1; done
+	  ./bin/omniar eval fvd --real test --fake $(RUNS)/budget_clips_$$v --n 1000 --bootstrap 20 --json > docs/eval/fvd_videoar_budget_$$v.json ) & pids="$$pids $$!"; done; \
+	for p in $$pids; do wait $$p || exit 1; done
 	GOMAXPROCS=1 OPENBLAS_NUM_THREADS=1 ./bin/omniar eval fvd --real test --fake $(RUNS)/budget_clips_var --versus $(RUNS)/budget_clips_raster \
 	  --n 1000 --bootstrap 200 --json > docs/eval/fvd_videoar_budget_paired.json
 
