@@ -404,7 +404,11 @@ func (g *gen) videoar() error {
 			g.printf("Ablations (`make eval-ablations`, `videoar_ablation_*.json` and their `fvd_videoar_ablation_*.json`): trained from the same seed on the same batches at the budget of the recipe's first three stages (200 image steps, 120 steps of 3 latent frames, 120 of 5): `full` is the recipe's own stage-5 checkpoint, `noec` has no cross-frame error correction, `nomask` no random frame mask, `rope1d` plain 1-D RoPE over the sequence instead of multi-scale temporal RoPE; `videoar_raster.json` is the raster-order baseline (the same decoder, next-token prediction over the same codes, one decoder pass per code) at the same budget. These were generated from each clip's first caption (some name no direction), before prompts were chosen by naming every attribute.\n\n")
 		}
 		if slices.ContainsFunc(reports, func(r string) bool { return strings.Contains(r, "budget") }) {
-			g.printf("VideoAR against the raster-order baseline at a budget where the generator has learnt something (`make eval-raster`, `videoar_budget_*.json` and their `fvd_videoar_budget_*.json`): both trained from the same seed on the same batches of 8,000 train clips' codes through the recipe's stages 1–5c (200 image steps, 120 steps of 3 latent frames, 120 + 700 + 300 of 5), 1,000 test prompts each.\n\n")
+			g.printf("VideoAR against the raster-order baseline at a budget where the generator has learnt something (`make eval-raster`, `videoar_budget_*.json` and their `fvd_videoar_budget_*.json`): both trained from the same seed on the same batches of 8,000 train clips' codes through the recipe's stages 1–5c (200 image steps, 120 steps of 3 latent frames, 120 + 700 + 300 of 5), 1,000 test prompts each.")
+			if slices.Contains(g.reports, "eval/fvd_videoar_budget_paired.json") {
+				g.printf(" `fvd_videoar_budget_paired.json` compares their FVD-style distances prompt by prompt (the paired table of the FVD section); the rule, declared before the arms were retrained: VideoAR is better if the 95 %% interval of raster's distance minus VideoAR's lies above 0.")
+			}
+			g.printf("\n\n")
 		}
 		g.printf("A clip's prompt is its first caption that names every digit and direction (one two-digit template, \"the digits 3 and 5 bounce around\", names no direction); the ceiling is the judge on tokenizer reconstructions of those real clips.\n\n")
 		g.table([]string{"report", "clips of", "clips", "digit and direction", "digit", "direction", "both, one-digit clips", "both, two-digit clips"}, rows)
