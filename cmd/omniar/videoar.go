@@ -293,6 +293,9 @@ func newEvalVideoARCmd() *cobra.Command {
 			if eo.N < 1 {
 				return usageErrorf("--n %d: want at least one prompt", eo.N)
 			}
+			if eo.Resume && eo.Save == "" {
+				return usageErrorf("--resume reads the clips of --save: give --save")
+			}
 			p, err := g.load()
 			if err != nil {
 				return err
@@ -328,6 +331,7 @@ func newEvalVideoARCmd() *cobra.Command {
 	f.StringVar(&out, "out", "", "JSON report")
 	f.StringVar(&eo.Pictures, "pictures", "", "directory for a GIF grid of generated clips and their prompts")
 	f.StringVar(&eo.Save, "save", "", "directory for every generated clip as a GIF (the --fake set of omniar eval fvd)")
+	f.BoolVar(&eo.Resume, "resume", false, "read clips already in --save back instead of generating them (go on with a stopped evaluation)")
 	f.StringVar(&eo.CeilingCache, "ceiling-cache", defaultCache("ceiling"), "directory keeping the ceiling's readings between runs (\"\" = recompute every time)")
 	return cmd
 }

@@ -2,6 +2,7 @@ package vgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -98,13 +99,16 @@ type EvalReport struct {
 	Passes       int           `json:"decoder_passes_per_clip"` // one per group: latent frames × scales (raster order: × cells)
 	RasterPasses int           `json:"raster_passes_per_clip"`  // one per token, as a next-token decoder needs
 	Saved        string        `json:"saved_clips_dir,omitempty"`
-	CFG          float64       `json:"cfg"`
-	Temperature  float64       `json:"temperature"`
-	TopK         int           `json:"top_k"`
-	TopP         float64       `json:"top_p"`
-	JudgeWeights string        `json:"judge_weights_sha256"`
-	Continued    bool          `json:"continued,omitempty"` // the real clip's first frame was given
-	TimeStride   int           `json:"time_stride"`         // video frames per latent frame after the first
+	// Resumed clips were read back from Saved (EvalOptions.Resume); the
+	// times are those of the clips generated in this run.
+	Resumed      int     `json:"resumed_clips,omitempty"`
+	CFG          float64 `json:"cfg"`
+	Temperature  float64 `json:"temperature"`
+	TopK         int     `json:"top_k"`
+	TopP         float64 `json:"top_p"`
+	JudgeWeights string  `json:"judge_weights_sha256"`
+	Continued    bool    `json:"continued,omitempty"` // the real clip's first frame was given
+	TimeStride   int     `json:"time_stride"`         // video frames per latent frame after the first
 	// NLL is the teacher-forced cross-entropy (nats per code) of the
 	// real clips' codes under their prompts, [latent frame][scale]
 	// averaged over the clips (--nll).
@@ -129,6 +133,11 @@ type EvalOptions struct {
 	// directory for every generated clip as a GIF (the fake set of
 	// `omniar eval fvd`).
 	Pictures, Save string
+	// Resume reads clips already in Save back instead of generating them,
+	// so an evaluation stopped part-way goes on where it stopped: a clip's
+	// seed depends only on its index and clips are written atomically, so
+	// the report is the one an uninterrupted run writes, but for the times.
+	Resume bool
 	// CeilingCache, if not empty, is a directory that keeps the ceiling's
 	// readings between runs (ceiling.go).
 	CeilingCache string
@@ -222,6 +231,8 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		if err := os.MkdirAll(save, 0o755); err != nil {
 			return rep, err
 		}
+	} else if eo.Resume {
+		return rep, errors.New("eval videoar: resume needs the directory of saved clips")
 	}
 	var gen, ceil tally
 	var genTime time.Duration
@@ -254,18 +265,33 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	for i := range n {
 		c := mv.Clips[i]
 		prompt := c.Prompt()
-		o := opt
-		o.Seed = opt.Seed + uint64(i)
-		t0 := time.Now()
-		var first []uint8
-		if eo.Continue {
-			first = mv.Store.Clip(i)[:digits.Canvas*digits.Canvas]
+		saved := filepath.Join(save, fmt.Sprintf("%05d.gif", i))
+		var frames []uint8
+		if eo.Resume {
+			if frames, err = readSaved(saved); err != nil {
+				return rep, err
+			}
 		}
-		frames, err := p.Generate(ctx, prompt, digits.Frames, first, o, nil)
-		if err != nil {
-			return rep, fmt.Errorf("clip %d %q: %w", i, prompt, err)
+		if frames != nil {
+			rep.Resumed++
+		} else {
+			o := opt
+			o.Seed = opt.Seed + uint64(i)
+			t0 := time.Now()
+			var first []uint8
+			if eo.Continue {
+				first = mv.Store.Clip(i)[:digits.Canvas*digits.Canvas]
+			}
+			if frames, err = p.Generate(ctx, prompt, digits.Frames, first, o, nil); err != nil {
+				return rep, fmt.Errorf("clip %d %q: %w", i, prompt, err)
+			}
+			genTime += time.Since(t0)
+			if save != "" {
+				if err := writeClip(saved, frames); err != nil {
+					return rep, err
+				}
+			}
 		}
-		genTime += time.Since(t0)
 		rs, err := judge(frames[:digits.Frames*digits.Canvas*digits.Canvas], c)
 		if err != nil {
 			return rep, err
@@ -273,11 +299,6 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		v, err := score(&gen, rs, c)
 		if err != nil {
 			return rep, err
-		}
-		if save != "" {
-			if err := writeClip(filepath.Join(save, fmt.Sprintf("%05d.gif", i)), frames); err != nil {
-				return rep, err
-			}
 		}
 		if len(grid) < gridClips {
 			grid = append(grid, frames)
@@ -313,7 +334,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		if (i+1)%10 == 0 || i == n-1 {
 			g := gen.fidelity()
 			slog.Info("eval videoar", "clips", i+1, "of", n, "match", g.Match, "digit", g.Digit, "direction", g.Direction,
-				"s_per_clip", fmt.Sprintf("%.1f", genTime.Seconds()/float64(i+1)))
+				"s_per_clip", fmt.Sprintf("%.1f", genTime.Seconds()/float64(max(i+1-rep.Resumed, 1))))
 		}
 	}
 	if err := cache.save(); err != nil {
@@ -325,10 +346,11 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 			return rep, err
 		}
 	}
-	rep.SecPerClip = genTime.Seconds() / float64(max(n, 1))
-	rep.SecCodes = (p.Time.Codes - t0.Codes).Seconds() / float64(max(n, 1))
-	rep.SecPixels = (p.Time.Pixels - t0.Pixels).Seconds() / float64(max(n, 1))
-	rep.SecSampling = perClip(tg0, p.gen.Time, n)
+	made := max(n-rep.Resumed, 1)
+	rep.SecPerClip = genTime.Seconds() / float64(made)
+	rep.SecCodes = (p.Time.Codes - t0.Codes).Seconds() / float64(made)
+	rep.SecPixels = (p.Time.Pixels - t0.Pixels).Seconds() / float64(made)
+	rep.SecSampling = perClip(tg0, p.gen.Time, made)
 	return rep, nil
 }
 
@@ -368,6 +390,9 @@ func (p *Pipeline) addNLL(ctx context.Context, rep *EvalReport, prompt string, p
 func (r EvalReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "prompt fidelity on %d %s prompts (judge %.12s…; CFG %.1f, T %.2f, top-k %d, top-p %.2f), %.2f s per clip (codes %.2f, pixels %.2f), %d decoder passes (raster order: %d)\n",
 		r.Generated.Clips, r.Split, r.JudgeWeights, r.CFG, r.Temperature, r.TopK, r.TopP, r.SecPerClip, r.SecCodes, r.SecPixels, r.Passes, r.RasterPasses)
+	if r.Resumed > 0 {
+		fmt.Fprintf(w, "  %d clips read back from %s (--resume); the times are those of the %d generated in this run\n", r.Resumed, r.Saved, r.Generated.Clips-r.Resumed)
+	}
 	if st := r.SecSampling; st != nil {
 		fmt.Fprintf(w, "  sampling, s per clip: %s\n", st)
 	}
@@ -451,6 +476,22 @@ func writeGrid(dir string, clips [][]uint8, prompts []string) error {
 }
 
 // writeClip writes one generated clip as a GIF.
+// readSaved reads a clip writeClip saved, nil if there is none.
+func readSaved(path string) ([]uint8, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	v, err := vio.Read(path, vio.ReadOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("resume: %w", err)
+	}
+	if v.W != digits.Canvas || v.H != digits.Canvas || len(v.Frames) < digits.Frames {
+		return nil, fmt.Errorf("resume: %s has %d frames of %d×%d, want %d of %d×%d (remove it, or evaluate into another directory)",
+			path, len(v.Frames), v.W, v.H, digits.Frames, digits.Canvas, digits.Canvas)
+	}
+	return slices.Concat(v.Frames...), nil
+}
+
 func writeClip(path string, clip []uint8) error {
 	const s = digits.Canvas
 	v := &vio.Video{W: s, H: s, FPS: 8}
