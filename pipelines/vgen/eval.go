@@ -102,6 +102,7 @@ type EvalReport struct {
 	// Resumed clips were read back from Saved (EvalOptions.Resume); the
 	// times are those of the clips generated in this run.
 	Resumed      int     `json:"resumed_clips,omitempty"`
+	From         int     `json:"from,omitempty"` // the first prompt evaluated (EvalOptions.From)
 	CFG          float64 `json:"cfg"`
 	Temperature  float64 `json:"temperature"`
 	TopK         int     `json:"top_k"`
@@ -138,6 +139,10 @@ type EvalOptions struct {
 	// seed depends only on its index and clips are written atomically, so
 	// the report is the one an uninterrupted run writes, but for the times.
 	Resume bool
+	// From skips the prompts before it: processes evaluating [0, From)
+	// and [From, N) into one Save directory share the work, and a last
+	// run with Resume writes the whole report.
+	From int
 	// CeilingCache, if not empty, is a directory that keeps the ceiling's
 	// readings between runs (ceiling.go).
 	CeilingCache string
@@ -211,6 +216,9 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		return EvalReport{}, err
 	}
 	n, opt, save := min(eo.N, mv.Store.Len()), eo.Gen, eo.Save
+	if eo.From < 0 || eo.From >= n {
+		return EvalReport{}, fmt.Errorf("eval videoar: first prompt %d, want 0 to %d", eo.From, n-1)
+	}
 	j, err := metrics.NewJudge(eo.Judge)
 	if err != nil {
 		return EvalReport{}, err
@@ -226,7 +234,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	}
 	defer ae.Close()
 	rep := EvalReport{Split: eo.Split, CFG: opt.CFG, Temperature: opt.Sampling.Temperature, TopK: opt.Sampling.TopK, TopP: opt.Sampling.TopP, JudgeWeights: eo.Judge.SHA256(), Continued: eo.Continue, TimeStride: tcfg.TimeStride,
-		Passes: p.Cfg.Passes(p.Cfg.Frames), RasterPasses: p.Cfg.RasterOrder().Passes(p.Cfg.Frames), Saved: save}
+		Passes: p.Cfg.Passes(p.Cfg.Frames), RasterPasses: p.Cfg.RasterOrder().Passes(p.Cfg.Frames), Saved: save, From: eo.From}
 	if save != "" {
 		if err := os.MkdirAll(save, 0o755); err != nil {
 			return rep, err
@@ -262,7 +270,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		}
 		return v, err
 	}
-	for i := range n {
+	for i := eo.From; i < n; i++ {
 		c := mv.Clips[i]
 		prompt := c.Prompt()
 		saved := filepath.Join(save, fmt.Sprintf("%05d.gif", i))
@@ -334,7 +342,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		if (i+1)%10 == 0 || i == n-1 {
 			g := gen.fidelity()
 			slog.Info("eval videoar", "clips", i+1, "of", n, "match", g.Match, "digit", g.Digit, "direction", g.Direction,
-				"s_per_clip", fmt.Sprintf("%.1f", genTime.Seconds()/float64(max(i+1-rep.Resumed, 1))))
+				"s_per_clip", fmt.Sprintf("%.1f", genTime.Seconds()/float64(max(i+1-eo.From-rep.Resumed, 1))))
 		}
 	}
 	if err := cache.save(); err != nil {
@@ -346,7 +354,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 			return rep, err
 		}
 	}
-	made := max(n-rep.Resumed, 1)
+	made := max(n-eo.From-rep.Resumed, 1)
 	rep.SecPerClip = genTime.Seconds() / float64(made)
 	rep.SecCodes = (p.Time.Codes - t0.Codes).Seconds() / float64(made)
 	rep.SecPixels = (p.Time.Pixels - t0.Pixels).Seconds() / float64(made)

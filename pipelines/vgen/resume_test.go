@@ -17,7 +17,7 @@ import (
 // TestEvalResume: an evaluation that reads some of its clips back from
 // the saved directory (--resume) writes the report of one that generated
 // them all, regenerates a missing clip byte for byte, and names a damaged
-// saved clip.
+// saved clip; --from skips the prompts before it.
 func TestEvalResume(t *testing.T) {
 	blas.Install()
 	asset := func(name string) string { return filepath.Join("..", "..", "assets", name) }
@@ -69,6 +69,15 @@ func TestEvalResume(t *testing.T) {
 	if got, err := os.ReadFile(second); err != nil || !bytes.Equal(got, want) {
 		t.Errorf("the missing clip was not regenerated as it was (%d vs %d bytes, %v)", len(got), len(want), err)
 	}
+	eo.From = 2
+	if part, err := Eval(ctx, p, eo); err != nil || part.Generated.Clips != 1 || part.From != 2 || part.Resumed != 1 {
+		t.Errorf("from prompt 2: %d clips from %d, %d read back, %v; want 1 from 2, 1", part.Generated.Clips, part.From, part.Resumed, err)
+	}
+	eo.From = 3
+	if _, err := Eval(ctx, p, eo); err == nil {
+		t.Error("first prompt 3 of 3 accepted")
+	}
+	eo.From = 0
 
 	if err := os.WriteFile(filepath.Join(save, "00002.gif"), []byte("GIF89a cut"), 0o644); err != nil {
 		t.Fatal(err)
