@@ -289,6 +289,7 @@ type videoarReport struct {
 	TopP        float64     `json:"top_p"`
 	Continued   bool        `json:"continued"`
 	NLL         [][]float64 `json:"nll_by_frame_scale"`
+	Resumed     int         `json:"resumed_clips"`
 }
 
 // moeReport is docs/eval/unified_moe_vs_dense.json.

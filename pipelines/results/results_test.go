@@ -293,3 +293,25 @@ func TestFVDVersus(t *testing.T) {
 		}
 	}
 }
+
+// TestVideoARResumed: a report of a resumed evaluation says whose times
+// it gives.
+func TestVideoARResumed(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "eval"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rep := `{"command": "omniar eval videoar --resume", "split": "test", "generated": {"clips": 1000, "match": 0.1, "digit": 0.2, "direction": 0.5},
+	  "ceiling": {"clips": 1000, "match": 0.7, "digit": 0.7, "direction": 0.9}, "seconds_per_clip": 2.5, "seconds_codes_per_clip": 2.4,
+	  "seconds_pixels_per_clip": 0.1, "resumed_clips": 900}`
+	if err := os.WriteFile(filepath.Join(dir, "eval", "videoar_r.json"), []byte(rep), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Generate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "times of the 100 clips generated in the last run, 900 were read back"; !strings.Contains(string(b), want) {
+		t.Errorf("results lack %q:\n%s", want, b)
+	}
+}

@@ -810,5 +810,9 @@ func (r videoarReport) timeSplit() string {
 		parts = fmt.Sprintf(" (the prompt's pass %s, the passes of each scale from the coarsest %s, head and sampling %s, inputs %s)",
 			fix(st.Prompt, 3), strings.Join(sc, "/"), fix(st.Sample, 3), fix(st.Inputs, 3))
 	}
-	return fmt.Sprintf(": %s s sampling the codes%s, %s s decoding pixels", fix(r.SecCodes, 2), parts, fix(r.SecPixels, 2))
+	resumed := ""
+	if r.Resumed > 0 {
+		resumed = fmt.Sprintf("; times of the %d clips generated in the last run, %d were read back from the earlier runs' saved clips (--resume)", r.Generated.Clips-r.Resumed, r.Resumed)
+	}
+	return fmt.Sprintf(": %s s sampling the codes%s, %s s decoding pixels%s", fix(r.SecCodes, 2), parts, fix(r.SecPixels, 2), resumed)
 }
