@@ -222,7 +222,7 @@ eval-raster: data ## VideoAR vs the raster-order baseline trained alike at the b
 	    --export $${R}.weights.safetensors ) & pids="$$pids $$!"; done; \
 	for p in $$pids; do wait $$p || exit 1; done
 	export GOMAXPROCS=1 OPENBLAS_NUM_THREADS=1; pids=; for v in var raster; do ( \
-	  ./bin/omniar eval videoar --n 1000 --ckpt $(RUNS)/budget_$$v.weights.safetensors --out docs/eval/videoar_budget_$$v.json --save $(RUNS)/budget_clips_$$v && \
+	  ./bin/omniar eval videoar --n 1000 --ckpt $(RUNS)/budget_$$v.weights.safetensors --out docs/eval/videoar_budget_$$v.json --save $(RUNS)/budget_clips_$$v --resume && \
 	  ./bin/omniar eval fvd --real test --fake $(RUNS)/budget_clips_$$v --n 1000 --bootstrap 20 --json > docs/eval/fvd_videoar_budget_$$v.json ) & pids="$$pids $$!"; done; \
 	for p in $$pids; do wait $$p || exit 1; done
 	GOMAXPROCS=1 OPENBLAS_NUM_THREADS=1 ./bin/omniar eval fvd --real test --fake $(RUNS)/budget_clips_var --versus $(RUNS)/budget_clips_raster \

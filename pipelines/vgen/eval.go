@@ -2,6 +2,7 @@ package vgen
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -237,6 +238,9 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		Passes: p.Cfg.Passes(p.Cfg.Frames), RasterPasses: p.Cfg.RasterOrder().Passes(p.Cfg.Frames), Saved: save, From: eo.From}
 	if save != "" {
 		if err := os.MkdirAll(save, 0o755); err != nil {
+			return rep, err
+		}
+		if err := markSaved(save, savedBy(p, eo), eo.Resume || eo.From > 0); err != nil {
 			return rep, err
 		}
 	} else if eo.Resume {
@@ -484,6 +488,57 @@ func writeGrid(dir string, clips [][]uint8, prompts []string) error {
 }
 
 // writeClip writes one generated clip as a GIF.
+// savedSet is what made the clips of a Save directory (its clips.json),
+// so that a resumed evaluation never mixes in clips of another generator,
+// split or sampling setting.
+type savedSet struct {
+	Generator   string  `json:"generator_sha256"`
+	Split       string  `json:"split"`
+	CFG         float64 `json:"cfg"`
+	Temperature float64 `json:"temperature"`
+	TopK        int     `json:"top_k"`
+	TopP        float64 `json:"top_p"`
+	Seed        uint64  `json:"seed"`
+	Continue    bool    `json:"continue"`
+}
+
+func savedBy(p *Pipeline, eo EvalOptions) savedSet {
+	o := eo.Gen
+	return savedSet{Generator: p.GenSHA256, Split: eo.Split, CFG: o.CFG, Temperature: o.Sampling.Temperature,
+		TopK: o.Sampling.TopK, TopP: o.Sampling.TopP, Seed: o.Seed, Continue: eo.Continue}
+}
+
+// markSaved writes dir/clips.json for a new run. A run that keeps clips
+// already there (shared: --resume, --from) checks it instead: they must
+// come from the same set-up, and clips with no record of what made them
+// are refused.
+func markSaved(dir string, s savedSet, shared bool) error {
+	path := filepath.Join(dir, "clips.json")
+	b, err := os.ReadFile(path)
+	switch {
+	case shared && err == nil:
+		var was savedSet
+		if err := json.Unmarshal(b, &was); err != nil {
+			return fmt.Errorf("saved clips: %s: %w", path, err)
+		}
+		if was != s {
+			return fmt.Errorf("the clips in %s were made with %+v, this run makes %+v: evaluate into another directory, or drop --resume and --from", dir, was, s)
+		}
+		return nil
+	case shared && errors.Is(err, os.ErrNotExist):
+		if gifs, _ := filepath.Glob(filepath.Join(dir, "*.gif")); len(gifs) > 0 {
+			return fmt.Errorf("%s holds clips but no clips.json saying what made them: evaluate into another directory, or drop --resume and --from", dir)
+		}
+	case shared:
+		return fmt.Errorf("saved clips: %w", err)
+	}
+	b, err = json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(path, append(b, '\n'))
+}
+
 // readSaved reads a clip writeClip saved, nil if there is none.
 func readSaved(path string) ([]uint8, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {

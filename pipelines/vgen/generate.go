@@ -2,8 +2,12 @@ package vgen
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"reflect"
 	"strings"
 	"time"
@@ -16,13 +20,16 @@ import (
 
 // Pipeline is prompt → text tokens → VideoAR codes → latents → frames.
 type Pipeline struct {
-	Cfg     videoar.Config
-	Video   video.Config
-	gen     *videoar.Generator
-	tok     video.Weights
-	pix     map[int]*video.PixelDecoder // by latent frames
-	text    *bpe.Tokenizer
-	maxText int
+	Cfg   videoar.Config
+	Video video.Config
+	// GenSHA256 is the SHA-256 of the generator's file: which model made
+	// a set of saved clips.
+	GenSHA256 string
+	gen       *videoar.Generator
+	tok       video.Weights
+	pix       map[int]*video.PixelDecoder // by latent frames
+	text      *bpe.Tokenizer
+	maxText   int
 	// Time is where Generate's time went, summed over calls.
 	Time Timing
 }
@@ -62,7 +69,25 @@ func Load(genPath, tokPath, textPath string) (*Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generator %s: %w", genPath, err)
 	}
-	return &Pipeline{Cfg: cfg, Video: tcfg, gen: gen, tok: tw, pix: map[int]*video.PixelDecoder{}, text: text, maxText: cfg.Prompt - 1}, nil
+	sum, err := fileSHA256(genPath)
+	if err != nil {
+		return nil, err
+	}
+	return &Pipeline{Cfg: cfg, Video: tcfg, GenSHA256: sum, gen: gen, tok: tw, pix: map[int]*video.PixelDecoder{}, text: text, maxText: cfg.Prompt - 1}, nil
+}
+
+// fileSHA256 is the hex SHA-256 of a file's bytes.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hash %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // ErrPrompt marks a prompt the model cannot take.

@@ -17,7 +17,8 @@ import (
 // TestEvalResume: an evaluation that reads some of its clips back from
 // the saved directory (--resume) writes the report of one that generated
 // them all, regenerates a missing clip byte for byte, and names a damaged
-// saved clip; --from skips the prompts before it.
+// saved clip; --from skips the prompts before it; clips of another set-up,
+// or of an unknown one, are not mixed in.
 func TestEvalResume(t *testing.T) {
 	blas.Install()
 	asset := func(name string) string { return filepath.Join("..", "..", "assets", name) }
@@ -68,6 +69,20 @@ func TestEvalResume(t *testing.T) {
 	}
 	if got, err := os.ReadFile(second); err != nil || !bytes.Equal(got, want) {
 		t.Errorf("the missing clip was not regenerated as it was (%d vs %d bytes, %v)", len(got), len(want), err)
+	}
+	other := eo
+	other.Gen.CFG = 2
+	if _, err := Eval(ctx, p, other); err == nil || !strings.Contains(err.Error(), "were made with") {
+		t.Errorf("resuming with another guidance scale: %v, want a refusal", err)
+	}
+	other.Gen.CFG, other.Resume, other.From = eo.Gen.CFG, false, 1
+	os.Remove(filepath.Join(save, "clips.json"))
+	if _, err := Eval(ctx, p, other); err == nil || !strings.Contains(err.Error(), "no clips.json") {
+		t.Errorf("sharing clips with no record of what made them: %v, want a refusal", err)
+	}
+	other.From = 0
+	if _, err := Eval(ctx, p, other); err != nil { // a new run: records its set-up again
+		t.Fatal(err)
 	}
 	eo.From = 2
 	if part, err := Eval(ctx, p, eo); err != nil || part.Generated.Clips != 1 || part.From != 2 || part.Resumed != 1 {
