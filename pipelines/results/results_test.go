@@ -314,4 +314,14 @@ func TestVideoARResumed(t *testing.T) {
 	if want := "times of the 100 clips generated in the last run, 900 were read back"; !strings.Contains(string(b), want) {
 		t.Errorf("results lack %q:\n%s", want, b)
 	}
+	all := strings.Replace(rep, `"resumed_clips": 900`, `"resumed_clips": 1000`, 1)
+	if err := os.WriteFile(filepath.Join(dir, "eval", "videoar_r.json"), []byte(all), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = Generate(dir); err != nil {
+		t.Fatal(err)
+	}
+	if want := "top-p 0.00, no times: every clip was read back"; !strings.Contains(string(b), want) {
+		t.Errorf("results lack %q:\n%s", want, b)
+	}
 }

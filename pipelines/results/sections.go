@@ -394,8 +394,8 @@ func (g *gen) videoar() error {
 			}
 		}
 		if r.Ceiling.Digit > 0 && r.Ceiling.Match > 0 {
-			g.printf("`%s` (%s split, CFG %s, temperature %s, top-k %d, top-p %s, %s s per clip%s): digit right in %s of the ceiling, both right in %s of the ceiling.\n\n",
-				path.Base(rel), r.Split, fix(r.CFG, 1), fix(r.Temperature, 2), r.TopK, fix(r.TopP, 2), fix(r.SecPerClip, 2), r.timeSplit(),
+			g.printf("`%s` (%s split, CFG %s, temperature %s, top-k %d, top-p %s, %s): digit right in %s of the ceiling, both right in %s of the ceiling.\n\n",
+				path.Base(rel), r.Split, fix(r.CFG, 1), fix(r.Temperature, 2), r.TopK, fix(r.TopP, 2), r.timing(),
 				pct(r.Generated.Digit/r.Ceiling.Digit), pct(r.Generated.Match/r.Ceiling.Match))
 		}
 	}
@@ -797,6 +797,14 @@ func (f fidelity) spans() []string {
 }
 
 // timeSplit is where a clip's generation time went, when the report says.
+// timing is the time per clip and where it went, if the report has one.
+func (r videoarReport) timing() string {
+	if r.Resumed > 0 && r.Resumed == r.Generated.Clips {
+		return "no times: every clip was read back from an earlier run's saved clips (--resume)"
+	}
+	return fix(r.SecPerClip, 2) + " s per clip" + r.timeSplit()
+}
+
 func (r videoarReport) timeSplit() string {
 	if r.SecCodes == 0 && r.SecPixels == 0 {
 		return ""

@@ -358,11 +358,12 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 			return rep, err
 		}
 	}
-	made := max(n-eo.From-rep.Resumed, 1)
-	rep.SecPerClip = genTime.Seconds() / float64(made)
-	rep.SecCodes = (p.Time.Codes - t0.Codes).Seconds() / float64(made)
-	rep.SecPixels = (p.Time.Pixels - t0.Pixels).Seconds() / float64(made)
-	rep.SecSampling = perClip(tg0, p.gen.Time, made)
+	if made := n - eo.From - rep.Resumed; made > 0 { // else every clip was read back: no times
+		rep.SecPerClip = genTime.Seconds() / float64(made)
+		rep.SecCodes = (p.Time.Codes - t0.Codes).Seconds() / float64(made)
+		rep.SecPixels = (p.Time.Pixels - t0.Pixels).Seconds() / float64(made)
+		rep.SecSampling = perClip(tg0, p.gen.Time, made)
+	}
 	return rep, nil
 }
 
