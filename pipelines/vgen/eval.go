@@ -488,7 +488,6 @@ func writeGrid(dir string, clips [][]uint8, prompts []string) error {
 	return atomicfile.WriteBytes(filepath.Join(dir, "generated.txt"), []byte(strings.Join(prompts, "\n")+"\n"))
 }
 
-// writeClip writes one generated clip as a GIF.
 // savedSet is what made the clips of a Save directory (its clips.json),
 // so that a resumed evaluation never mixes in clips of another generator,
 // split or sampling setting.
@@ -556,6 +555,7 @@ func readSaved(path string) ([]uint8, error) {
 	return slices.Concat(v.Frames...), nil
 }
 
+// writeClip writes one generated clip as a GIF.
 func writeClip(path string, clip []uint8) error {
 	const s = digits.Canvas
 	v := &vio.Video{W: s, H: s, FPS: 8}
