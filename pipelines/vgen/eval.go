@@ -17,6 +17,7 @@ import (
 	"github.com/omniar/omniar/internal/atomicfile"
 	"github.com/omniar/omniar/video/vio"
 
+	"github.com/omniar/omniar/datasets"
 	"github.com/omniar/omniar/datasets/digits"
 	"github.com/omniar/omniar/metrics"
 	"github.com/omniar/omniar/video"
@@ -240,7 +241,11 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		if err := os.MkdirAll(save, 0o755); err != nil {
 			return rep, err
 		}
-		if err := markSaved(save, savedBy(p, eo), eo.Resume || eo.From > 0); err != nil {
+		set, err := savedBy(p, eo)
+		if err != nil {
+			return rep, err
+		}
+		if err := markSaved(save, set, eo.Resume || eo.From > 0); err != nil {
 			return rep, err
 		}
 	} else if eo.Resume {
@@ -502,10 +507,14 @@ type savedSet struct {
 	Continue    bool    `json:"continue"`
 }
 
-func savedBy(p *Pipeline, eo EvalOptions) savedSet {
+func savedBy(p *Pipeline, eo EvalOptions) (savedSet, error) {
+	sum, _, err := datasets.HashFile(p.genPath)
+	if err != nil {
+		return savedSet{}, fmt.Errorf("saved clips: %w", err)
+	}
 	o := eo.Gen
-	return savedSet{Generator: p.GenSHA256, Split: eo.Split, CFG: o.CFG, Temperature: o.Sampling.Temperature,
-		TopK: o.Sampling.TopK, TopP: o.Sampling.TopP, Seed: o.Seed, Continue: eo.Continue}
+	return savedSet{Generator: sum, Split: eo.Split, CFG: o.CFG, Temperature: o.Sampling.Temperature,
+		TopK: o.Sampling.TopK, TopP: o.Sampling.TopP, Seed: o.Seed, Continue: eo.Continue}, nil
 }
 
 // markSaved writes dir/clips.json for a new run. A run that keeps clips

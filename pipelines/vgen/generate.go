@@ -2,12 +2,8 @@ package vgen
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"reflect"
 	"strings"
 	"time"
@@ -22,14 +18,14 @@ import (
 type Pipeline struct {
 	Cfg   videoar.Config
 	Video video.Config
-	// GenSHA256 is the SHA-256 of the generator's file: which model made
-	// a set of saved clips.
-	GenSHA256 string
-	gen       *videoar.Generator
-	tok       video.Weights
-	pix       map[int]*video.PixelDecoder // by latent frames
-	text      *bpe.Tokenizer
-	maxText   int
+	// genPath is the generator's file, hashed when an evaluation records
+	// which model made its saved clips.
+	genPath string
+	gen     *videoar.Generator
+	tok     video.Weights
+	pix     map[int]*video.PixelDecoder // by latent frames
+	text    *bpe.Tokenizer
+	maxText int
 	// Time is where Generate's time went, summed over calls.
 	Time Timing
 }
@@ -69,25 +65,7 @@ func Load(genPath, tokPath, textPath string) (*Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generator %s: %w", genPath, err)
 	}
-	sum, err := fileSHA256(genPath)
-	if err != nil {
-		return nil, err
-	}
-	return &Pipeline{Cfg: cfg, Video: tcfg, GenSHA256: sum, gen: gen, tok: tw, pix: map[int]*video.PixelDecoder{}, text: text, maxText: cfg.Prompt - 1}, nil
-}
-
-// fileSHA256 is the hex SHA-256 of a file's bytes.
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return &Pipeline{Cfg: cfg, Video: tcfg, genPath: genPath, gen: gen, tok: tw, pix: map[int]*video.PixelDecoder{}, text: text, maxText: cfg.Prompt - 1}, nil
 }
 
 // ErrPrompt marks a prompt the model cannot take.

@@ -22,8 +22,8 @@ import (
 func TestEvalResume(t *testing.T) {
 	blas.Install()
 	asset := func(name string) string { return filepath.Join("..", "..", "assets", name) }
-	// Three test clips of white squares: the judge reads nonsense, but the
-	// same nonsense on both runs.
+	// Three test clips of white squares: they give the prompts (from their
+	// metadata) and the ceiling; the generated clips are what is judged.
 	set := &digits.Set{Pixels: bytes.Repeat([]byte{255}, digits.Count*digits.Size*digits.Size), Digits: make([]digits.Digit, digits.Count)}
 	for id := range set.Digits {
 		set.Digits[id] = digits.Digit{ID: id, Label: id / digits.PerClass, Split: "test"}
