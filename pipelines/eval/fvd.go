@@ -1,18 +1,16 @@
 package eval
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/omniar/omniar/datasets"
 	"github.com/omniar/omniar/metrics"
 )
 
@@ -160,9 +158,9 @@ func i3dExtractor(weights, layer string) (*Extractor, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum, err := fileSHA256(weights)
+	sum, _, err := datasets.HashFile(weights)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("weights: %w", err)
 	}
 	ex := &Extractor{Name: "i3d-" + layer, Path: weights, SHA256: sum, Frames: 16, NetSize: metrics.I3DSize, close: func() error { return nil }}
 	ex.feats = func(cs *ClipSet) ([][]float32, error) {
@@ -185,15 +183,6 @@ func i3dExtractor(weights, layer string) (*Extractor, error) {
 		return vecs, nil
 	}
 	return ex, nil
-}
-
-func fileSHA256(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("weights: %w", err)
-	}
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:]), nil
 }
 
 // Close releases the network.
