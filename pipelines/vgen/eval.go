@@ -280,6 +280,11 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		return v, err
 	}
 	for i := eo.From; i < n; i++ {
+		// Generate checks ctx too, but a resumed run may read clips back
+		// for minutes without generating one.
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
 		c := mv.Clips[i]
 		prompt := c.Prompt()
 		saved := filepath.Join(save, fmt.Sprintf("%05d.gif", i))

@@ -3,6 +3,7 @@ package vgen
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +19,8 @@ import (
 // the saved directory (--resume) writes the report of one that generated
 // them all, regenerates a missing clip byte for byte, and names a damaged
 // saved clip; --from skips the prompts before it; clips of another set-up,
-// or of an unknown one, are not mixed in.
+// or of an unknown one, are not mixed in; a cancelled run stops even
+// when it only reads clips back.
 func TestEvalResume(t *testing.T) {
 	blas.Install()
 	asset := func(name string) string { return filepath.Join("..", "..", "assets", name) }
@@ -93,6 +95,11 @@ func TestEvalResume(t *testing.T) {
 		t.Error("first prompt 3 of 3 accepted")
 	}
 	eo.From = 0
+	stopped, cancel := context.WithCancel(ctx)
+	cancel() // every clip is saved: the run would only read them back
+	if _, err := Eval(stopped, p, eo); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled resumed run: %v, want %v", err, context.Canceled)
+	}
 
 	if err := os.WriteFile(filepath.Join(save, "00002.gif"), []byte("GIF89a cut"), 0o644); err != nil {
 		t.Fatal(err)
