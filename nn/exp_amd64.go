@@ -24,6 +24,15 @@ func scaleAVX2(x []float32, a float32)
 //go:noescape
 func sumAVX2(x []float32) float32
 
+//go:noescape
+func addAVX2(dst, src []float32)
+
+//go:noescape
+func gather2AVX2(dst, src []float32)
+
+//go:noescape
+func scatter2AVX2(dst, src []float32)
+
 // expVec writes e^src[i] into dst for the leading multiple of 8 elements
 // and returns how many it did.
 func expVec(dst, src []float32) int {
@@ -82,5 +91,38 @@ func scaleVec(x []float32, a float32) int {
 		return 0
 	}
 	scaleAVX2(x[:n], a)
+	return n
+}
+
+// addVec adds src to dst over the leading multiple of 8 elements of src
+// and returns how many it did.
+func addVec(dst, src []float32) int {
+	n := len(src) &^ 7
+	if !haveAVX2 || n == 0 {
+		return 0
+	}
+	addAVX2(dst[:n], src[:n])
+	return n
+}
+
+// gather2Vec sets dst[j] = src[2j] for the leading multiple of 8 of the
+// j that both slices hold whole vectors for, and returns how many it did.
+func gather2Vec(dst, src []float32) int {
+	n := min(len(dst), len(src)/2) &^ 7
+	if !haveAVX2 || n == 0 {
+		return 0
+	}
+	gather2AVX2(dst[:n], src[:2*n])
+	return n
+}
+
+// scatter2Vec adds src[j] to dst[2j] like gather2Vec and returns how many
+// it did.
+func scatter2Vec(dst, src []float32) int {
+	n := min(len(src), len(dst)/2) &^ 7
+	if !haveAVX2 || n == 0 {
+		return 0
+	}
+	scatter2AVX2(dst[:2*n], src[:n])
 	return n
 }

@@ -188,3 +188,76 @@ scaleloop:
 scaledone:
 	VZEROUPPER
 	RET
+
+// func addAVX2(dst, src []float32): dst[i] += src[i], len(src) a multiple of 8.
+TEXT ·addAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+	SHRQ $3, CX
+	JZ   adddone
+addloop:
+	VMOVUPS (DI), Y0
+	VADDPS  (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     addloop
+adddone:
+	VZEROUPPER
+	RET
+
+// func gather2AVX2(dst, src []float32): dst[j] = src[2j], len(dst) a
+// multiple of 8, len(src) = 2·len(dst).
+TEXT ·gather2AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ src_base+24(FP), SI
+	SHRQ $3, CX
+	JZ   gather2done
+gather2loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2 // s0 s2 s8 s10 | s4 s6 s12 s14
+	VPERMPD $0xd8, Y2, Y2     // s0 s2 s4 s6 s8 s10 s12 s14
+	VMOVUPS Y2, (DI)
+	ADDQ    $64, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     gather2loop
+gather2done:
+	VZEROUPPER
+	RET
+
+// func scatter2AVX2(dst, src []float32): dst[2j] += src[j], len(src) a
+// multiple of 8, len(dst) = 2·len(src); the odd cells of dst are written
+// back unchanged.
+TEXT ·scatter2AVX2(SB), NOSPLIT, $0-48
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   src_base+24(FP), SI
+	MOVQ   src_len+32(FP), CX
+	SHRQ   $3, CX
+	JZ     scatter2done
+	VXORPS Y7, Y7, Y7
+scatter2loop:
+	VMOVUPS    (SI), Y0
+	VUNPCKLPS  Y7, Y0, Y1       // s0 0 s1 0 | s4 0 s5 0
+	VUNPCKHPS  Y7, Y0, Y2       // s2 0 s3 0 | s6 0 s7 0
+	VPERM2F128 $0x20, Y2, Y1, Y3 // s0 0 s1 0 s2 0 s3 0
+	VPERM2F128 $0x31, Y2, Y1, Y4 // s4 0 s5 0 s6 0 s7 0
+	VMOVUPS    (DI), Y5
+	VADDPS     Y5, Y3, Y3
+	VBLENDPS   $0xaa, Y5, Y3, Y3 // odd cells as they were
+	VMOVUPS    Y3, (DI)
+	VMOVUPS    32(DI), Y6
+	VADDPS     Y6, Y4, Y4
+	VBLENDPS   $0xaa, Y6, Y4, Y4
+	VMOVUPS    Y4, 32(DI)
+	ADDQ       $32, SI
+	ADDQ       $64, DI
+	DECQ       CX
+	JNZ        scatter2loop
+scatter2done:
+	VZEROUPPER
+	RET

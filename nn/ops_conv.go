@@ -237,13 +237,55 @@ func span(o, s, n, m int) (lo, hi int) {
 	return lo, hi
 }
 
+// rowRuns splits the output rows [r0, r1) of kernel tap (kd, kh) into
+// runs within one output plane: fn(a, n, src) for n rows from row r0+a
+// whose input rows start at src, src+step, … (step = stride·width), and
+// fn(a, n, -1) for n rows that read depth or height padding. Working per
+// run instead of per row keeps the index arithmetic out of the inner loops,
+// where it cost as much as the copying on the tokenizer's 8- to 64-px rows.
+func (g *convGeom) rowRuns(vd, cd [3]int, r0, r1, kd, kh int, fn func(a, n, src int)) {
+	for r := r0; r < r1; {
+		od, oh := r/cd[1], r%cd[1]
+		end := min(r1, (od+1)*cd[1]) // the rows of plane od in the chunk
+		id := od*g.s[0] - g.p0[0] + kd*g.dil[0]
+		if id < 0 || id >= vd[0] {
+			fn(r-r0, end-r, -1)
+			r = end
+			continue
+		}
+		oh0 := kh*g.dil[1] - g.p0[1]
+		lo, hi := span(oh0, g.s[1], vd[1], cd[1])
+		lo, hi = max(lo, oh)+od*cd[1], min(hi+od*cd[1], end)
+		if lo >= hi {
+			fn(r-r0, end-r, -1)
+			r = end
+			continue
+		}
+		if lo > r {
+			fn(r-r0, lo-r, -1)
+		}
+		ih := (lo-od*cd[1])*g.s[1] + oh0
+		fn(lo-r0, hi-lo, (id*vd[1]+ih)*vd[2])
+		if end > hi {
+			fn(hi-r0, end-hi, -1)
+		}
+		r = end
+	}
+}
+
 // vol2col writes the column matrix of output rows [r0, r1) of one batch
 // item: x is [c, vd], col is [c·K, (r1−r0)·cd[2]] with rows ordered
 // (channel, kd, kh, kw) as in the weight, zeros where the kernel reads padding.
 func (g *convGeom) vol2col(col, x []float32, c int, vd, cd [3]int, r0, r1 int) {
-	width := (r1 - r0) * cd[2]
-	vplane, vvol := vd[1]*vd[2], vd[0]*vd[1]*vd[2]
-	sw := g.s[2]
+	w := cd[2]
+	width := (r1 - r0) * w
+	vvol := vol3(vd)
+	sw, step := g.s[2], g.s[1]*vd[2]
+	// Rows of one plane are contiguous in both x and col when the kernel
+	// slides one pixel at a time over a row as wide as the output's: a run
+	// is then one copy, and only the few cells that wrapped in from a
+	// neighbouring row are zeroed after it.
+	block := sw == 1 && g.s[1] == 1 && vd[2] == w
 	row := 0
 	for ch := range c {
 		xc := x[ch*vvol : (ch+1)*vvol]
@@ -253,45 +295,64 @@ func (g *convGeom) vol2col(col, x []float32, c int, vd, cd [3]int, r0, r1 int) {
 					dst := col[row*width : (row+1)*width]
 					row++
 					ow0 := kw*g.dil[2] - g.p0[2]
-					lo, hi := span(ow0, sw, vd[2], cd[2])
-					od, oh := r0/cd[1], r0%cd[1]
-					for r := r0; r < r1; r++ {
-						seg := dst[(r-r0)*cd[2] : (r-r0+1)*cd[2]]
-						id := od*g.s[0] - g.p0[0] + kd*g.dil[0]
-						ih := oh*g.s[1] - g.p0[1] + kh*g.dil[1]
-						oh++
-						if oh == cd[1] {
-							oh, od = 0, od+1
+					lo, hi := span(ow0, sw, vd[2], w)
+					g.rowRuns(vd, cd, r0, r1, kd, kh, func(a, n, src int) {
+						out := dst[a*w : (a+n)*w]
+						if src < 0 || lo == hi {
+							clear(out)
+							return
 						}
-						if id < 0 || id >= vd[0] || ih < 0 || ih >= vd[1] {
-							clear(seg)
-							continue
+						if block {
+							from, d := src+ow0, 0
+							if from < 0 {
+								d, from = -from, 0
+							}
+							copy(out[d:], xc[from:min(len(xc), src+ow0+len(out))])
+							for j := 0; j < len(out); j += w {
+								clear(out[j : j+lo])
+								clear(out[j+hi : j+w])
+							}
+							return
 						}
-						clear(seg[:lo])
-						clear(seg[hi:])
-						src := xc[id*vplane+ih*vd[2] : id*vplane+(ih+1)*vd[2]]
-						iw := lo*sw + ow0
-						if sw == 1 {
-							copy(seg[lo:hi], src[iw:])
-							continue
+						for j := 0; j < n; j, src = j+1, src+step {
+							seg := out[j*w : (j+1)*w]
+							clear(seg[:lo])
+							clear(seg[hi:])
+							gather(seg[lo:hi], xc[src+lo*sw+ow0:], sw)
 						}
-						for j := lo; j < hi; j++ {
-							seg[j] = src[iw]
-							iw += sw
-						}
-					}
+					})
 				}
 			}
 		}
 	}
 }
 
+// gather sets d[j] = s[j·stride].
+func gather(d, s []float32, stride int) {
+	switch stride {
+	case 1:
+		copy(d, s)
+		return
+	case 2: // the tokenizer's downsampling convs
+		n := gather2Vec(d, s)
+		d, s = d[n:], s[2*n:]
+	}
+	if len(d) == 0 {
+		return
+	}
+	s = s[:(len(d)-1)*stride+1]
+	for j := range d {
+		d[j] = s[j*stride]
+	}
+}
+
 // col2vol is the adjoint of vol2col: it adds the column matrix of output
 // rows [r0, r1) into x [c, vd], dropping what falls on padding.
 func (g *convGeom) col2vol(x, col []float32, c int, vd, cd [3]int, r0, r1 int) {
-	width := (r1 - r0) * cd[2]
-	vplane, vvol := vd[1]*vd[2], vd[0]*vd[1]*vd[2]
-	sw := g.s[2]
+	w := cd[2]
+	width := (r1 - r0) * w
+	vvol := vol3(vd)
+	sw, step := g.s[2], g.s[1]*vd[2]
 	row := 0
 	for ch := range c {
 		xc := x[ch*vvol : (ch+1)*vvol]
@@ -301,39 +362,40 @@ func (g *convGeom) col2vol(x, col []float32, c int, vd, cd [3]int, r0, r1 int) {
 					src := col[row*width : (row+1)*width]
 					row++
 					ow0 := kw*g.dil[2] - g.p0[2]
-					lo, hi := span(ow0, sw, vd[2], cd[2])
+					lo, hi := span(ow0, sw, vd[2], w)
 					if lo == hi {
 						continue
 					}
-					od, oh := r0/cd[1], r0%cd[1]
-					for r := r0; r < r1; r++ {
-						id := od*g.s[0] - g.p0[0] + kd*g.dil[0]
-						ih := oh*g.s[1] - g.p0[1] + kh*g.dil[1]
-						oh++
-						if oh == cd[1] {
-							oh, od = 0, od+1
+					g.rowRuns(vd, cd, r0, r1, kd, kh, func(a, n, dst int) {
+						if dst < 0 {
+							return
 						}
-						if id < 0 || id >= vd[0] || ih < 0 || ih >= vd[1] {
-							continue
+						for j := a; j < a+n; j, dst = j+1, dst+step {
+							scatterAdd(xc[dst+lo*sw+ow0:], src[j*w+lo:j*w+hi], sw)
 						}
-						seg := src[(r-r0)*cd[2]+lo : (r-r0)*cd[2]+hi]
-						dst := xc[id*vplane+ih*vd[2] : id*vplane+(ih+1)*vd[2]]
-						iw := lo*sw + ow0
-						if sw == 1 {
-							d := dst[iw : iw+len(seg)]
-							for j, v := range seg {
-								d[j] += v
-							}
-							continue
-						}
-						for _, v := range seg {
-							dst[iw] += v
-							iw += sw
-						}
-					}
+					})
 				}
 			}
 		}
+	}
+}
+
+// scatterAdd adds s[j] to d[j·stride].
+func scatterAdd(d, s []float32, stride int) {
+	switch stride {
+	case 1:
+		n := addVec(d, s)
+		d, s = d[n:], s[n:]
+	case 2: // the tokenizer's upsampling convs
+		n := scatter2Vec(d, s)
+		d, s = d[2*n:], s[n:]
+	}
+	if len(s) == 0 {
+		return
+	}
+	d = d[:(len(s)-1)*stride+1]
+	for j, v := range s {
+		d[j*stride] += v
 	}
 }
 

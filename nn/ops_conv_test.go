@@ -538,3 +538,103 @@ func BenchmarkConvTokenizer(b *testing.B) {
 		}
 	}
 }
+
+// TestVol2Col checks vol2col against the definition, cell by cell, on
+// random geometries (strides, dilations, asymmetric pads, row chunks) and
+// on the tokenizer's own, and col2vol as its adjoint:
+// ⟨vol2col(x), c⟩ = ⟨x, col2vol(c)⟩.
+func TestVol2Col(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	type geom struct{ k, s, p0, p1, dil, vd [3]int }
+	one := [3]int{1, 1, 1}
+	geoms := []geom{ // same-size 3×3 (the contiguous path), 4×4 stride 2, causal time stride 4
+		{k: [3]int{1, 3, 3}, s: one, p0: [3]int{0, 1, 1}, p1: [3]int{0, 1, 1}, dil: one, vd: [3]int{3, 8, 8}},
+		{k: [3]int{1, 4, 4}, s: [3]int{1, 2, 2}, p0: [3]int{0, 1, 1}, p1: [3]int{0, 1, 1}, dil: one, vd: [3]int{2, 8, 8}},
+		{k: [3]int{4, 3, 3}, s: [3]int{4, 1, 1}, p0: [3]int{3, 1, 1}, p1: [3]int{0, 1, 1}, dil: one, vd: [3]int{9, 4, 4}},
+	}
+	for i := range 500 {
+		var g geom
+		for i := range 3 {
+			g.k[i], g.s[i], g.dil[i] = 1+rng.IntN(4), 1+rng.IntN(3), 1+rng.IntN(2)
+			g.p0[i], g.p1[i], g.vd[i] = rng.IntN(4), rng.IntN(4), 1+rng.IntN(7)
+		}
+		if i%4 == 0 { // rows long enough for the vector kernels
+			g.vd[2] = 16 + rng.IntN(40)
+		}
+		geoms = append(geoms, g)
+	}
+	tested := 0
+	for _, gm := range geoms {
+		cg := convGeom{sd: 3, k: gm.k, s: gm.s, p0: gm.p0, p1: gm.p1, dil: gm.dil}
+		cd, err := cg.colSize(gm.vd)
+		if err != nil {
+			continue
+		}
+		tested++
+		c, rows := 1+rng.IntN(3), cd[0]*cd[1]
+		r0, r1 := 0, rows
+		if tested > 3 { // a chunk of the output rows
+			r0 = rng.IntN(rows)
+			r1 = r0 + 1 + rng.IntN(rows-r0)
+		}
+		width, vsz := (r1-r0)*cd[2], vol3(gm.vd)
+		x := make([]float32, c*vsz)
+		for i := range x {
+			x[i] = float32(i + 1)
+		}
+		dir := make([]float32, c*cg.kvol()*width)
+		for i := range dir {
+			dir[i] = float32(rng.NormFloat64())
+		}
+		back0 := make([]float32, len(x)) // col2vol adds to it and must leave the rest alone
+		for i := range back0 {
+			back0[i] = float32(rng.NormFloat64())
+		}
+		back := slices.Clone(back0)
+		cg.col2vol(back, dir, c, gm.vd, cd, r0, r1)
+		col := make([]float32, len(dir))
+		for i := range col {
+			col[i] = float32(math.NaN()) // vol2col must write every cell
+		}
+		cg.vol2col(col, x, c, gm.vd, cd, r0, r1)
+		row := 0
+		for ch := range c {
+			for kd := range gm.k[0] {
+				for kh := range gm.k[1] {
+					for kw := range gm.k[2] {
+						for r := r0; r < r1; r++ {
+							for ow := range cd[2] {
+								od, oh := r/cd[1], r%cd[1]
+								id := od*gm.s[0] - gm.p0[0] + kd*gm.dil[0]
+								ih := oh*gm.s[1] - gm.p0[1] + kh*gm.dil[1]
+								iw := ow*gm.s[2] - gm.p0[2] + kw*gm.dil[2]
+								var v float32
+								if id >= 0 && id < gm.vd[0] && ih >= 0 && ih < gm.vd[1] && iw >= 0 && iw < gm.vd[2] {
+									v = x[ch*vsz+(id*gm.vd[1]+ih)*gm.vd[2]+iw]
+								}
+								if got := col[row*width+(r-r0)*cd[2]+ow]; got != v {
+									t.Fatalf("%+v, %d channels, rows [%d, %d): channel %d tap (%d, %d, %d) at row %d col %d = %v, want %v",
+										gm, c, r0, r1, ch, kd, kh, kw, r, ow, got, v)
+								}
+							}
+						}
+						row++
+					}
+				}
+			}
+		}
+		var lhs, rhs float64
+		for i, v := range col {
+			lhs += float64(v) * float64(dir[i])
+		}
+		for i, v := range x {
+			rhs += float64(v) * (float64(back[i]) - float64(back0[i]))
+		}
+		if math.Abs(lhs-rhs) > 1e-4*(1+math.Abs(lhs)) {
+			t.Fatalf("%+v, %d channels, rows [%d, %d): ⟨vol2col(x), c⟩ = %v, ⟨x, col2vol(c)⟩ = %v", gm, c, r0, r1, lhs, rhs)
+		}
+	}
+	if tested < 100 {
+		t.Fatalf("only %d of %d geometries were valid", tested, len(geoms))
+	}
+}
