@@ -34,7 +34,7 @@ endef
 STATICCHECK  = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help deps deps-build deps-py data-deps data data-report eval-metrics build lint test fuzz fixtures bench \
-        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar assets-unified assets-unified-baselines eval-tokenizers eval-videoar eval-ablations eval-raster unified-tokens eval-unified eval-unified-baselines eval-moe eval-videoar-cfg eval-videoar-sampling repro-judge results
+        demo assets assets-metrics assets-tokenizer assets-codec assets-videoar assets-unified assets-unified-baselines eval-tokenizers eval-videoar eval-ablations eval-raster unified-tokens eval-unified eval-unified-baselines eval-moe eval-videoar-cfg eval-videoar-sampling repro-judge repro-tokenizer results
 
 # The recipe of the shipped checkpoints (make assets). Every stage writes a
 # resumable training checkpoint under RUNS and continues it on a rerun.
@@ -117,6 +117,8 @@ assets-metrics: data ## metric networks: the judge's digit classifier and pair r
 	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --ckpt $(RUNS)/video6.train --resume --steps 8000 --ckpt-every 200 --out $(RUNS)/video6_clean.safetensors
 	$(OMNIAR) eval train-video --data "$(DATA_DIR)" --init $(RUNS)/video6.train --ckpt $(RUNS)/video6_two.train --resume --steps 6000 --lr 1e-3 --two-share 0.6 --ckpt-every 200 --out assets/metrics/video.safetensors
 
+TOKENIZER_OUT ?= assets/video_tokenizer.safetensors
+
 assets-tokenizer: data ## video tokenizer: two image stages, two causal temporal stages, a dead-zone stage → assets/video_tokenizer.safetensors
 	$(OMNIAR) train tokenizer --modality image --ckpt $(RUNS)/tok_image.safetensors --resume \
 	  --batch 16 --steps 500 --warmup 30 --lr 6e-4 --ckpt-every 25 --real-share 0.1
@@ -130,7 +132,7 @@ assets-tokenizer: data ## video tokenizer: two image stages, two causal temporal
 	  --ckpt-every 50 --real-share 0.1 --export $(RUNS)/tok_video_b.weights.safetensors
 	$(OMNIAR) train tokenizer --modality video --frames 9 --init $(RUNS)/tok_video_b.weights.safetensors --zero-bias $(ZERO_BIAS) \
 	  --ckpt $(RUNS)/tok_video_c.safetensors --resume --batch 4 --steps 150 --warmup 10 --lr 2e-4 \
-	  --ckpt-every 25 --real-share 0.1 --export assets/video_tokenizer.safetensors
+	  --ckpt-every 25 --real-share 0.1 --export $(TOKENIZER_OUT)
 
 eval-tokenizers: build ## reconstruction, layout, digit check and token entropy of the shipped tokenizer → docs/eval/tokenizer_*
 	$(OMNIAR) eval tokenizer --modality video --ckpt assets/video_tokenizer.safetensors --clips 60 \
@@ -237,6 +239,11 @@ eval-videoar-sampling: build ## sampling sweep of the shipped generator at CFG 3
 	$(OMNIAR) eval videoar --split val --n 400 --temperature 0 --out docs/eval/videoar_val_sampling_greedy.json
 	$(OMNIAR) eval videoar --split val --n 400 --top-k 8 --out docs/eval/videoar_val_sampling_k8.json
 	$(OMNIAR) eval videoar --split val --n 400 --top-p 0.7 --out docs/eval/videoar_val_sampling_p07.json
+
+repro-tokenizer: build ## retrain the video tokenizer by the recipe of assets-tokenizer into RUNS/repro and score it as eval-tokenizers scores the shipped one (about 2 hours) → docs/eval/tokenizer_video_repro.json, to set beside docs/eval/tokenizer_video.json
+	$(MAKE) assets-tokenizer RUNS=$(RUNS)/repro TOKENIZER_OUT=$(RUNS)/repro/video_tokenizer.safetensors
+	$(OMNIAR) eval tokenizer --modality video --ckpt $(RUNS)/repro/video_tokenizer.safetensors --clips 60 \
+	  --judge assets/metrics/digits.safetensors --digits 300 --out docs/eval/tokenizer_video_repro.json
 
 repro-judge: build ## retrain the attribute judge's digit classifier and pair reader from scratch into RUNS/repro and judge the real test clips with them (about 20 minutes) → docs/eval/judge_repro.json, to set beside docs/eval/judge.json
 	$(OMNIAR) eval train-judge --data "$(DATA_DIR)" --ckpt $(RUNS)/repro/judge.train --resume --out $(RUNS)/repro/digits.safetensors
