@@ -240,6 +240,11 @@ eval-videoar-sampling: build ## sampling sweep of the shipped generator at CFG 3
 	$(OMNIAR) eval videoar --split val --n 400 --top-k 8 --out docs/eval/videoar_val_sampling_k8.json
 	$(OMNIAR) eval videoar --split val --n 400 --top-p 0.7 --out docs/eval/videoar_val_sampling_p07.json
 
+# Tolerance, declared before the first retrain: the retrained tokenizer
+# reproduces the shipped one if its Moving-digits test PSNR and its real
+# clips' PSNR are within 0.5 dB of the shipped figures, its SSIM within
+# 0.01, its digit check of reconstructions within two binomial standard
+# errors (300 digits), and it uses every code.
 repro-tokenizer: build ## retrain the video tokenizer by the recipe of assets-tokenizer into RUNS/repro and score it as eval-tokenizers scores the shipped one (about 2 hours) → docs/eval/tokenizer_video_repro.json, to set beside docs/eval/tokenizer_video.json
 	$(MAKE) assets-tokenizer RUNS=$(RUNS)/repro TOKENIZER_OUT=$(RUNS)/repro/video_tokenizer.safetensors
 	$(OMNIAR) eval tokenizer --modality video --ckpt $(RUNS)/repro/video_tokenizer.safetensors --clips 60 \
