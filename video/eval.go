@@ -10,7 +10,8 @@ import (
 )
 
 // Autoencoder encodes, quantizes and decodes batches of clips, from all
-// scales and from every prefix of the scales: what the evaluation needs.
+// scales and, if asked, from every prefix of the scales: what the
+// evaluation needs.
 type Autoencoder struct {
 	cfg           Config
 	batch, frames int
@@ -21,8 +22,12 @@ type Autoencoder struct {
 	vm            G.VM
 }
 
-// NewAutoencoder builds the evaluation graph.
-func NewAutoencoder(cfg Config, batch, frames int, w Weights) (*Autoencoder, error) {
+// NewAutoencoder builds the evaluation graph. With partials it also
+// decodes the latent after each prefix of the scales (Result.Partial):
+// one more pixel decode per scale but the last, so callers that need only
+// the full reconstruction leave it off (the VideoAR ceiling ran 3.5×
+// slower with them).
+func NewAutoencoder(cfg Config, batch, frames int, w Weights, partials bool) (*Autoencoder, error) {
 	if _, err := cfg.LatentFrames(frames); err != nil {
 		return nil, err
 	}
@@ -46,6 +51,9 @@ func NewAutoencoder(cfg Config, batch, frames int, w Weights) (*Autoencoder, err
 		return nil, err
 	}
 	G.Read(y, &a.full)
+	if !partials {
+		out.Partials = nil
+	}
 	a.partial = make([]G.Value, len(out.Partials))
 	for i, p := range out.Partials {
 		yp, err := l.decode(p, batch)
@@ -65,7 +73,7 @@ func NewAutoencoder(cfg Config, batch, frames int, w Weights) (*Autoencoder, err
 // Result is one batch through the autoencoder: grey uint8 frames.
 type Result struct {
 	Full    []uint8   // [B, T, S, S] from all scales
-	Partial [][]uint8 // [S−1][B, T, S, S] from the first s scales
+	Partial [][]uint8 // [S−1][B, T, S, S] from the first s scales; nil without partials
 	Codes   [][]int   // per scale, [B·T'·k·k]
 }
 

@@ -174,7 +174,7 @@ func TestCodesDecodeLikeTheAutoencoder(t *testing.T) {
 	w := tr.Weights()
 	tr.Close()
 	clip := squares(rand.New(rand.NewPCG(6, 6)), 1, 5, cfg.Size)
-	ae, err := NewAutoencoder(cfg, 1, 5, w)
+	ae, err := NewAutoencoder(cfg, 1, 5, w, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,6 +219,42 @@ func TestCodesDecodeLikeTheAutoencoder(t *testing.T) {
 	for i := range got {
 		if d := int(got[i]) - int(want.Full[i]); d > 1 || d < -1 {
 			t.Fatalf("pixel %d: %d, autoencoder %d", i, got[i], want.Full[i])
+		}
+	}
+}
+
+// TestAutoencoderWithoutPartials: leaving the prefix decodes out changes
+// nothing of the full reconstruction or the codes.
+func TestAutoencoderWithoutPartials(t *testing.T) {
+	cfg := Tiny()
+	tr, err := NewTrainer(cfg, TrainConfig{Batch: 1, Frames: 5, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := tr.Weights()
+	tr.Close()
+	clip := squares(rand.New(rand.NewPCG(6, 6)), 1, 5, cfg.Size)
+	var res [2]Result
+	for i, partials := range []bool{true, false} {
+		ae, err := NewAutoencoder(cfg, 1, 5, w, partials)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res[i], err = ae.Run(clip)
+		ae.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(res[0].Partial) != len(cfg.Quant.Scales)-1 || res[1].Partial != nil {
+		t.Errorf("%d and %d partial reconstructions, want %d and none", len(res[0].Partial), len(res[1].Partial), len(cfg.Quant.Scales)-1)
+	}
+	if !slices.Equal(res[0].Full, res[1].Full) {
+		t.Error("the full reconstruction differs without the partial ones")
+	}
+	for s := range res[0].Codes {
+		if !slices.Equal(res[0].Codes[s], res[1].Codes[s]) {
+			t.Errorf("scale %d: codes differ without the partial reconstructions", s)
 		}
 	}
 }
@@ -269,7 +305,7 @@ func TestGrow(t *testing.T) {
 	tr.Close()
 	clip := squares(rand.New(rand.NewPCG(6, 6)), 1, 5, small.Size)
 	run := func(cfg Config, w Weights) []uint8 {
-		ae, err := NewAutoencoder(cfg, 1, 5, w)
+		ae, err := NewAutoencoder(cfg, 1, 5, w, true)
 		if err != nil {
 			t.Fatal(err)
 		}

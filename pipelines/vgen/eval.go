@@ -230,7 +230,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	if err != nil {
 		return EvalReport{}, err
 	}
-	ae, err := video.NewAutoencoder(tcfg, 1, digits.Frames, tw)
+	ae, err := video.NewAutoencoder(tcfg, 1, digits.Frames, tw, false)
 	if err != nil {
 		return EvalReport{}, err
 	}

@@ -73,7 +73,7 @@ func evalDigits(ctx context.Context, data, judge string, cfg video.Config, w vid
 		return nil, err
 	}
 	ids := spread(s.IDs("test"), n)
-	ae, err := video.NewAutoencoder(cfg, 1, 1, w)
+	ae, err := video.NewAutoencoder(cfg, 1, 1, w, false)
 	if err != nil {
 		return nil, err
 	}

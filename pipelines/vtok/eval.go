@@ -122,7 +122,7 @@ func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
 	}
 	frames := opt.Frames
 	const batch = 1
-	ae, err := video.NewAutoencoder(cfg, batch, frames, w)
+	ae, err := video.NewAutoencoder(cfg, batch, frames, w, true)
 	if err != nil {
 		return nil, err
 	}
