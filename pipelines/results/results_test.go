@@ -290,7 +290,7 @@ func TestFVDVersus(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"| fvd_pair.json (versus) | omniar-video-v6 | moving-digits:test | runs/b | 10 | 10 | 17 | 140.0 |",
-		"| fvd_pair.json | runs/b | runs/a | 40.0 [12.5, 61.3] | 99.5% |"} {
+		"| fvd_pair.json | runs/b | runs/a | 40.0 [12.5, 61.3] | 99.5% | runs/a |"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("results lack %q:\n%s", want, b)
 		}
@@ -326,5 +326,23 @@ func TestVideoARResumed(t *testing.T) {
 	}
 	if want := "top-p 0.00, no times: every clip was read back"; !strings.Contains(string(b), want) {
 		t.Errorf("results lack %q:\n%s", want, b)
+	}
+}
+
+// TestCloser: a paired difference names the closer set only when its
+// interval excludes 0.
+func TestCloser(t *testing.T) {
+	for _, tc := range []struct {
+		d    interval
+		want string
+	}{
+		{interval{Value: 5, Lo: 1, Hi: 9, Level: 0.95, Reps: 200}, "runs/a"},
+		{interval{Value: -5, Lo: -9, Hi: -1, Level: 0.95, Reps: 200}, "runs/b"},
+		{interval{Value: 5, Lo: -1, Hi: 9, Level: 0.95, Reps: 200}, "neither at the 95.0% level"},
+		{interval{Value: 5}, "–"},
+	} {
+		if got := closer(tc.d, "runs/a", "runs/b"); got != tc.want {
+			t.Errorf("closer(%+v) = %q, want %q", tc.d, got, tc.want)
+		}
 	}
 }

@@ -281,7 +281,7 @@ func (g *gen) fvd() error {
 			rows = append(rows, []string{path.Base(rel) + " (versus)", r.Features, cell(r.Real), cell(v.Fake), strconv.Itoa(r.NReal), strconv.Itoa(v.NFake),
 				strconv.Itoa(r.Frames), ci(v.Frechet, 1), ci(v.KVD, 1)})
 			versus = append(versus, []string{path.Base(rel), cell(v.Fake), cell(r.Fake), ci(v.FrechetDiff.interval, 1), pct(v.FrechetDiff.Above),
-				ci(v.KVDDiff.interval, 1), pct(v.KVDDiff.Above)})
+				closer(v.FrechetDiff.interval, r.Fake, v.Fake), ci(v.KVDDiff.interval, 1), pct(v.KVDDiff.Above)})
 		}
 	}
 	if len(nets) > 1 {
@@ -292,9 +292,24 @@ func (g *gen) fvd() error {
 	}
 	if len(versus) > 0 {
 		g.printf("Paired comparisons (`eval fvd --versus`): the second set's distance minus the first's, both from the same prompts; each bootstrap replicate resamples the real clips once and the prompts once for both sets. Above 0: the first set is closer to the real clips.\n\n")
-		g.table([]string{"report", "set", "minus set", "Fréchet difference", "replicates above 0", "KVD difference", "replicates above 0"}, versus)
+		g.table([]string{"report", "set", "minus set", "Fréchet difference", "replicates above 0", "closer by Fréchet", "KVD difference", "replicates above 0"}, versus)
 	}
 	return nil
+}
+
+// closer names the set a paired difference (second − first) shows closer
+// to the real clips: the first if its interval lies above 0, the second if
+// below, neither if it holds 0.
+func closer(d interval, first, second string) string {
+	switch {
+	case d.Reps == 0:
+		return "–"
+	case d.Lo > 0:
+		return cell(first)
+	case d.Hi < 0:
+		return cell(second)
+	}
+	return fmt.Sprintf("neither at the %s level", pct(d.Level))
 }
 
 func (g *gen) judge() error {
