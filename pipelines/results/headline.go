@@ -56,6 +56,14 @@ func Headline(dir string) ([]byte, error) {
 		row(fmt.Sprintf("FVD-style distance, %d generated vs %d real test clips (%s features)", fvd.NFake, fvd.NReal, fvd.Features),
 			ci(fvd.Frechet, 1), "[FVD](docs/RESULTS.md#fvd)")
 	}
+	var pair fvdReport
+	if st, err := readReport(dir, "eval/fvd_videoar_budget_paired.json", &pair); err != nil {
+		return nil, err
+	} else if st == reportFound && pair.Versus != nil {
+		d := pair.Versus.FrechetDiff.interval
+		row(fmt.Sprintf("VideoAR against the raster-order baseline trained alike, %d test prompts: FVD-style raster − VideoAR, paired", pair.NFake),
+			fmt.Sprintf("%s; closer to the real clips: %s", ci(d, 1), closer(d, "VideoAR", "raster")), "[FVD](docs/RESULTS.md#fvd)")
+	}
 	if st, err := readReport(dir, "eval/videoar_continue.json", &cont); err != nil {
 		return nil, err
 	} else if st == reportFound {

@@ -272,7 +272,8 @@ func TestFVDFeatureNetworks(t *testing.T) {
 }
 
 // TestFVDVersus: a paired report shows the second set's row and the
-// paired difference with its interval and share above zero.
+// paired difference with its interval, share above zero and the closer
+// set; the budget VideoAR/raster pair also makes a README headline row.
 func TestFVDVersus(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "eval"), 0o755); err != nil {
@@ -294,6 +295,17 @@ func TestFVDVersus(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("results lack %q:\n%s", want, b)
 		}
+	}
+	// the budget VideoAR/raster pair is a headline figure
+	if err := os.WriteFile(filepath.Join(dir, "eval", "fvd_videoar_budget_paired.json"), []byte(rep), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := Headline(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "FVD-style raster − VideoAR, paired | 40.0 [12.5, 61.3]; closer to the real clips: VideoAR |"; !strings.Contains(string(h), want) {
+		t.Errorf("headline lacks %q:\n%s", want, h)
 	}
 }
 
