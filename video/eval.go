@@ -25,8 +25,8 @@ type Autoencoder struct {
 // NewAutoencoder builds the evaluation graph. With partials it also
 // decodes the latent after each prefix of the scales (Result.Partial):
 // one more pixel decode per scale but the last, so callers that need only
-// the full reconstruction leave it off (the VideoAR ceiling ran 3.5×
-// slower with them).
+// the full reconstruction leave it off (reading 30 saved clips back with a
+// fresh VideoAR ceiling took 26.8 s with them, 9.1 s without).
 func NewAutoencoder(cfg Config, batch, frames int, w Weights, partials bool) (*Autoencoder, error) {
 	if _, err := cfg.LatentFrames(frames); err != nil {
 		return nil, err

@@ -163,17 +163,23 @@ func TestBlackIsCodeZero(t *testing.T) {
 	}
 }
 
-// TestCodesDecodeLikeTheAutoencoder: codes → QuantDecoder latents →
-// PixelDecoder (generation's path) gives the autoencoder's reconstruction.
-func TestCodesDecodeLikeTheAutoencoder(t *testing.T) {
+// tinyClip is a Tiny tokenizer at initialisation and a 5-frame clip of
+// squares for it.
+func tinyClip(t *testing.T) (Config, Weights, []uint8) {
+	t.Helper()
 	cfg := Tiny()
 	tr, err := NewTrainer(cfg, TrainConfig{Batch: 1, Frames: 5, Seed: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := tr.Weights()
-	tr.Close()
-	clip := squares(rand.New(rand.NewPCG(6, 6)), 1, 5, cfg.Size)
+	defer tr.Close()
+	return cfg, tr.Weights(), squares(rand.New(rand.NewPCG(6, 6)), 1, 5, cfg.Size)
+}
+
+// TestCodesDecodeLikeTheAutoencoder: codes → QuantDecoder latents →
+// PixelDecoder (generation's path) gives the autoencoder's reconstruction.
+func TestCodesDecodeLikeTheAutoencoder(t *testing.T) {
+	cfg, w, clip := tinyClip(t)
 	ae, err := NewAutoencoder(cfg, 1, 5, w, true)
 	if err != nil {
 		t.Fatal(err)
@@ -226,14 +232,7 @@ func TestCodesDecodeLikeTheAutoencoder(t *testing.T) {
 // TestAutoencoderWithoutPartials: leaving the prefix decodes out changes
 // nothing of the full reconstruction or the codes.
 func TestAutoencoderWithoutPartials(t *testing.T) {
-	cfg := Tiny()
-	tr, err := NewTrainer(cfg, TrainConfig{Batch: 1, Frames: 5, Seed: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := tr.Weights()
-	tr.Close()
-	clip := squares(rand.New(rand.NewPCG(6, 6)), 1, 5, cfg.Size)
+	cfg, w, clip := tinyClip(t)
 	var res [2]Result
 	for i, partials := range []bool{true, false} {
 		ae, err := NewAutoencoder(cfg, 1, 5, w, partials)
