@@ -214,13 +214,6 @@ func (l *Linear) Apply(x []float32, n int) []float32 {
 	return y
 }
 
-// GELUApply is GELU on a plain slice, in place (inference paths).
-func GELUApply(x []float32) {
-	for i, v := range x {
-		x[i] = gelu(v)
-	}
-}
-
 // Apply is Forward on plain slices: y = x / rms(x) · w row by row
 // (x [n, dim]; y may be x).
 func (n *RMSNorm) Apply(y, x []float32) {

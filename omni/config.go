@@ -35,9 +35,6 @@ type Config struct {
 	AudioFrames int `json:"audio_frames"` // codec frames of a recording (cut or padded with code 0)
 	ChunkLen    int `json:"chunk_len"`    // codec frames of one audio chunk
 	VideoFrames int `json:"video_frames"` // latent frames of a clip
-	// VisStem is the hidden width of the visual stem (Model.Stem), 0 for
-	// none: the models trained before it have none.
-	VisStem int `json:"vis_stem,omitempty"`
 
 	Question int `json:"question"` // question tokens (padded with <pad>; longer is an error)
 	Answer   int `json:"answer"`   // answer tokens before <eos>
@@ -89,8 +86,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("omni config: audio depths %d of %d, latent %d", c.AudioDepths, c.Vocab.AudioDepths, c.AudioLatent)
 	case c.ChunkLen < 1 || c.AudioFrames < c.ChunkLen || c.AudioFrames%c.ChunkLen != 0:
 		return fmt.Errorf("omni config: %d audio frames in chunks of %d", c.AudioFrames, c.ChunkLen)
-	case c.VisStem < 0:
-		return fmt.Errorf("omni config: visual stem width %d", c.VisStem)
 	case c.VideoFrames < 1:
 		return fmt.Errorf("omni config: %d video frames", c.VideoFrames)
 	case c.Question < 1 || c.Answer < 1 || c.Context < 1 || c.Caption < 1 || c.LMSeq < 1:

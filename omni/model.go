@@ -42,7 +42,6 @@ type Model struct {
 	Trunk *unified.Trunk
 	Text  *unified.TextHead
 	VisIn *nn.Linear    // [D, Quant.Dim]
-	Stem  *Stem         // nil unless Cfg.VisStem > 0
 	AudIn *nn.Linear    // [D, AudioLatent]
 	Kind  *nn.Embedding // [Scales + AudioDepths, D]
 
@@ -70,9 +69,6 @@ func build(cfg Config, md Media, b *nn.Builder) (*Model, error) {
 		VisIn: nn.NewLinear(b, "vis_in", cfg.Quant.Dim, d, true),
 		AudIn: nn.NewLinear(b, "aud_in", cfg.AudioLatent, d, true),
 		Kind:  &nn.Embedding{W: b.Sub("kind_emb").Param("weight", false, nn.Normal(0.02), len(cfg.Quant.Scales)+cfg.AudioDepths, d)},
-	}
-	if cfg.VisStem > 0 {
-		m.Stem = newStem(b, cfg.Quant.Dim, cfg.VisStem, d)
 	}
 	var err error
 	if m.Trunk, err = unified.NewTrunk(b, "trunk", cfg.Trunk); err != nil {
@@ -103,13 +99,11 @@ func (m *Model) Load(w map[string][]float32) error {
 }
 
 // Inputs are a sequence's inputs in layout order: token ids of the token
-// rows, vectors of the visual and audio rows (and the visual rows'
-// neighbourhoods for the stem), and the kind (scale, or Scales + depth) of
-// each vector row.
+// rows, vectors of the visual and audio rows, and the kind (scale, or
+// Scales + depth) of each vector row.
 type Inputs struct {
 	Tokens []int
 	Vis    []float32 // [visual rows, Quant.Dim]
-	Nb     []float32 // [visual rows, stemTaps·Quant.Dim], with a stem only
 	Aud    []float32 // [audio rows, AudioLatent]
 	Kinds  []int     // visual rows, then audio rows
 }
@@ -160,9 +154,6 @@ func (m *Model) Inputs(s *Sequence) (Inputs, error) {
 			for ch := range c.Quant.Dim {
 				in.Vis = append(in.Vis, next[ch*k*k+cell])
 			}
-			if m.Stem != nil {
-				in.Nb = neighbourhood(in.Nb, next, c.Quant.Dim, k, p.Y, p.X)
-			}
 			visKinds = append(visKinds, p.Scale)
 		default: // audio
 			t := p.Frame*c.ChunkLen + p.Y
@@ -204,9 +195,6 @@ func (m *Model) embedRows(s *Sequence, in Inputs, lo, hi int) []float32 {
 			if i >= lo {
 				qd := m.Cfg.Quant.Dim
 				row = add(m.VisIn.Apply(in.Vis[vi*qd:(vi+1)*qd], 1), m.Kind.Rows([]int{in.Kinds[vi]}))
-				if m.Stem != nil {
-					row = add(row, m.Stem.Apply(in.Nb[vi*stemTaps*qd:(vi+1)*stemTaps*qd], 1))
-				}
 			}
 			vi++
 		default:
@@ -241,7 +229,6 @@ type slotGraph struct {
 	tmpl       *Sequence
 	tok        *nn.Ints  // [B·tokens]
 	vis        *nn.Input // [B·visual, Quant.Dim] or nil
-	nb         *nn.Input // [B·visual, stemTaps·Quant.Dim] or nil
 	aud        *nn.Input // [B·audio, AudioLatent] or nil
 	kind       *nn.Ints  // [B·(visual + audio)]
 	order      *nn.Ints  // [B·T] rows of [tokens; visual; audio] in sequence order
@@ -338,16 +325,6 @@ func (m *Model) forward(g *slotGraph) (aux *G.Node, err error) {
 		if err != nil {
 			return nil, err
 		}
-		if m.Stem != nil {
-			g.nb = m.b.Input(fmt.Sprintf("%s_nb", g.Task), b*g.nv, stemTaps*m.Cfg.Quant.Dim)
-			s, err := m.Stem.Forward(g.nb.Node)
-			if err != nil {
-				return nil, err
-			}
-			if v, err = G.Add(v, s); err != nil {
-				return nil, err
-			}
-		}
 		vecs = append(vecs, v)
 	}
 	if g.na > 0 {
@@ -424,7 +401,7 @@ func (m *Model) set(g *slotGraph, seqs []*Sequence) error {
 	if len(seqs) != g.Batch {
 		return fmt.Errorf("slot %s: %d sequences for a batch of %d", g.Task, len(seqs), g.Batch)
 	}
-	var vis, nb, aud []float32
+	var vis, aud []float32
 	vk := make([]int, 0, g.Batch*g.nv)
 	ak := make([]int, 0, g.Batch*g.na)
 	nl := len(g.tmpl.Loss)
@@ -438,7 +415,6 @@ func (m *Model) set(g *slotGraph, seqs []*Sequence) error {
 		}
 		copy(g.tok.V[s*g.nt:], in.Tokens)
 		vis = append(vis, in.Vis...)
-		nb = append(nb, in.Nb...)
 		aud = append(aud, in.Aud...)
 		vk = append(vk, in.Kinds[:g.nv]...)
 		ak = append(ak, in.Kinds[g.nv:]...)
@@ -447,11 +423,6 @@ func (m *Model) set(g *slotGraph, seqs []*Sequence) error {
 	copy(g.kind.V, append(vk, ak...))
 	if g.vis != nil {
 		if err := g.vis.Set(vis); err != nil {
-			return err
-		}
-	}
-	if g.nb != nil {
-		if err := g.nb.Set(nb); err != nil {
 			return err
 		}
 	}

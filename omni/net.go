@@ -78,7 +78,7 @@ func NewNet(cfg Config, md Media, slots []Slot, seed uint64, train bool) (*Net, 
 	for _, p := range m.params {
 		name := p.Name()
 		switch {
-		case !vis && (strings.HasPrefix(name, "vis_in.") || strings.HasPrefix(name, "vis_stem.")), !aud && strings.HasPrefix(name, "aud_in."), !vis && !aud && strings.HasPrefix(name, "kind_emb."):
+		case !vis && strings.HasPrefix(name, "vis_in."), !aud && strings.HasPrefix(name, "aud_in."), !vis && !aud && strings.HasPrefix(name, "kind_emb."):
 		default:
 			n.trainable = append(n.trainable, p)
 		}

@@ -1,7 +1,6 @@
 package omni
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/omniar/omniar/internal/blas"
 	"github.com/omniar/omniar/msvq"
-	"github.com/omniar/omniar/nn"
 	"github.com/omniar/omniar/nn/optim"
 	"github.com/omniar/omniar/tokenizers"
 	"github.com/omniar/omniar/tokenizers/bpe"
@@ -148,19 +146,8 @@ func TestBadExamples(t *testing.T) {
 // TestLearnsAnswers trains a tiny net on two images per task and checks
 // that the cached greedy decoder returns the trained answers, and that a
 // weights file round-trips.
-// TestLearnsAnswers: a net learns per-example answers, and the inference
-// path (Answer, through the KV cache) gives them back, before and after
-// a save and load. With a stem, VisIn is held at zero, so the images reach
-// the model only through the stem, in training and in inference.
 func TestLearnsAnswers(t *testing.T) {
-	for _, stem := range []int{0, 16} {
-		t.Run(fmt.Sprintf("stem%d", stem), func(t *testing.T) { learnsAnswers(t, stem) })
-	}
-}
-
-func learnsAnswers(t *testing.T, stem int) {
 	cfg, md, _ := fixture(t)
-	cfg.VisStem = stem
 	rng := rand.New(rand.NewPCG(5, 6))
 	tasks := []string{TaskImageQA, TaskAudioQA, TaskLM}
 	net, err := NewNet(cfg, md, []Slot{{TaskImageQA, 2}, {TaskAudioQA, 2}, {TaskLM, 1}}, 1, true)
@@ -168,13 +155,6 @@ func learnsAnswers(t *testing.T, stem int) {
 		t.Fatal(err)
 	}
 	defer net.Close()
-	held := map[string]bool{}
-	if stem > 0 {
-		for _, p := range []*nn.Param{net.VisIn.W, net.VisIn.B} {
-			clear(p.Data())
-			held[p.Name()] = true
-		}
-	}
 	exs := map[string][]Example{}
 	b := Batch{}
 	for _, task := range tasks {
@@ -207,9 +187,6 @@ func learnsAnswers(t *testing.T, stem int) {
 		grads := make([][]float32, len(net.Params()))
 		for i, p := range net.Params() {
 			grads[i] = p.Grad()
-			if held[p.Name()] {
-				grads[i] = make([]float32, len(grads[i]))
-			}
 		}
 		opt.Step(3e-3, grads)
 	}
@@ -258,7 +235,6 @@ func learnsAnswers(t *testing.T, stem int) {
 // recording's last depth reach the model.
 func TestInputsSeeWhatTheyShould(t *testing.T) {
 	cfg, md, _ := fixture(t)
-	cfg.VisStem = 4
 	m, err := New(cfg, md, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -297,84 +273,6 @@ func TestInputsSeeWhatTheyShould(t *testing.T) {
 		changed := !slices.Equal(a.Vis, b.Vis) || !slices.Equal(a.Aud, b.Aud)
 		if changed != tc.sees {
 			t.Errorf("%s: inputs changed with the last group's codes: %v, want %v", tc.task, changed, tc.sees)
-		}
-		if nbChanged := !slices.Equal(a.Nb, b.Nb); tc.task != TaskAudioQA && nbChanged != tc.sees {
-			t.Errorf("%s: stem neighbourhoods changed with the last group's codes: %v, want %v", tc.task, nbChanged, tc.sees)
-		}
-		// the centre tap of a row's neighbourhood is the row's own input
-		qd := cfg.Quant.Dim
-		if len(a.Nb) != stemTaps*len(a.Vis) {
-			t.Fatalf("%s: %d neighbourhood values for %d visual values", tc.task, len(a.Nb), len(a.Vis))
-		}
-		for r := range len(a.Vis) / qd {
-			if got := a.Nb[(r*stemTaps+4)*qd : (r*stemTaps+5)*qd]; !slices.Equal(got, a.Vis[r*qd:(r+1)*qd]) {
-				t.Fatalf("%s row %d: centre tap %v, input %v", tc.task, r, got, a.Vis[r*qd:(r+1)*qd])
-			}
-		}
-	}
-}
-
-// TestNeighbourhood: taps in row-major order around the cell, zeros
-// outside the map.
-func TestNeighbourhood(t *testing.T) {
-	m := []float32{1, 2, 3, 4, 10, 20, 30, 40} // [2 channels, 2, 2]
-	for _, tc := range []struct {
-		y, x int
-		want []float32
-	}{
-		{0, 0, []float32{0, 0, 0, 0, 0, 0, 0, 0, 1, 10, 2, 20, 0, 0, 3, 30, 4, 40}},
-		{1, 1, []float32{1, 10, 2, 20, 0, 0, 3, 30, 4, 40, 0, 0, 0, 0, 0, 0, 0, 0}},
-	} {
-		if got := neighbourhood(nil, m, 2, 2, tc.y, tc.x); !slices.Equal(got, tc.want) {
-			t.Errorf("(%d, %d): %v, want %v", tc.y, tc.x, got, tc.want)
-		}
-	}
-}
-
-// TestGrowStem: a model with a stem grown from one without (WithStem)
-// starts as that model: the same cross-entropy on every task.
-func TestGrowStem(t *testing.T) {
-	cfg, md, _ := fixture(t)
-	slots := []Slot{{TaskImageQA, 2}, {TaskVideoQA, 1}, {TaskImageGen, 1}}
-	ce := func(c Config, w map[string][]float32) map[string]float64 {
-		net, err := NewNet(c, md, slots, 3, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer net.Close()
-		if w != nil {
-			if err := net.Load(net.WithStem(w)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		rng := rand.New(rand.NewPCG(7, 8))
-		b := Batch{}
-		for _, sl := range slots {
-			for range sl.Batch {
-				s, err := c.Layout(net.V, randomExample(c, sl.Task, rng))
-				if err != nil {
-					t.Fatal(err)
-				}
-				b[sl.Task] = append(b[sl.Task], s)
-			}
-		}
-		out, err := net.Run(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
-	base, err := New(cfg, md, 11)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := ce(cfg, base.Weights())
-	grown := cfg
-	grown.VisStem = 8
-	got := ce(grown, base.Weights())
-	for task, v := range want {
-		if got[task] != v {
-			t.Errorf("%s: grown model %.6f, base model %.6f", task, got[task], v)
 		}
 	}
 }

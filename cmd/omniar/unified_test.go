@@ -148,36 +148,14 @@ func TestInitWeights(t *testing.T) {
 	if err := os.WriteFile(broken, b[:len(b)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// the same model with a visual stem
-	m, meta, err := omni.Load(model)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := m.Cfg
-	sc.VisStem = 8
-	sm, err := omni.New(sc, m.Media, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stem := filepath.Join(dir, "stem.safetensors")
-	delete(meta, "config") // SaveWeights writes sm's
-	if err := omni.SaveWeights(stem, sm, meta); err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
-		name, size, codec, path string
-		stem                    int // the run's visual stem
-		want                    string
+		name, size, codec, path, want string
 	}{
-		{"same run", "tiny", cdc, model, 0, ""},
-		{"grown with a stem", "tiny", cdc, model, 8, ""},
-		{"same stem", "tiny", cdc, stem, 8, ""},
-		{"stem dropped", "tiny", cdc, stem, 0, "visual stem"},
-		{"other stem", "tiny", cdc, stem, 16, "visual stem"},
-		{"other codec", "tiny", other, model, 0, "audio codec"},
-		{"other size", "small", cdc, model, 0, "trunk"},
-		{"truncated", "tiny", cdc, broken, 0, "broken.safetensors"},
-		{"missing", "tiny", cdc, filepath.Join(dir, "none.safetensors"), 0, "none.safetensors"},
+		{"same run", "tiny", cdc, model, ""},
+		{"other codec", "tiny", other, model, "audio codec"},
+		{"other size", "small", cdc, model, "trunk"},
+		{"truncated", "tiny", cdc, broken, "broken.safetensors"},
+		{"missing", "tiny", cdc, filepath.Join(dir, "none.safetensors"), "none.safetensors"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -186,9 +164,7 @@ func TestInitWeights(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer su.Codec.Close()
-			mcfg := su.Cfg
-			mcfg.VisStem = tc.stem
-			w, _, _, err := mm.InitWeights(tc.path, mcfg, su)
+			w, _, _, err := mm.InitWeights(tc.path, su.Cfg, su)
 			if tc.want == "" {
 				if err != nil || len(w) == 0 {
 					t.Fatalf("got %d weights, %v", len(w), err)

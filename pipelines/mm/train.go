@@ -57,9 +57,6 @@ type TrainConfig struct {
 	// Alone trains this sub-model of the size as a model of its own
 	// (unified.Sub.Config): the elastic table's trained-alone baseline.
 	Alone *unified.Sub `json:"alone"`
-	// VisStem is the hidden width of the model's visual stem (omni.Stem;
-	// 0: none). A run with a stem may start (init) from weights without one.
-	VisStem int `json:"vis_stem"`
 
 	Data     string         `json:"data"`   // prepared data directory (default ~/.cache/omniar/data)
 	Tokens   string         `json:"tokens"` // token files directory (tokenized on first use)
@@ -410,7 +407,6 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 		}
 		mcfg.Trunk = cfg.Alone.Config(mcfg.Trunk)
 	}
-	mcfg.VisStem = cfg.VisStem
 	read := readConfig(cfg, mcfg)
 	if err := Tokenize(ctx, tokenizeOptions(cfg, read)); err != nil {
 		return res, err
@@ -525,9 +521,6 @@ func InitWeights(path string, mcfg omni.Config, su *Setup) (w, bias map[string][
 	if got, want := mustJSON(m.Cfg.Trunk), mustJSON(mcfg.Trunk); got != want {
 		return nil, nil, nil, fmt.Errorf("init %s: trunk %s, this run's is %s", path, got, want)
 	}
-	if m.Cfg.VisStem != 0 && m.Cfg.VisStem != mcfg.VisStem {
-		return nil, nil, nil, fmt.Errorf("init %s: visual stem of width %d, this run's is %d", path, m.Cfg.VisStem, mcfg.VisStem)
-	}
 	if id := meta[MetaVideoTok]; id != su.VideoW.ID() {
 		return nil, nil, nil, fmt.Errorf("init %s: trained on video tokenizer %q, this run's is %s", path, id, su.VideoW.ID())
 	}
@@ -594,7 +587,7 @@ func runStage(ctx context.Context, cfg TrainConfig, mcfg omni.Config, su *Setup,
 	}
 	defer net.Close()
 	if prev != nil {
-		if err := net.Load(net.WithStem(prev)); err != nil {
+		if err := net.Load(prev); err != nil {
 			return train.Result{}, nil, err
 		}
 		if len(prevBias) > 0 {
