@@ -84,6 +84,13 @@ func SiLU(x *G.Node) (*G.Node, error) { return apply(actK{siluAct, x.Dims()}, x)
 // GELU is the exact (erf) GELU elementwise.
 func GELU(x *G.Node) (*G.Node, error) { return apply(actK{geluAct, x.Dims()}, x) }
 
+// GELUInPlace is GELU on a plain slice.
+func GELUInPlace(x []float32) {
+	for i, v := range x {
+		x[i] = gelu(v)
+	}
+}
+
 // SwiGLU is the gated FFN W2(silu(x·W1ᵀ) ⊙ x·W3ᵀ); W1 and W3 are stored
 // stacked as one [2·hidden, dim] matrix so they cost one matmul.
 type SwiGLU struct {

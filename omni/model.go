@@ -2,6 +2,7 @@ package omni
 
 import (
 	"fmt"
+	"slices"
 
 	G "gorgonia.org/gorgonia"
 
@@ -44,6 +45,10 @@ type Model struct {
 	VisIn *nn.Linear    // [D, Quant.Dim]
 	AudIn *nn.Linear    // [D, AudioLatent]
 	Kind  *nn.Embedding // [Scales + AudioDepths, D]
+	// Glance reads a frame's whole finest grid into its first row (nil
+	// without Config.Glance): [Side²·Quant.Dim] → D → GELU → D, the output
+	// layer zero-initialised so that it grows into a trained model.
+	Glance *Glance
 
 	b      *nn.Builder
 	params []*nn.Param
@@ -69,6 +74,12 @@ func build(cfg Config, md Media, b *nn.Builder) (*Model, error) {
 		VisIn: nn.NewLinear(b, "vis_in", cfg.Quant.Dim, d, true),
 		AudIn: nn.NewLinear(b, "aud_in", cfg.AudioLatent, d, true),
 		Kind:  &nn.Embedding{W: b.Sub("kind_emb").Param("weight", false, nn.Normal(0.02), len(cfg.Quant.Scales)+cfg.AudioDepths, d)},
+	}
+	if cfg.Glance {
+		side := cfg.Quant.Side()
+		out := b.Sub("glance_out")
+		m.Glance = &Glance{In: nn.NewLinear(b, "glance_in", side*side*cfg.Quant.Dim, d, true),
+			Out: &nn.Linear{W: out.Param("weight", true, nn.Const(0), d, d), B: out.Param("bias", false, nn.Const(0), d)}}
 	}
 	var err error
 	if m.Trunk, err = unified.NewTrunk(b, "trunk", cfg.Trunk); err != nil {
@@ -106,6 +117,11 @@ type Inputs struct {
 	Vis    []float32 // [visual rows, Quant.Dim]
 	Aud    []float32 // [audio rows, AudioLatent]
 	Kinds  []int     // visual rows, then audio rows
+	// Glance is the finest grid of every frame of an understanding
+	// question ([frames, Side²·Quant.Dim], cells in raster order, with
+	// Config.Glance) and GlanceRow the visual row of each frame's 1×1 scale.
+	Glance    []float32
+	GlanceRow []int
 }
 
 // Inputs builds the inputs of s. In generation a visual row of scale s
@@ -173,7 +189,36 @@ func (m *Model) Inputs(s *Sequence) (Inputs, error) {
 		}
 	}
 	in.Kinds = append(visKinds, audKinds...)
+	if c.Glance && seen == 1 {
+		n, fine := c.Quant.Tokens(), c.Quant.Side()*c.Quant.Side()
+		for f := 0; f+n <= len(visKinds); f += n { // understanding frames are whole
+			in.Glance = append(in.Glance, in.Vis[(f+n-fine)*c.Quant.Dim:(f+n)*c.Quant.Dim]...)
+			in.GlanceRow = append(in.GlanceRow, f)
+		}
+	}
 	return in, nil
+}
+
+// Glance is the MLP of Config.Glance.
+type Glance struct{ In, Out *nn.Linear }
+
+// Forward: grids [N, Side²·Dim] → [N, D].
+func (g *Glance) Forward(x *G.Node) (*G.Node, error) {
+	h, err := g.In.Forward(x)
+	if err != nil {
+		return nil, err
+	}
+	if h, err = nn.GELU(h); err != nil {
+		return nil, err
+	}
+	return g.Out.Forward(h)
+}
+
+// Apply is Forward on one grid.
+func (g *Glance) Apply(x []float32) []float32 {
+	h := g.In.Apply(x, 1)
+	nn.GELUInPlace(h)
+	return g.Out.Apply(h, 1)
 }
 
 // embedRows: the inputs of rows [lo, hi) of s as [hi−lo, D] (the inference
@@ -195,6 +240,10 @@ func (m *Model) embedRows(s *Sequence, in Inputs, lo, hi int) []float32 {
 			if i >= lo {
 				qd := m.Cfg.Quant.Dim
 				row = add(m.VisIn.Apply(in.Vis[vi*qd:(vi+1)*qd], 1), m.Kind.Rows([]int{in.Kinds[vi]}))
+				if f := slices.Index(in.GlanceRow, vi); f >= 0 {
+					gd := len(in.Glance) / len(in.GlanceRow)
+					row = add(row, m.Glance.Apply(in.Glance[f*gd:(f+1)*gd]))
+				}
 			}
 			vi++
 		default:
@@ -231,6 +280,8 @@ type slotGraph struct {
 	vis        *nn.Input // [B·visual, Quant.Dim] or nil
 	aud        *nn.Input // [B·audio, AudioLatent] or nil
 	kind       *nn.Ints  // [B·(visual + audio)]
+	glance     *nn.Input // [B·frames, Side²·Quant.Dim] or nil (Config.Glance, understanding)
+	glanceRow  *nn.Ints  // [B·frames] each frame's 1×1 row among the B·visual rows
 	order      *nn.Ints  // [B·T] rows of [tokens; visual; audio] in sequence order
 	lossRow    *nn.Ints  // [B·loss rows]
 	targets    *nn.Ints
@@ -325,6 +376,22 @@ func (m *Model) forward(g *slotGraph) (aux *G.Node, err error) {
 		if err != nil {
 			return nil, err
 		}
+		if m.Glance != nil && Understanding(g.Task) {
+			frames := g.nv / m.Cfg.Quant.Tokens()
+			side := m.Cfg.Quant.Side()
+			g.glance = m.b.Input(fmt.Sprintf("%s_glance", g.Task), b*frames, side*side*m.Cfg.Quant.Dim)
+			g.glanceRow = nn.NewInts(b * frames)
+			gl, err := m.Glance.Forward(g.glance.Node)
+			if err != nil {
+				return nil, err
+			}
+			if gl, err = nn.ScatterAdd(gl, g.glanceRow, b*g.nv); err != nil {
+				return nil, err
+			}
+			if v, err = G.Add(v, gl); err != nil {
+				return nil, err
+			}
+		}
 		vecs = append(vecs, v)
 	}
 	if g.na > 0 {
@@ -401,7 +468,7 @@ func (m *Model) set(g *slotGraph, seqs []*Sequence) error {
 	if len(seqs) != g.Batch {
 		return fmt.Errorf("slot %s: %d sequences for a batch of %d", g.Task, len(seqs), g.Batch)
 	}
-	var vis, aud []float32
+	var vis, aud, glance []float32
 	vk := make([]int, 0, g.Batch*g.nv)
 	ak := make([]int, 0, g.Batch*g.na)
 	nl := len(g.tmpl.Loss)
@@ -419,6 +486,21 @@ func (m *Model) set(g *slotGraph, seqs []*Sequence) error {
 		vk = append(vk, in.Kinds[:g.nv]...)
 		ak = append(ak, in.Kinds[g.nv:]...)
 		copy(g.targets.V[s*nl:], sq.Targets())
+		if g.glance != nil {
+			f := len(g.glanceRow.V) / g.Batch
+			if len(in.GlanceRow) != f {
+				return fmt.Errorf("slot %s sequence %d: %d glanced frames, want %d", g.Task, s, len(in.GlanceRow), f)
+			}
+			for j, r := range in.GlanceRow {
+				g.glanceRow.V[s*f+j] = s*g.nv + r
+			}
+			glance = append(glance, in.Glance...)
+		}
+	}
+	if g.glance != nil {
+		if err := g.glance.Set(glance); err != nil {
+			return err
+		}
 	}
 	copy(g.kind.V, append(vk, ak...))
 	if g.vis != nil {

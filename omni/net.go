@@ -71,14 +71,15 @@ func NewNet(cfg Config, md Media, slots []Slot, seed uint64, train bool) (*Net, 
 	}
 	// A stage without visual or audio tasks leaves their projections out
 	// of the graph; they are not trained (and keep their values).
-	vis, aud := false, false
+	vis, aud, glance := false, false, false
 	for _, g := range n.gs {
-		vis, aud = vis || g.nv > 0, aud || g.na > 0
+		vis, aud, glance = vis || g.nv > 0, aud || g.na > 0, glance || g.glance != nil
 	}
 	for _, p := range m.params {
 		name := p.Name()
 		switch {
-		case !vis && strings.HasPrefix(name, "vis_in."), !aud && strings.HasPrefix(name, "aud_in."), !vis && !aud && strings.HasPrefix(name, "kind_emb."):
+		case !vis && strings.HasPrefix(name, "vis_in."), !aud && strings.HasPrefix(name, "aud_in."), !vis && !aud && strings.HasPrefix(name, "kind_emb."),
+			!glance && strings.HasPrefix(name, "glance_"):
 		default:
 			n.trainable = append(n.trainable, p)
 		}

@@ -1,6 +1,8 @@
 package omni
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -10,9 +12,11 @@ import (
 
 	"github.com/omniar/omniar/internal/blas"
 	"github.com/omniar/omniar/msvq"
+	"github.com/omniar/omniar/nn"
 	"github.com/omniar/omniar/nn/optim"
 	"github.com/omniar/omniar/tokenizers"
 	"github.com/omniar/omniar/tokenizers/bpe"
+	"github.com/omniar/omniar/unified"
 )
 
 func TestMain(m *testing.M) {
@@ -147,7 +151,16 @@ func TestBadExamples(t *testing.T) {
 // that the cached greedy decoder returns the trained answers, and that a
 // weights file round-trips.
 func TestLearnsAnswers(t *testing.T) {
+	for _, glance := range []bool{false, true} {
+		t.Run(fmt.Sprintf("glance=%v", glance), func(t *testing.T) { learnsAnswers(t, glance) })
+	}
+}
+
+// learnsAnswers: the graph learns a few answers, and the inference path
+// (Answer, on the trained and on the reloaded weights) gives them back.
+func learnsAnswers(t *testing.T, glance bool) {
 	cfg, md, _ := fixture(t)
+	cfg.Glance = glance
 	rng := rand.New(rand.NewPCG(5, 6))
 	tasks := []string{TaskImageQA, TaskAudioQA, TaskLM}
 	net, err := NewNet(cfg, md, []Slot{{TaskImageQA, 2}, {TaskAudioQA, 2}, {TaskLM, 1}}, 1, true)
@@ -226,6 +239,170 @@ func TestLearnsAnswers(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestGlance: with Config.Glance the first row of every frame of an
+// understanding question sees the frame's finest codes and no other row
+// changes; generation inputs are not glanced; a fresh glance adds nothing
+// (it grows into a trained model).
+func TestGlance(t *testing.T) {
+	cfg, md, _ := fixture(t)
+	cfg.Glance = true
+	m, err := New(cfg, md, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	embed := func(ex Example) ([]float32, *Sequence) {
+		s, err := cfg.Layout(m.V, ex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := m.Inputs(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.embedRows(s, in, 0, s.L.Len()), s
+	}
+	ex := randomExample(cfg, TaskVideoQA, rng)
+	fresh, _ := embed(ex)
+	plain := cfg
+	plain.Glance = false
+	m0, err := New(plain, md, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s0, _ := plain.Layout(m0.V, ex)
+	in0, _ := m0.Inputs(s0)
+	if !slices.Equal(fresh, m0.embedRows(s0, in0, 0, s0.L.Len())) {
+		t.Error("a fresh glance changes the embedding")
+	}
+	for _, p := range []*nn.Param{m.Glance.Out.W, m.Glance.Out.B} {
+		for i := range p.Data() {
+			p.Data()[i] = float32(rng.NormFloat64())
+		}
+	}
+	a, s := embed(ex)
+	// the glanced grid of a frame is its finest scale's rows
+	in, err := m.Inputs(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fine []float32
+	vi, qd := 0, cfg.Quant.Dim
+	for _, p := range s.L.Pos {
+		if p.Kind == unified.KindToken {
+			continue
+		}
+		if p.Scale == len(cfg.Quant.Scales)-1 {
+			fine = append(fine, in.Vis[vi*qd:(vi+1)*qd]...)
+		}
+		vi++
+	}
+	if !slices.Equal(in.Glance, fine) || len(in.GlanceRow) != cfg.VideoFrames {
+		t.Errorf("glance of %d frames is not their finest rows", len(in.GlanceRow))
+	}
+	last := cfg.Quant.Tokens() - cfg.Quant.Side()*cfg.Quant.Side()
+	for f := range ex.Visual {
+		for i := last; i < len(ex.Visual[f]); i++ {
+			ex.Visual[f][i] = (ex.Visual[f][i] + 1) % cfg.Quant.Codes
+		}
+	}
+	b, _ := embed(ex)
+	d := cfg.Trunk.Dim
+	for i, p := range s.L.Pos {
+		changed := !slices.Equal(a[i*d:(i+1)*d], b[i*d:(i+1)*d])
+		first := p.Kind != unified.KindToken && p.Scale == 0
+		fine := p.Kind != unified.KindToken && p.Scale == len(cfg.Quant.Scales)-1
+		if changed != (first || fine) {
+			t.Errorf("row %d (scale %d, frame %d): changed %v", i, p.Scale, p.Frame, changed)
+		}
+	}
+	gs, _ := cfg.Layout(m.V, randomExample(cfg, TaskImageGen, rng))
+	if in, _ := m.Inputs(gs); in.Glance != nil {
+		t.Error("a generation sequence is glanced")
+	}
+}
+
+// TestGraphMatchesCache: the training graph and the KV-cache path (the
+// one Answer decodes with) give the same cross-entropy of the answers,
+// with and without a (trained, here random) glance.
+func TestGraphMatchesCache(t *testing.T) {
+	for _, glance := range []bool{false, true} {
+		cfg, md, _ := fixture(t)
+		cfg.Glance = glance
+		cfg.Trunk.Capacity = 8 // no dropped tokens: the cache path drops none
+		slots := []Slot{{TaskImageQA, 2}, {TaskVideoQA, 2}}
+		net, err := NewNet(cfg, md, slots, 1, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(13, 14))
+		if glance {
+			for _, p := range []*nn.Param{net.Glance.Out.W, net.Glance.Out.B} {
+				for i := range p.Data() {
+					p.Data()[i] = float32(rng.NormFloat64())
+				}
+			}
+		}
+		b := Batch{}
+		for _, sl := range slots {
+			for range sl.Batch {
+				s, err := cfg.Layout(net.V, randomExample(cfg, sl.Task, rng))
+				if err != nil {
+					t.Fatal(err)
+				}
+				b[sl.Task] = append(b[sl.Task], s)
+			}
+		}
+		ce, err := net.Run(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sl := range slots {
+			var sum float64
+			var n int
+			for _, s := range b[sl.Task] {
+				in, err := net.Inputs(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cache := net.Trunk.NewCache(1)
+				var h []float32
+				for g := range s.L.Groups {
+					lo, hi := s.L.Span(g)
+					pos, err := s.L.RopePositions(lo, hi, len(cfg.Trunk.RopeSplit))
+					if err != nil {
+						t.Fatal(err)
+					}
+					y, err := net.Trunk.Decode(cache, net.embedRows(s, in, lo, hi), hi-lo, pos, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					h = append(h, y...)
+				}
+				d := cfg.Trunk.Dim
+				for j, tg := range s.Targets() {
+					if tg < 0 {
+						continue
+					}
+					r := s.Loss[j]
+					logits := net.Text.Head.Apply(h[r*d:(r+1)*d], 1)
+					mx := slices.Max(logits)
+					var z float64
+					for _, v := range logits {
+						z += math.Exp(float64(v - mx))
+					}
+					sum += math.Log(z) + float64(mx-logits[tg])
+					n++
+				}
+			}
+			if got := sum / float64(n); math.Abs(got-ce[sl.Task]) > 1e-5*ce[sl.Task] {
+				t.Errorf("glance %v %s: cache path CE %.5f, graph %.5f", glance, sl.Task, got, ce[sl.Task])
+			}
+		}
+		net.Close()
 	}
 }
 

@@ -12,7 +12,9 @@ import (
 	"testing"
 
 	"github.com/omniar/omniar/datasets/store"
+	"github.com/omniar/omniar/msvq"
 	"github.com/omniar/omniar/omni"
+	"github.com/omniar/omniar/tokenizers"
 )
 
 func TestReadTrainConfig(t *testing.T) {
@@ -282,5 +284,45 @@ func TestTokensDir(t *testing.T) {
 		if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("%s: %q, %v; want %q and an error naming %q", tc.name, got, err, tc.want, tc.err)
 		}
+	}
+}
+
+// TestWithGlance: weights without a glance get a fresh one (and nothing
+// else changes); weights with one are kept as they are.
+func TestWithGlance(t *testing.T) {
+	q := msvq.Config{Codes: 16, Dim: 4, Scales: []int{1, 2}, Beta: 0.25, Decay: 0.9, PhiRatio: 0.5}
+	v := tokenizers.Config{TextSize: 300, VisualBooks: 1, VisualCodes: 16, AudioDepths: 2, AudioCodes: 8}
+	cfg := omni.Tiny(v, q, 4)
+	md := omni.Media{Vis: &msvq.Decoder{Cfg: q, Codebook: make([]float32, 16*4), PhiW: make([]float32, 4*4*9)}, AudioBooks: make([]float32, cfg.AudioDepths*8*4)}
+	m, err := omni.New(cfg, md, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := m.Weights()
+	cfg.Glance = true
+	su := &Setup{Cfg: cfg, Media: md}
+	g, err := withGlance(w, cfg, su)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gm, err := omni.New(cfg, md, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gm.Load(g); err != nil {
+		t.Fatalf("grown weights do not load into a model with a glance: %v", err)
+	}
+	if _, ok := w[glanceIn]; ok {
+		t.Error("withGlance changed its argument")
+	}
+	for name, x := range w {
+		if !slices.Equal(g[name], x) {
+			t.Errorf("%s changed", name)
+		}
+	}
+	g[glanceIn][0] = 42
+	again, err := withGlance(g, cfg, su)
+	if err != nil || again[glanceIn][0] != 42 {
+		t.Errorf("a trained glance was replaced (%v)", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -35,6 +36,9 @@ type Stage struct {
 	// the size's); weights do not depend on it, so a later stage can read
 	// more of each clip than an earlier one.
 	VideoFrames int `json:"video_frames"`
+	// Glance turns omni.Config.Glance on from this stage on; weights
+	// without one get a fresh one, which adds nothing until trained.
+	Glance bool `json:"glance"`
 	// ClipImages is the share of image_qa examples drawn from the first
 	// frames of one-digit clips instead of the centred digit images: the
 	// same train digits at other places, against overfitting the few
@@ -467,6 +471,14 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 			slog.Info("stage already done", "stage", st.Name, "weights", done)
 			continue
 		}
+		if _, ok := prev[glanceIn]; ok || st.Glance {
+			mcfg.Glance = true
+		}
+		if mcfg.Glance && prev != nil {
+			if prev, err = withGlance(prev, mcfg, su); err != nil {
+				return res, err
+			}
+		}
 		r, m, err := runStage(ctx, cfg, mcfg, su, d, i, st, offset, prev, prevBias, &state, resume)
 		res.Steps = offset + r.Steps
 		if err != nil {
@@ -507,6 +519,30 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 		}
 	}
 	return res, nil
+}
+
+// glanceIn names a weight only a model with a glance has.
+const glanceIn = "glance_in.weight"
+
+// withGlance adds a fresh glance (omni.Config.Glance) to weights w of a
+// model without one; the model they make is unchanged, since a fresh
+// glance adds nothing.
+func withGlance(w map[string][]float32, mcfg omni.Config, su *Setup) (map[string][]float32, error) {
+	if _, ok := w[glanceIn]; ok {
+		return w, nil
+	}
+	fresh, err := omni.New(mcfg, su.Media, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := maps.Clone(w)
+	for name, v := range fresh.Weights() {
+		if strings.HasPrefix(name, "glance_") {
+			out[name] = v
+		}
+	}
+	slog.Info("glance added to the weights")
+	return out, nil
 }
 
 // InitWeights reads unified weights to start training from: the weights
