@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,7 +69,8 @@ func Understand(ctx context.Context, m *omni.Model, tok *bpe.Tokenizer, d *Data,
 		}
 	}
 	out := map[string]*Accuracy{}
-	for name, items := range rows {
+	for _, name := range slices.Sorted(maps.Keys(rows)) { // the log in the same order every run
+		items := rows[name]
 		if limit > 0 && len(items) > limit {
 			step := float64(len(items)) / float64(limit)
 			sub := make([]Item, limit)
