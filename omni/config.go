@@ -3,7 +3,8 @@
 // vocabulary (tokenizers.Vocab), visual positions embedded from the video
 // tokenizer's codes (the upsampled running sum of a frame's earlier
 // scales, as VideoAR does), audio positions from the audio codec's codes
-// (the sum of the code vectors of earlier depths), and one
+// (the sum of the code vectors of earlier depths), optionally a glance of
+// each whole frame in understanding questions (Config.Glance), and one
 // next-group-of-tokens loss over sequences laid out by unified.BuildLayout.
 //
 // Training runs several tasks at once, each with its own fixed template
