@@ -242,6 +242,20 @@ func learnsAnswers(t *testing.T, glance bool) {
 	}
 }
 
+// layoutInputs lays ex out for m and builds its inputs.
+func layoutInputs(t *testing.T, m *Model, ex Example) (*Sequence, Inputs) {
+	t.Helper()
+	s, err := m.Cfg.Layout(m.V, ex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := m.Inputs(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, in
+}
+
 // TestGlance: with Config.Glance the first row of every frame of an
 // understanding question sees the frame's finest codes and no other row
 // changes; generation inputs are not glanced; a fresh glance adds nothing
@@ -255,14 +269,7 @@ func TestGlance(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(11, 12))
 	embed := func(ex Example) ([]float32, *Sequence) {
-		s, err := cfg.Layout(m.V, ex)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in, err := m.Inputs(s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, in := layoutInputs(t, m, ex)
 		return m.embedRows(s, in, 0, s.L.Len()), s
 	}
 	ex := randomExample(cfg, TaskVideoQA, rng)
@@ -424,14 +431,7 @@ func TestInputsSeeWhatTheyShould(t *testing.T) {
 	}{{TaskImageGen, false}, {TaskImageQA, true}, {TaskVideoQA, true}, {TaskAudioQA, true}} {
 		ex := randomExample(cfg, tc.task, rng)
 		inputs := func(ex Example) Inputs {
-			s, err := cfg.Layout(m.V, ex)
-			if err != nil {
-				t.Fatal(err)
-			}
-			in, err := m.Inputs(s)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, in := layoutInputs(t, m, ex)
 			return in
 		}
 		a := inputs(ex)
