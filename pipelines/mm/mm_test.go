@@ -300,8 +300,7 @@ func TestWithGlance(t *testing.T) {
 	}
 	w := m.Weights()
 	cfg.Glance = true
-	su := &Setup{Cfg: cfg, Media: md}
-	g, err := withGlance(w, cfg, su)
+	g, err := withGlance(w, cfg, md)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +320,7 @@ func TestWithGlance(t *testing.T) {
 		}
 	}
 	g[glanceIn][0] = 42
-	again, err := withGlance(g, cfg, su)
+	again, err := withGlance(g, cfg, md)
 	if err != nil || again[glanceIn][0] != 42 {
 		t.Errorf("a trained glance was replaced (%v)", err)
 	}

@@ -475,7 +475,7 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 			mcfg.Glance = true
 		}
 		if mcfg.Glance && prev != nil {
-			if prev, err = withGlance(prev, mcfg, su); err != nil {
+			if prev, err = withGlance(prev, mcfg, su.Media); err != nil {
 				return res, err
 			}
 		}
@@ -527,11 +527,11 @@ const glanceIn = "glance_in.weight"
 // withGlance adds a fresh glance (omni.Config.Glance) to weights w of a
 // model without one; the model they make is unchanged, since a fresh
 // glance adds nothing.
-func withGlance(w map[string][]float32, mcfg omni.Config, su *Setup) (map[string][]float32, error) {
+func withGlance(w map[string][]float32, mcfg omni.Config, md omni.Media) (map[string][]float32, error) {
 	if _, ok := w[glanceIn]; ok {
 		return w, nil
 	}
-	fresh, err := omni.New(mcfg, su.Media, 0)
+	fresh, err := omni.New(mcfg, md, 0)
 	if err != nil {
 		return nil, err
 	}
