@@ -326,8 +326,7 @@ func TestGlance(t *testing.T) {
 			t.Errorf("row %d (scale %d, frame %d): changed %v", i, p.Scale, p.Frame, changed)
 		}
 	}
-	gs, _ := cfg.Layout(m.V, randomExample(cfg, TaskImageGen, rng))
-	if in, _ := m.Inputs(gs); in.Glance != nil {
+	if _, in := layoutInputs(t, m, randomExample(cfg, TaskImageGen, rng)); in.Glance != nil {
 		t.Error("a generation sequence is glanced")
 	}
 }
