@@ -271,16 +271,19 @@ eval-ablations: assets-videoar ## VideoAR without error correction, without fram
 	$(OMNIAR) eval videoar --n 100 --ckpt $(RUNS)/raster_5.safetensors --out docs/eval/videoar_raster.json --save $(RUNS)/raster_clips
 	$(OMNIAR) eval fvd --real test --fake $(RUNS)/raster_clips --n 100 --bootstrap 20 --json > docs/eval/fvd_videoar_raster.json
 
-assets-unified: data ## unified model on the shipped tokenizers: text and images, then all modalities (configs/small.json) → assets/unified.safetensors
+assets-unified: data ## unified model on the shipped tokenizers: text and images, then all modalities with the glance (configs/small.json), then clip questions on 16,000 clips (configs/small_clips.json) → assets/unified.safetensors
 	$(OMNIAR) train unified --config configs/small.json --tokens $(RUNS)/unified_tok --out $(RUNS)/unified_small --resume
-	cp $(RUNS)/unified_small/unified.safetensors assets/unified.safetensors.tmp && mv assets/unified.safetensors.tmp assets/unified.safetensors
+	$(OMNIAR) train unified --config configs/small_clips.json --init $(RUNS)/unified_small/unified.safetensors --tokens $(RUNS)/unified_tok16k --out $(RUNS)/unified_clips --resume
+	cp $(RUNS)/unified_clips/unified.safetensors assets/unified.safetensors.tmp && mv assets/unified.safetensors.tmp assets/unified.safetensors
 	cp $(RUNS)/unified_small/curves.json docs/eval/unified_curves.json && cp $(RUNS)/unified_small/curves.png docs/eval/unified_curves.png
+	cp $(RUNS)/unified_clips/curves.png docs/eval/unified_clips_curves.png
 
-assets-unified-baselines: data ## the unified model's baselines at its steps: the dense FFN of equal active parameters, two sub-models and the full shape trained alone (no elastic training)
-	$(OMNIAR) train unified --config configs/small.json --tokens $(RUNS)/unified_tok --dense --out $(RUNS)/unified_dense --resume --stop-at 3300
-	$(OMNIAR) train unified --config configs/small.json --tokens $(RUNS)/unified_tok --alone '{"layers":[0,1]}' --out $(RUNS)/unified_alone_half --resume --stop-at 3300
-	$(OMNIAR) train unified --config configs/small.json --tokens $(RUNS)/unified_tok --alone '{"layers":[0,1],"experts":4,"top_k":1}' --out $(RUNS)/unified_alone_small --resume --stop-at 3300
-	$(OMNIAR) train unified --config configs/small.json --tokens $(RUNS)/unified_tok --alone '{}' --out $(RUNS)/unified_alone_full --resume --stop-at 3300
+assets-unified-baselines: data ## the baselines of the pre-glance recipe (configs/small_noglance.json) at 3,300 steps: its MoE run, the dense FFN of equal active parameters, two sub-models and the full shape trained alone (no elastic training)
+	$(OMNIAR) train unified --config configs/small_noglance.json --tokens $(RUNS)/unified_tok --out $(RUNS)/unified_noglance --resume --stop-at 3300
+	$(OMNIAR) train unified --config configs/small_noglance.json --tokens $(RUNS)/unified_tok --dense --out $(RUNS)/unified_dense --resume --stop-at 3300
+	$(OMNIAR) train unified --config configs/small_noglance.json --tokens $(RUNS)/unified_tok --alone '{"layers":[0,1]}' --out $(RUNS)/unified_alone_half --resume --stop-at 3300
+	$(OMNIAR) train unified --config configs/small_noglance.json --tokens $(RUNS)/unified_tok --alone '{"layers":[0,1],"experts":4,"top_k":1}' --out $(RUNS)/unified_alone_small --resume --stop-at 3300
+	$(OMNIAR) train unified --config configs/small_noglance.json --tokens $(RUNS)/unified_tok --alone '{}' --out $(RUNS)/unified_alone_full --resume --stop-at 3300
 	cp $(RUNS)/unified_dense/curves.png docs/eval/unified_dense_curves.png
 
 unified-tokens: data ## the token files the unified model reads (configs/small.json; written once, a few minutes) → RUNS/unified_tok
@@ -293,8 +296,8 @@ eval-unified: unified-tokens ## understanding, elastic table and routing of the 
 eval-moe: build ## fortunes LM study: MoE vs dense FFN of equal active size, aux vs bias balancing, 20 seeds (about 80 minutes) → docs/eval/unified_moe_vs_dense.json
 	$(OMNIAR) eval moe --seeds 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20 --out docs/eval/unified_moe_vs_dense.json
 
-eval-unified-baselines: build ## MoE vs dense and elastic vs alone at equal steps (the MoE run's stage 1, 300 + 3,000 steps) → docs/eval/unified_baselines.json
-	$(OMNIAR) eval unified --ckpt $(RUNS)/unified_small/stage1.safetensors --baselines-only --batches 32 --dense $(RUNS)/unified_dense/unified.safetensors \
+eval-unified-baselines: build ## MoE vs dense and elastic vs alone at equal steps (the pre-glance MoE run's stage 1, 300 + 3,000 steps) → docs/eval/unified_baselines.json
+	$(OMNIAR) eval unified --ckpt $(RUNS)/unified_noglance/stage1.safetensors --baselines-only --batches 32 --dense $(RUNS)/unified_dense/unified.safetensors \
 		--alone $(RUNS)/unified_alone_half/unified.safetensors,$(RUNS)/unified_alone_small/unified.safetensors,$(RUNS)/unified_alone_full/unified.safetensors \
 		--out docs/eval/unified_baselines.json
 
