@@ -275,8 +275,7 @@ assets-unified: data ## unified model on the shipped tokenizers: text and images
 	$(OMNIAR) train unified --config configs/small.json --tokens $(RUNS)/unified_tok --out $(RUNS)/unified_small --resume
 	$(OMNIAR) train unified --config configs/small_clips.json --init $(RUNS)/unified_small/unified.safetensors --tokens $(RUNS)/unified_tok16k --out $(RUNS)/unified_clips --resume
 	cp $(RUNS)/unified_clips/unified.safetensors assets/unified.safetensors.tmp && mv assets/unified.safetensors.tmp assets/unified.safetensors
-	cp $(RUNS)/unified_small/curves.json docs/eval/unified_curves.json && cp $(RUNS)/unified_small/curves.png docs/eval/unified_curves.png
-	cp $(RUNS)/unified_clips/curves.png docs/eval/unified_clips_curves.png
+	cp $(RUNS)/unified_clips/curves.json docs/eval/unified_curves.json && cp $(RUNS)/unified_clips/curves.png docs/eval/unified_curves.png
 
 assets-unified-baselines: data ## the baselines of the pre-glance recipe (configs/small_noglance.json) at 3,300 steps: its MoE run, the dense FFN of equal active parameters, two sub-models and the full shape trained alone (no elastic training)
 	$(OMNIAR) train unified --config configs/small_noglance.json --tokens $(RUNS)/unified_tok --out $(RUNS)/unified_noglance --resume --stop-at 3300
