@@ -34,6 +34,10 @@ type Data struct {
 	// digit images centre them (a stage's clip_images share of image_qa
 	// draws from them).
 	ClipDigits []Item
+	// ClipPairs are the same about the first frame of each two-digit clip,
+	// asked which digits it shows: two digits in one picture, which the
+	// digit images never have (a stage's pair_images share).
+	ClipPairs []Item
 	// DigitViews are the digit-image questions of the train split asked
 	// about augmented views of their digits (LoadDigitViews; a stage's
 	// view_images share of image_qa draws from them).
@@ -151,14 +155,10 @@ func LoadData(dataDir, tokDir, split string, cfg omni.Config, tok *bpe.Tokenizer
 			continue
 		}
 		d.ByTask[it.Ex.Task] = append(d.ByTask[it.Ex.Task], it)
-		if p.Task == "digits" && !strings.Contains(p.Answer, " and ") {
-			ph := qa.Phrasings["digit"]
-			q, err := enc(ph[len(d.ClipDigits)%len(ph)])
-			if err != nil {
+		if p.Task == "digits" {
+			if err := d.addFirstFrame(it, enc); err != nil {
 				return nil, err
 			}
-			ex := omni.Example{Task: omni.TaskImageQA, Question: q, Answer: a, Visual: it.Ex.Visual[:1]}
-			d.ClipDigits = append(d.ClipDigits, Item{Ex: ex, QATask: "digit", Answer: p.Answer, Ref: p.Ref})
 		}
 	}
 	set, err := digits.Load(dataDir)
@@ -185,6 +185,24 @@ func LoadData(dataDir, tokDir, split string, cfg omni.Config, tok *bpe.Tokenizer
 		d.LM = append(append(d.LM, ids...), tokenizers.EOS)
 	}
 	return d, nil
+}
+
+// addFirstFrame asks about the first frame of the clip of a "digits" question
+// as an image: which digit for one digit (ClipDigits), which digits for two
+// (ClipPairs).
+func (d *Data) addFirstFrame(it Item, enc func(string) ([]int, error)) error {
+	task, list := "digit", &d.ClipDigits
+	if strings.Contains(it.Answer, " and ") {
+		task, list = "digits", &d.ClipPairs
+	}
+	ph := qa.Phrasings[task]
+	q, err := enc(ph[len(*list)%len(ph)])
+	if err != nil {
+		return err
+	}
+	ex := omni.Example{Task: omni.TaskImageQA, Question: q, Answer: it.Ex.Answer, Visual: it.Ex.Visual[:1]}
+	*list = append(*list, Item{Ex: ex, QATask: task, Answer: it.Answer, Ref: it.Ref})
+	return nil
 }
 
 // Sample draws n examples of a task.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omniar/omniar/datasets/qa"
 	"github.com/omniar/omniar/datasets/store"
 	"github.com/omniar/omniar/msvq"
 	"github.com/omniar/omniar/omni"
@@ -211,8 +212,8 @@ func TestLoadDigitViews(t *testing.T) {
 
 func TestOtherImages(t *testing.T) {
 	ex := func(n int) omni.Example { return omni.Example{Task: omni.TaskImageQA, Answer: []int{n}} }
-	d := &Data{ClipDigits: []Item{{Ex: ex(1)}}, DigitViews: []Item{{Ex: ex(2)}}}
-	tt := &trainTask{d: d, stage: Stage{Name: "s", ClipImages: 0.25, ViewImages: 0.5}}
+	d := &Data{ClipDigits: []Item{{Ex: ex(1)}}, DigitViews: []Item{{Ex: ex(2)}}, ClipPairs: []Item{{Ex: ex(3)}}}
+	tt := &trainTask{d: d, stage: Stage{Name: "s", ClipImages: 0.25, ViewImages: 0.4, PairImages: 0.2}}
 	exs := make([]omni.Example, 4000)
 	for i := range exs {
 		exs[i] = ex(0)
@@ -220,18 +221,18 @@ func TestOtherImages(t *testing.T) {
 	if err := tt.otherImages(exs, rand.New(rand.NewPCG(1, 2))); err != nil {
 		t.Fatal(err)
 	}
-	var n [3]float64
+	var n [4]float64
 	for _, e := range exs {
 		n[e.Answer[0]]++
 	}
-	for k, want := range []float64{0.25, 0.25, 0.5} {
+	for k, want := range []float64{0.15, 0.25, 0.4, 0.2} {
 		if got := n[k] / float64(len(exs)); math.Abs(got-want) > 0.03 {
 			t.Errorf("share of kind %d %.3f, want %.2f", k, got, want)
 		}
 	}
-	tt.d = &Data{}
-	if err := tt.otherImages(exs, rand.New(rand.NewPCG(1, 2))); err == nil {
-		t.Error("view_images without views: no error")
+	tt.d = &Data{ClipDigits: d.ClipDigits, DigitViews: d.DigitViews}
+	if err := tt.otherImages(exs, rand.New(rand.NewPCG(1, 2))); err == nil || !strings.Contains(err.Error(), "pair_images") {
+		t.Errorf("pair_images without pairs: error %v, want one naming pair_images", err)
 	}
 }
 
@@ -323,5 +324,30 @@ func TestWithGlance(t *testing.T) {
 	again, err := withGlance(g, cfg, md)
 	if err != nil || again[glanceIn][0] != 42 {
 		t.Errorf("a trained glance was replaced (%v)", err)
+	}
+}
+
+func TestAddFirstFrame(t *testing.T) {
+	enc := func(s string) ([]int, error) { return []int{len(s)}, nil }
+	clip := [][]int{{1}, {2}, {3}}
+	d := &Data{}
+	for _, ans := range []string{"four", "four and eight", "two"} {
+		it := Item{Ex: omni.Example{Task: omni.TaskVideoQA, Answer: []int{len(ans)}, Visual: clip}, QATask: "digits", Answer: ans, Ref: "moving:train:" + ans}
+		if err := d.addFirstFrame(it, enc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(d.ClipDigits) != 2 || len(d.ClipPairs) != 1 {
+		t.Fatalf("%d one-digit and %d two-digit first frames, want 2 and 1", len(d.ClipDigits), len(d.ClipPairs))
+	}
+	p := d.ClipPairs[0]
+	if p.QATask != "digits" || p.Answer != "four and eight" || p.Ex.Task != omni.TaskImageQA || len(p.Ex.Visual) != 1 || p.Ex.Visual[0][0] != 1 {
+		t.Errorf("pair item %+v: want an image question about the first frame with the clip's answer", p)
+	}
+	if q := d.ClipDigits[1].Ex.Question[0]; q != len(qa.Phrasings["digit"][1]) {
+		t.Errorf("second one-digit question %d, want the second digit phrasing", q)
+	}
+	if q := p.Ex.Question[0]; q != len(qa.Phrasings["digits"][0]) {
+		t.Errorf("pair question %d, want the first digits phrasing", q)
 	}
 }

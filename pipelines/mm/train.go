@@ -48,6 +48,10 @@ type Stage struct {
 	// views of the train digits (TrainConfig.DigitViews): rotated, scaled
 	// and fainter digits where the model otherwise memorises 4,000 images.
 	ViewImages float64 `json:"view_images"`
+	// PairImages is the share of image_qa examples drawn from the first
+	// frames of two-digit clips, asked which digits they show: the clip
+	// questions' hardest part (two digits, often overlapping) as pictures.
+	PairImages float64 `json:"pair_images"`
 }
 
 // TrainConfig is the file `omniar train unified --config` reads.
@@ -139,9 +143,9 @@ func (c TrainConfig) Check() error {
 		if s.VideoFrames < 0 {
 			return fmt.Errorf("stage %d (%s): video_frames %d", i, s.Name, s.VideoFrames)
 		}
-		if s.ClipImages < 0 || s.ViewImages < 0 || s.ClipImages+s.ViewImages > 1 {
-			return fmt.Errorf("stage %d (%s): clip_images %g and view_images %g, want shares in [0, 1] that add up to at most 1",
-				i, s.Name, s.ClipImages, s.ViewImages)
+		if s.ClipImages < 0 || s.ViewImages < 0 || s.PairImages < 0 || s.ClipImages+s.ViewImages+s.PairImages > 1 {
+			return fmt.Errorf("stage %d (%s): clip_images %g, view_images %g and pair_images %g, want shares in [0, 1] that add up to at most 1",
+				i, s.Name, s.ClipImages, s.ViewImages, s.PairImages)
 		}
 		if s.ViewImages > 0 && c.DigitViews == 0 {
 			return fmt.Errorf("stage %d (%s): view_images without digit_views", i, s.Name)
@@ -299,21 +303,34 @@ func (t *trainTask) Run(_ context.Context, batch int64) (float64, error) {
 }
 
 // otherImages replaces the stage's shares of the image questions exs by
-// questions about one-digit clips' first frames and augmented views.
+// questions about clips' first frames and augmented views.
 func (t *trainTask) otherImages(exs []omni.Example, rng *rand.Rand) error {
 	st := t.stage
-	if st.ClipImages == 0 && st.ViewImages == 0 {
-		return nil
+	if st.ClipImages == 0 && st.ViewImages == 0 && st.PairImages == 0 {
+		return nil // and draws nothing, so older recipes keep their stream
 	}
-	if (st.ClipImages > 0 && len(t.d.ClipDigits) == 0) || (st.ViewImages > 0 && len(t.d.DigitViews) == 0) {
-		return fmt.Errorf("stage %s: clip_images or view_images without their examples in the data", st.Name)
+	shares := []struct {
+		name  string
+		share float64
+		items []Item
+	}{
+		{"clip_images", st.ClipImages, t.d.ClipDigits},
+		{"view_images", st.ViewImages, t.d.DigitViews},
+		{"pair_images", st.PairImages, t.d.ClipPairs},
+	}
+	for _, s := range shares {
+		if s.share > 0 && len(s.items) == 0 {
+			return fmt.Errorf("stage %s: %s without their examples in the data", st.Name, s.name)
+		}
 	}
 	for i := range exs {
-		switch r := rng.Float64(); {
-		case r < st.ClipImages:
-			exs[i] = t.d.ClipDigits[rng.IntN(len(t.d.ClipDigits))].Ex
-		case r < st.ClipImages+st.ViewImages:
-			exs[i] = t.d.DigitViews[rng.IntN(len(t.d.DigitViews))].Ex
+		r := rng.Float64()
+		for _, s := range shares {
+			if r < s.share {
+				exs[i] = s.items[rng.IntN(len(s.items))].Ex
+				break
+			}
+			r -= s.share
 		}
 	}
 	return nil
@@ -429,6 +446,7 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 	}
 	slog.Info("train data", "task", "image_qa on one-digit clips' first frames", "examples", len(d.ClipDigits))
 	slog.Info("train data", "task", "image_qa on augmented views of the digits", "examples", len(d.DigitViews))
+	slog.Info("train data", "task", "image_qa on two-digit clips' first frames", "examples", len(d.ClipPairs))
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return res, err
 	}
