@@ -42,6 +42,36 @@ type Data struct {
 	// about augmented views of their digits (LoadDigitViews; a stage's
 	// view_images share of image_qa draws from them).
 	DigitViews []Item
+	// SpeechViews are the audio questions of the train split asked about
+	// augmented views of their recordings (LoadSpeechViews; a stage's
+	// audio_views share of audio_qa draws from them).
+	SpeechViews []Item
+}
+
+// LoadSpeechViews adds the audio questions of the split asked of the
+// views of their recordings: the token file that holds views of each.
+func (d *Data) LoadSpeechViews(tokDir string, views int) error {
+	path := filepath.Join(tokDir, fmt.Sprintf(fileSpeechViews, views))
+	t, err := OpenTokens(path)
+	if err != nil {
+		return err
+	}
+	for _, it := range d.ByTask[omni.TaskAudioQA] {
+		for v := range views {
+			ref := SpeechViewRef(it.Ref, v)
+			a, ok := t.Codes(ref)
+			if !ok {
+				return fmt.Errorf("%s: no view %d of %s: the views are of the train split", path, v, it.Ref)
+			}
+			view := it
+			view.Ex.Audio, view.Ref = AudioCodes(a, len(it.Ex.Audio), len(it.Ex.Audio[0])), ref
+			d.SpeechViews = append(d.SpeechViews, view)
+		}
+	}
+	if len(d.SpeechViews) == 0 {
+		return fmt.Errorf("%s split: no audio questions to ask about views", d.Split)
+	}
+	return nil
 }
 
 // LoadDigitViews adds the image questions about the split's digits asked

@@ -218,7 +218,7 @@ func TestOtherImages(t *testing.T) {
 	for i := range exs {
 		exs[i] = ex(0)
 	}
-	if err := tt.otherImages(exs, rand.New(rand.NewPCG(1, 2))); err != nil {
+	if err := tt.otherExamples(omni.TaskImageQA, exs, rand.New(rand.NewPCG(1, 2))); err != nil {
 		t.Fatal(err)
 	}
 	var n [4]float64
@@ -230,8 +230,23 @@ func TestOtherImages(t *testing.T) {
 			t.Errorf("share of kind %d %.3f, want %.2f", k, got, want)
 		}
 	}
+	aud := make([]omni.Example, 4000)
+	d.SpeechViews = []Item{{Ex: ex(1)}}
+	tt.stage.AudioViews = 0.3
+	if err := tt.otherExamples(omni.TaskAudioQA, aud, rand.New(rand.NewPCG(1, 2))); err != nil {
+		t.Fatal(err)
+	}
+	var views float64
+	for _, e := range aud {
+		if len(e.Answer) > 0 {
+			views++
+		}
+	}
+	if got := views / float64(len(aud)); math.Abs(got-0.3) > 0.03 {
+		t.Errorf("share of audio views %.3f, want 0.30", got)
+	}
 	tt.d = &Data{ClipDigits: d.ClipDigits, DigitViews: d.DigitViews}
-	if err := tt.otherImages(exs, rand.New(rand.NewPCG(1, 2))); err == nil || !strings.Contains(err.Error(), "pair_images") {
+	if err := tt.otherExamples(omni.TaskImageQA, exs, rand.New(rand.NewPCG(1, 2))); err == nil || !strings.Contains(err.Error(), "pair_images") {
 		t.Errorf("pair_images without pairs: error %v, want one naming pair_images", err)
 	}
 }

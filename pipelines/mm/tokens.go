@@ -9,12 +9,14 @@ package mm
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/omniar/omniar/audio"
 	"github.com/omniar/omniar/audio/codec"
 	"github.com/omniar/omniar/datasets"
 	"github.com/omniar/omniar/datasets/digits"
@@ -87,6 +89,7 @@ type TokenizeOptions struct {
 	AudioDepths int            // codec depths kept
 	Clips       map[string]int // Moving-digits clips tokenized per split (0 = all)
 	DigitViews  int            // augmented views of each train digit image (0: none)
+	SpeechViews int            // augmented views of each train recording (0: none)
 }
 
 // Token file names under TokenizeOptions.Out.
@@ -95,6 +98,8 @@ const (
 	fileViews  = "digit_views%d.store" // by the number of views: a file of another count is another file
 	fileVideo  = "video_%s.store"
 	fileAudio  = "audio_%s.store"
+	// by the number of views, like fileViews
+	fileSpeechViews = "speech_views%d.store"
 )
 
 // DigitCanvas draws a digit as the tokenizer sees images: its 28×28 glyph
@@ -167,6 +172,12 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 	for _, split := range datasets.Splits {
 		p := filepath.Join(opt.Out, fmt.Sprintf(fileAudio, split))
 		if err := ensureTokens(p, opt.AudioCodec, cdc.CodebookID(), func() error { return tokenizeSpeech(ctx, opt, cdc, split, p) }); err != nil {
+			return err
+		}
+	}
+	if opt.SpeechViews > 0 {
+		p := filepath.Join(opt.Out, fmt.Sprintf(fileSpeechViews, opt.SpeechViews))
+		if err := ensureTokens(p, opt.AudioCodec, cdc.CodebookID(), func() error { return tokenizeSpeechViews(ctx, opt, cdc, p) }); err != nil {
 			return err
 		}
 	}
@@ -377,12 +388,47 @@ func tokenizeSpeech(ctx context.Context, opt TokenizeOptions, cdc *codec.Codec, 
 	if err != nil {
 		return err
 	}
+	return tokenizeRecordings(ctx, opt, cdc, path, "speech "+split, items, 1, func(it speech.Item, clip *audio.Clip, _ int) (*audio.Clip, string) {
+		return clip, "speech:" + it.Path
+	})
+}
+
+// SpeechViewRef names view v of the recording of ref ("speech:…").
+func SpeechViewRef(ref string, v int) string { return fmt.Sprintf("%s:view%d", ref, v) }
+
+// tokenizeSpeechViews writes opt.SpeechViews augmented views of every
+// train recording: played 0.85–1.15× as fast (audio.Speed: pitch and
+// tempo, as another voice might say it) at 0.5–1× the loudness, a fixed
+// seed per recording and view. The test voices are voices the model never
+// heard; the train split has 258.
+func tokenizeSpeechViews(ctx context.Context, opt TokenizeOptions, cdc *codec.Codec, path string) error {
+	items, err := speech.Load(opt.Data, "train")
+	if err != nil {
+		return err
+	}
+	return tokenizeRecordings(ctx, opt, cdc, path, "speech views", items, opt.SpeechViews, func(it speech.Item, clip *audio.Clip, v int) (*audio.Clip, string) {
+		h := fnv.New64a()
+		h.Write([]byte(it.Path))
+		rng := rand.New(rand.NewPCG(h.Sum64(), uint64(v)))
+		out := audio.Speed(clip, 0.85+0.3*rng.Float64())
+		gain := float32(0.5 + 0.5*rng.Float64())
+		for i := range out.Samples {
+			out.Samples[i] *= gain
+		}
+		return out, SpeechViewRef("speech:"+it.Path, v)
+	})
+}
+
+// tokenizeRecordings writes views items of every WAV recording of items:
+// view(item, recording, v) is what is encoded, under the reference it gives.
+func tokenizeRecordings(ctx context.Context, opt TokenizeOptions, cdc *codec.Codec, path, what string, items []speech.Item, views int,
+	view func(it speech.Item, clip *audio.Clip, v int) (*audio.Clip, string)) error {
 	wr, err := store.Create(path, store.Shape{T: opt.AudioFrames, H: 1, W: opt.AudioDepths, C: 1})
 	if err != nil {
 		return err
 	}
 	idx := TokenIndex{Tokenizer: cdc.CodebookID()}
-	pr := newProgress("speech "+split, len(items))
+	pr := newProgress(what, len(items))
 	for i, it := range items {
 		if err := ctx.Err(); err != nil {
 			wr.Abort()
@@ -396,22 +442,25 @@ func tokenizeSpeech(ctx context.Context, opt TokenizeOptions, cdc *codec.Codec, 
 			wr.Abort()
 			return err
 		}
-		codes, err := cdc.Encode(clip.Samples)
-		if err != nil {
-			wr.Abort()
-			return fmt.Errorf("tokenize %s: %w", it.Path, err)
-		}
-		var item []uint8
-		for _, fr := range AudioCodes(codes, opt.AudioFrames, opt.AudioDepths) {
-			for _, c := range fr {
-				item = append(item, uint8(c))
+		for v := range views {
+			c, ref := view(it, clip, v)
+			codes, err := cdc.Encode(c.Samples)
+			if err != nil {
+				wr.Abort()
+				return fmt.Errorf("tokenize %s: %w", it.Path, err)
 			}
+			var item []uint8
+			for _, fr := range AudioCodes(codes, opt.AudioFrames, opt.AudioDepths) {
+				for _, c := range fr {
+					item = append(item, uint8(c))
+				}
+			}
+			if err := wr.Append(item); err != nil {
+				wr.Abort()
+				return err
+			}
+			idx.Refs = append(idx.Refs, ref)
 		}
-		if err := wr.Append(item); err != nil {
-			wr.Abort()
-			return err
-		}
-		idx.Refs = append(idx.Refs, "speech:"+it.Path)
 		pr.tick(i)
 	}
 	return wr.Close(idx)

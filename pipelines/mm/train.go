@@ -52,6 +52,10 @@ type Stage struct {
 	// frames of two-digit clips, asked which digits they show: the clip
 	// questions' hardest part (two digits, often overlapping) as pictures.
 	PairImages float64 `json:"pair_images"`
+	// AudioViews is the share of audio_qa examples drawn from augmented
+	// views of the train recordings (TrainConfig.SpeechViews): faster,
+	// slower, higher, lower and quieter, for voices the model never heard.
+	AudioViews float64 `json:"audio_views"`
 }
 
 // TrainConfig is the file `omniar train unified --config` reads.
@@ -75,11 +79,14 @@ type TrainConfig struct {
 	Clips    map[string]int `json:"clips"` // Moving-digits clips tokenized per split (0 = all)
 	// DigitViews is how many augmented views of each train digit image
 	// are tokenized for the stages' view_images (0: none).
-	DigitViews int    `json:"digit_views"`
-	Warmup     int    `json:"warmup"`
-	CkptEvery  int    `json:"ckpt_every"`
-	Seed       uint64 `json:"seed"`
-	StopAt     int    `json:"stop_at"` // end after this many steps over all stages, keeping the stages' schedules (0 = run them all)
+	DigitViews int `json:"digit_views"`
+	// SpeechViews is how many augmented views of each train recording
+	// are tokenized (tokenizeSpeechViews); stages draw on them by audio_views.
+	SpeechViews int    `json:"speech_views"`
+	Warmup      int    `json:"warmup"`
+	CkptEvery   int    `json:"ckpt_every"`
+	Seed        uint64 `json:"seed"`
+	StopAt      int    `json:"stop_at"` // end after this many steps over all stages, keeping the stages' schedules (0 = run them all)
 	// Init is unified weights (a run's unified.safetensors or the shipped
 	// model) the first stage starts from instead of a fresh model: their
 	// trunk must be this configuration's and their tokenizers these.
@@ -147,6 +154,12 @@ func (c TrainConfig) Check() error {
 			return fmt.Errorf("stage %d (%s): clip_images %g, view_images %g and pair_images %g, want shares in [0, 1] that add up to at most 1",
 				i, s.Name, s.ClipImages, s.ViewImages, s.PairImages)
 		}
+		if !(s.AudioViews >= 0 && s.AudioViews <= 1) {
+			return fmt.Errorf("stage %d (%s): audio_views %g, want a share in [0, 1]", i, s.Name, s.AudioViews)
+		}
+		if s.AudioViews > 0 && c.SpeechViews == 0 {
+			return fmt.Errorf("stage %d (%s): audio_views without speech_views", i, s.Name)
+		}
 		if s.ViewImages > 0 && c.DigitViews == 0 {
 			return fmt.Errorf("stage %d (%s): view_images without digit_views", i, s.Name)
 		}
@@ -156,8 +169,9 @@ func (c TrainConfig) Check() error {
 			}
 		}
 	}
-	if c.StopAt < 0 || c.Warmup < 0 || c.CkptEvery < 0 || c.DigitViews < 0 {
-		return fmt.Errorf("stop_at %d, warmup %d, ckpt_every %d, digit_views %d: none may be negative", c.StopAt, c.Warmup, c.CkptEvery, c.DigitViews)
+	if c.StopAt < 0 || c.Warmup < 0 || c.CkptEvery < 0 || c.DigitViews < 0 || c.SpeechViews < 0 {
+		return fmt.Errorf("stop_at %d, warmup %d, ckpt_every %d, digit_views %d, speech_views %d: none may be negative",
+			c.StopAt, c.Warmup, c.CkptEvery, c.DigitViews, c.SpeechViews)
 	}
 	for split, n := range c.Clips {
 		if !slices.Contains(datasets.Splits, split) || n < 0 {
@@ -263,10 +277,8 @@ func (t *trainTask) Run(_ context.Context, batch int64) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if sl.Task == omni.TaskImageQA {
-			if err := t.otherImages(exs, rng); err != nil {
-				return 0, err
-			}
+		if err := t.otherExamples(sl.Task, exs, rng); err != nil {
+			return 0, err
 		}
 		for _, ex := range exs {
 			if f := t.net.Cfg.VideoFrames; ex.Task == omni.TaskVideoQA && len(ex.Visual) > f {
@@ -302,26 +314,35 @@ func (t *trainTask) Run(_ context.Context, batch int64) (float64, error) {
 	return total / n, nil
 }
 
-// otherImages replaces the stage's shares of the image questions exs by
-// questions about clips' first frames and augmented views.
-func (t *trainTask) otherImages(exs []omni.Example, rng *rand.Rand) error {
+// otherExamples replaces the stage's shares of the examples exs of a task
+// by questions about clips' first frames and augmented views.
+func (t *trainTask) otherExamples(task string, exs []omni.Example, rng *rand.Rand) error {
 	st := t.stage
-	if st.ClipImages == 0 && st.ViewImages == 0 && st.PairImages == 0 {
-		return nil // and draws nothing, so older recipes keep their stream
-	}
-	shares := []struct {
+	type share struct {
 		name  string
 		share float64
 		items []Item
-	}{
-		{"clip_images", st.ClipImages, t.d.ClipDigits},
-		{"view_images", st.ViewImages, t.d.DigitViews},
-		{"pair_images", st.PairImages, t.d.ClipPairs},
 	}
+	var shares []share
+	switch task {
+	case omni.TaskImageQA:
+		shares = []share{
+			{"clip_images", st.ClipImages, t.d.ClipDigits},
+			{"view_images", st.ViewImages, t.d.DigitViews},
+			{"pair_images", st.PairImages, t.d.ClipPairs},
+		}
+	case omni.TaskAudioQA:
+		shares = []share{{"audio_views", st.AudioViews, t.d.SpeechViews}}
+	}
+	var total float64
 	for _, s := range shares {
 		if s.share > 0 && len(s.items) == 0 {
 			return fmt.Errorf("stage %s: %s without their examples in the data", st.Name, s.name)
 		}
+		total += s.share
+	}
+	if total == 0 {
+		return nil // and draws nothing, so older recipes keep their stream
 	}
 	for i := range exs {
 		r := rng.Float64()
@@ -405,7 +426,7 @@ func readConfig(cfg TrainConfig, mcfg omni.Config) omni.Config {
 func tokenizeOptions(cfg TrainConfig, mcfg omni.Config) TokenizeOptions {
 	return TokenizeOptions{Data: cfg.Data, Out: cfg.Tokens, VideoTok: cfg.VideoTok, AudioCodec: cfg.Codec,
 		VideoFrames: mcfg.VideoFrames, AudioFrames: mcfg.AudioFrames, AudioDepths: mcfg.AudioDepths, Clips: cfg.Clips,
-		DigitViews: cfg.DigitViews}
+		DigitViews: cfg.DigitViews, SpeechViews: cfg.SpeechViews}
 }
 
 func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, error) {
@@ -441,12 +462,18 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 			return res, err
 		}
 	}
+	if cfg.SpeechViews > 0 {
+		if err := d.LoadSpeechViews(cfg.Tokens, cfg.SpeechViews); err != nil {
+			return res, err
+		}
+	}
 	for task, items := range d.ByTask {
 		slog.Info("train data", "task", task, "examples", len(items))
 	}
 	slog.Info("train data", "task", "image_qa on one-digit clips' first frames", "examples", len(d.ClipDigits))
 	slog.Info("train data", "task", "image_qa on augmented views of the digits", "examples", len(d.DigitViews))
 	slog.Info("train data", "task", "image_qa on two-digit clips' first frames", "examples", len(d.ClipPairs))
+	slog.Info("train data", "task", "audio_qa on augmented views of the recordings", "examples", len(d.SpeechViews))
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return res, err
 	}
