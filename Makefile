@@ -271,7 +271,7 @@ eval-ablations: assets-videoar ## VideoAR without error correction, without fram
 	$(OMNIAR) eval videoar --n 100 --ckpt $(RUNS)/raster_5.safetensors --out docs/eval/videoar_raster.json --save $(RUNS)/raster_clips
 	$(OMNIAR) eval fvd --real test --fake $(RUNS)/raster_clips --n 100 --bootstrap 20 --json > docs/eval/fvd_videoar_raster.json
 
-assets-unified: data ## unified model on the shipped tokenizers: text and images, then all modalities with the glance (configs/small.json), then clip questions on 16,000 clips and two-digit first frames as pictures (configs/small_clips.json) → assets/unified.safetensors
+assets-unified: data ## unified model on the shipped tokenizers: text and images, then all modalities with the glance (configs/small.json), then clip questions on 16,000 clips, two-digit first frames as pictures and speech views (configs/small_clips.json) → assets/unified.safetensors
 	$(OMNIAR) train unified --config configs/small.json --tokens $(RUNS)/unified_tok --out $(RUNS)/unified_small --resume
 	$(OMNIAR) train unified --config configs/small_clips.json --init $(RUNS)/unified_small/unified.safetensors --tokens $(RUNS)/unified_tok16k --out $(RUNS)/unified_clips --resume
 	cp $(RUNS)/unified_clips/unified.safetensors assets/unified.safetensors.tmp && mv assets/unified.safetensors.tmp assets/unified.safetensors
