@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,6 +47,45 @@ type Data struct {
 	// augmented views of their recordings (LoadSpeechViews; a stage's
 	// audio_views share of audio_qa draws from them).
 	SpeechViews []Item
+	// PairViews are "which digits" questions about the first frames of
+	// fresh two-digit train clips (LoadPairViews; a stage's pair_views
+	// share of image_qa draws from them).
+	PairViews []Item
+}
+
+// LoadPairViews adds the questions about n pair views (PairClips), read
+// from their token file; their answers come from the clips' metadata.
+func (d *Data) LoadPairViews(dataDir, tokDir string, n int, enc func(string) ([]int, error)) error {
+	path := filepath.Join(tokDir, fmt.Sprintf(filePairViews, n))
+	t, err := OpenTokens(path)
+	if err != nil {
+		return err
+	}
+	set, err := digits.Load(dataDir)
+	if err != nil {
+		return err
+	}
+	ph := qa.Phrasings["digits"]
+	for i, c := range PairClips(set, n) {
+		vis, ok := t.Codes(PairViewRef(c))
+		if !ok {
+			return fmt.Errorf("%s: no %s: the file holds other pictures", path, PairViewRef(c))
+		}
+		labels := []int{c.Movers[0].Label, c.Movers[1].Label}
+		slices.Sort(labels)
+		answer := digits.Names[labels[0]] + " and " + digits.Names[labels[1]]
+		q, err := enc(ph[i%len(ph)])
+		if err != nil {
+			return err
+		}
+		a, err := enc(answer)
+		if err != nil {
+			return err
+		}
+		ex := omni.Example{Task: omni.TaskImageQA, Question: q, Answer: a, Visual: vis}
+		d.PairViews = append(d.PairViews, Item{Ex: ex, QATask: "digits", Answer: answer, Ref: PairViewRef(c)})
+	}
+	return nil
 }
 
 // LoadSpeechViews adds the audio questions of the split asked of the

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omniar/omniar/datasets/digits"
 	"github.com/omniar/omniar/datasets/qa"
 	"github.com/omniar/omniar/datasets/store"
 	"github.com/omniar/omniar/msvq"
@@ -364,5 +365,22 @@ func TestAddFirstFrame(t *testing.T) {
 	}
 	if q := p.Ex.Question[0]; q != len(qa.Phrasings["digits"][0]) {
 		t.Errorf("pair question %d, want the first digits phrasing", q)
+	}
+}
+
+func TestPairClips(t *testing.T) {
+	s := &digits.Set{Pixels: make([]uint8, digits.Count*digits.Size*digits.Size), Digits: make([]digits.Digit, digits.Count)}
+	for id := range s.Digits {
+		s.Digits[id] = digits.Digit{ID: id, Label: id / digits.PerClass, Split: "train"}
+	}
+	a, b := PairClips(s, 50), PairClips(s, 60)
+	if len(a) != 50 || len(b) != 60 {
+		t.Fatalf("%d and %d clips, want 50 and 60", len(a), len(b))
+	}
+	for i, c := range a {
+		if len(c.Movers) != 2 || c.Index < pairClips || PairViewRef(c) != PairViewRef(b[i]) {
+			t.Fatalf("clip %d: %d digits, index %d, ref %s vs %s: want two digits past the stored clips, the same clips for any count",
+				i, len(c.Movers), c.Index, PairViewRef(c), PairViewRef(b[i]))
+		}
 	}
 }

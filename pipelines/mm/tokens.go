@@ -90,6 +90,7 @@ type TokenizeOptions struct {
 	Clips       map[string]int // Moving-digits clips tokenized per split (0 = all)
 	DigitViews  int            // augmented views of each train digit image (0: none)
 	SpeechViews int            // augmented views of each train recording (0: none)
+	PairViews   int            // first frames of fresh two-digit train clips (0: none)
 }
 
 // Token file names under TokenizeOptions.Out.
@@ -100,6 +101,7 @@ const (
 	fileAudio  = "audio_%s.store"
 	// by the number of views, like fileViews
 	fileSpeechViews = "speech_views%d.store"
+	filePairViews   = "pair_views%d.store"
 )
 
 // DigitCanvas draws a digit as the tokenizer sees images: its 28×28 glyph
@@ -136,6 +138,12 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 	if opt.DigitViews > 0 {
 		p := filepath.Join(opt.Out, fmt.Sprintf(fileViews, opt.DigitViews))
 		if err := ensureTokens(p, opt.VideoTok, vw.ID(), func() error { return tokenizeViews(ctx, opt, vcfg, vw, p) }); err != nil {
+			return err
+		}
+	}
+	if opt.PairViews > 0 {
+		p := filepath.Join(opt.Out, fmt.Sprintf(filePairViews, opt.PairViews))
+		if err := ensureTokens(p, opt.VideoTok, vw.ID(), func() error { return tokenizePairViews(ctx, opt, vcfg, vw, p) }); err != nil {
 			return err
 		}
 	}
@@ -276,9 +284,9 @@ func tokenizeDigits(ctx context.Context, opt TokenizeOptions, cfg video.Config, 
 		return err
 	}
 	glyphs := set.Glyphs()
-	return tokenizeGlyphs(ctx, cfg, w, path, "digits", len(set.Digits), func(i int) ([]uint8, string) {
+	return tokenizeImages(ctx, cfg, w, path, "digits", len(set.Digits), func(i int) ([]uint8, string) {
 		id := set.Digits[i].ID
-		return glyphs[id], fmt.Sprintf("digits:%d", id)
+		return DigitCanvas(glyphs[id]), fmt.Sprintf("digits:%d", id)
 	})
 }
 
@@ -294,15 +302,51 @@ func tokenizeViews(ctx context.Context, opt TokenizeOptions, cfg video.Config, w
 		return err
 	}
 	glyphs, ids, k := set.Glyphs(), set.IDs("train"), opt.DigitViews
-	return tokenizeGlyphs(ctx, cfg, w, path, "digit views", len(ids)*k, func(i int) ([]uint8, string) {
+	return tokenizeImages(ctx, cfg, w, path, "digit views", len(ids)*k, func(i int) ([]uint8, string) {
 		id, v := ids[i/k], i%k
-		return digits.Augment(glyphs[id], rand.New(rand.NewPCG(uint64(id), uint64(v)))), ViewRef(id, v)
+		return DigitCanvas(digits.Augment(glyphs[id], rand.New(rand.NewPCG(uint64(id), uint64(v))))), ViewRef(id, v)
 	})
 }
 
-// tokenizeGlyphs writes n images as one-frame items: glyph(i) centred on
-// a canvas (DigitCanvas), under its reference.
-func tokenizeGlyphs(ctx context.Context, cfg video.Config, w video.Weights, path, what string, n int, glyph func(i int) ([]uint8, string)) error {
+// pairClips numbers the clips whose first frames are pair views past the
+// stored train clips (about 20,500) and the fresh clips of eval.
+const pairClips = 1 << 24
+
+// PairClips returns the two-digit train clips whose first frames are the
+// pair views: clips pairClips+i of NewClip that have two digits, n of them.
+func PairClips(set *digits.Set, n int) []digits.Clip {
+	ids := set.IDs("train")
+	var out []digits.Clip
+	for i := 0; len(out) < n; i++ {
+		if c := digits.NewClip(set, "train", pairClips+i, ids); len(c.Movers) == 2 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// PairViewRef names the pair view of clip c.
+func PairViewRef(c digits.Clip) string { return fmt.Sprintf("pairs:%d", c.Index) }
+
+// tokenizePairViews writes the first frames of opt.PairViews fresh
+// two-digit train clips (PairClips): two training digits in one picture,
+// as many as wanted, where the stored clips hold about 8,000.
+func tokenizePairViews(ctx context.Context, opt TokenizeOptions, cfg video.Config, w video.Weights, path string) error {
+	set, err := digits.Load(opt.Data)
+	if err != nil {
+		return err
+	}
+	clips, glyphs := PairClips(set, opt.PairViews), set.Glyphs()
+	px := make([]uint8, digits.ClipBytes)
+	return tokenizeImages(ctx, cfg, w, path, "pair views", len(clips), func(i int) ([]uint8, string) {
+		digits.Render(clips[i], glyphs, px)
+		return px[:digits.Canvas*digits.Canvas], PairViewRef(clips[i])
+	})
+}
+
+// tokenizeImages writes n images as one-frame items: image(i), a
+// Canvas×Canvas frame, under its reference.
+func tokenizeImages(ctx context.Context, cfg video.Config, w video.Weights, path, what string, n int, image func(i int) ([]uint8, string)) error {
 	enc, err := video.NewEncoder(cfg, 1, w)
 	if err != nil {
 		return err
@@ -319,8 +363,8 @@ func tokenizeGlyphs(ctx context.Context, cfg video.Config, w video.Weights, path
 			wr.Abort()
 			return err
 		}
-		g, ref := glyph(i)
-		maps, err := enc.Encode(DigitCanvas(g))
+		img, ref := image(i)
+		maps, err := enc.Encode(img)
 		if err != nil {
 			wr.Abort()
 			return fmt.Errorf("tokenize %s: %w", ref, err)

@@ -56,6 +56,9 @@ type Stage struct {
 	// views of the train recordings (TrainConfig.SpeechViews): faster,
 	// slower, higher, lower and quieter, for voices the model never heard.
 	AudioViews float64 `json:"audio_views"`
+	// PairViewsShare is the share of image_qa examples drawn from the pair
+	// views (TrainConfig.PairViews): like pair_images, without their limit.
+	PairViewsShare float64 `json:"pair_views"`
 }
 
 // TrainConfig is the file `omniar train unified --config` reads.
@@ -82,11 +85,14 @@ type TrainConfig struct {
 	DigitViews int `json:"digit_views"`
 	// SpeechViews is how many augmented views of each train recording
 	// are tokenized (tokenizeSpeechViews); stages draw on them by audio_views.
-	SpeechViews int    `json:"speech_views"`
-	Warmup      int    `json:"warmup"`
-	CkptEvery   int    `json:"ckpt_every"`
-	Seed        uint64 `json:"seed"`
-	StopAt      int    `json:"stop_at"` // end after this many steps over all stages, keeping the stages' schedules (0 = run them all)
+	SpeechViews int `json:"speech_views"`
+	// PairViews is how many first frames of fresh two-digit train clips
+	// are tokenized (tokenizePairViews) for the stages' pair_views.
+	PairViews int    `json:"pair_views"`
+	Warmup    int    `json:"warmup"`
+	CkptEvery int    `json:"ckpt_every"`
+	Seed      uint64 `json:"seed"`
+	StopAt    int    `json:"stop_at"` // end after this many steps over all stages, keeping the stages' schedules (0 = run them all)
 	// Init is unified weights (a run's unified.safetensors or the shipped
 	// model) the first stage starts from instead of a fresh model: their
 	// trunk must be this configuration's and their tokenizers these.
@@ -150,9 +156,12 @@ func (c TrainConfig) Check() error {
 		if s.VideoFrames < 0 {
 			return fmt.Errorf("stage %d (%s): video_frames %d", i, s.Name, s.VideoFrames)
 		}
-		if s.ClipImages < 0 || s.ViewImages < 0 || s.PairImages < 0 || s.ClipImages+s.ViewImages+s.PairImages > 1 {
-			return fmt.Errorf("stage %d (%s): clip_images %g, view_images %g and pair_images %g, want shares in [0, 1] that add up to at most 1",
-				i, s.Name, s.ClipImages, s.ViewImages, s.PairImages)
+		if s.ClipImages < 0 || s.ViewImages < 0 || s.PairImages < 0 || s.PairViewsShare < 0 || s.ClipImages+s.ViewImages+s.PairImages+s.PairViewsShare > 1 {
+			return fmt.Errorf("stage %d (%s): clip_images %g, view_images %g, pair_images %g and pair_views %g, want shares in [0, 1] that add up to at most 1",
+				i, s.Name, s.ClipImages, s.ViewImages, s.PairImages, s.PairViewsShare)
+		}
+		if s.PairViewsShare > 0 && c.PairViews == 0 {
+			return fmt.Errorf("stage %d (%s): a pair_views share without pair_views pictures", i, s.Name)
 		}
 		if !(s.AudioViews >= 0 && s.AudioViews <= 1) {
 			return fmt.Errorf("stage %d (%s): audio_views %g, want a share in [0, 1]", i, s.Name, s.AudioViews)
@@ -169,9 +178,9 @@ func (c TrainConfig) Check() error {
 			}
 		}
 	}
-	if c.StopAt < 0 || c.Warmup < 0 || c.CkptEvery < 0 || c.DigitViews < 0 || c.SpeechViews < 0 {
-		return fmt.Errorf("stop_at %d, warmup %d, ckpt_every %d, digit_views %d, speech_views %d: none may be negative",
-			c.StopAt, c.Warmup, c.CkptEvery, c.DigitViews, c.SpeechViews)
+	if c.StopAt < 0 || c.Warmup < 0 || c.CkptEvery < 0 || c.DigitViews < 0 || c.SpeechViews < 0 || c.PairViews < 0 {
+		return fmt.Errorf("stop_at %d, warmup %d, ckpt_every %d, digit_views %d, speech_views %d, pair_views %d: none may be negative",
+			c.StopAt, c.Warmup, c.CkptEvery, c.DigitViews, c.SpeechViews, c.PairViews)
 	}
 	for split, n := range c.Clips {
 		if !slices.Contains(datasets.Splits, split) || n < 0 {
@@ -330,6 +339,7 @@ func (t *trainTask) otherExamples(task string, exs []omni.Example, rng *rand.Ran
 			{"clip_images", st.ClipImages, t.d.ClipDigits},
 			{"view_images", st.ViewImages, t.d.DigitViews},
 			{"pair_images", st.PairImages, t.d.ClipPairs},
+			{"pair_views", st.PairViewsShare, t.d.PairViews},
 		}
 	case omni.TaskAudioQA:
 		shares = []share{{"audio_views", st.AudioViews, t.d.SpeechViews}}
@@ -426,7 +436,7 @@ func readConfig(cfg TrainConfig, mcfg omni.Config) omni.Config {
 func tokenizeOptions(cfg TrainConfig, mcfg omni.Config) TokenizeOptions {
 	return TokenizeOptions{Data: cfg.Data, Out: cfg.Tokens, VideoTok: cfg.VideoTok, AudioCodec: cfg.Codec,
 		VideoFrames: mcfg.VideoFrames, AudioFrames: mcfg.AudioFrames, AudioDepths: mcfg.AudioDepths, Clips: cfg.Clips,
-		DigitViews: cfg.DigitViews, SpeechViews: cfg.SpeechViews}
+		DigitViews: cfg.DigitViews, SpeechViews: cfg.SpeechViews, PairViews: cfg.PairViews}
 }
 
 func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, error) {
@@ -467,6 +477,11 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 			return res, err
 		}
 	}
+	if cfg.PairViews > 0 {
+		if err := d.LoadPairViews(cfg.Data, cfg.Tokens, cfg.PairViews, su.Tok.EncodeString); err != nil {
+			return res, err
+		}
+	}
 	for task, items := range d.ByTask {
 		slog.Info("train data", "task", task, "examples", len(items))
 	}
@@ -474,6 +489,7 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 	slog.Info("train data", "task", "image_qa on augmented views of the digits", "examples", len(d.DigitViews))
 	slog.Info("train data", "task", "image_qa on two-digit clips' first frames", "examples", len(d.ClipPairs))
 	slog.Info("train data", "task", "audio_qa on augmented views of the recordings", "examples", len(d.SpeechViews))
+	slog.Info("train data", "task", "image_qa on fresh two-digit clips' first frames", "examples", len(d.PairViews))
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return res, err
 	}
