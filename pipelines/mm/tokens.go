@@ -308,8 +308,9 @@ func tokenizeViews(ctx context.Context, opt TokenizeOptions, cfg video.Config, w
 	})
 }
 
-// pairClips numbers the clips whose first frames are pair views past the
-// stored train clips (about 20,500) and the fresh clips of eval.
+// pairClips numbers the clips whose first frames are pair views: past the
+// stored train clips (about 20,500), below the fresh clips eval draws
+// (freshClips in pipelines/eval, 1<<30).
 const pairClips = 1 << 24
 
 // PairClips returns the two-digit train clips whose first frames are the

@@ -355,13 +355,12 @@ func (t *trainTask) otherExamples(task string, exs []omni.Example, rng *rand.Ran
 		return nil // and draws nothing, so older recipes keep their stream
 	}
 	for i := range exs {
-		r := rng.Float64()
+		r, upTo := rng.Float64(), 0.0
 		for _, s := range shares {
-			if r < s.share {
+			if upTo += s.share; r < upTo { // the running sums the draws were compared with before pair_images
 				exs[i] = s.items[rng.IntN(len(s.items))].Ex
 				break
 			}
-			r -= s.share
 		}
 	}
 	return nil
