@@ -1,7 +1,6 @@
 package digits
 
 import (
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -99,40 +98,5 @@ func TestAugment(t *testing.T) {
 	}
 	if changed < 30 || changed == 50 {
 		t.Errorf("%d of 50 views changed, want about 40 (one in five kept)", changed)
-	}
-}
-
-func TestWarp(t *testing.T) {
-	g := make([]uint8, Glyph*Glyph)
-	for y := 8; y < 20; y++ {
-		for x := 12; x < 16; x++ {
-			g[y*Glyph+x] = 255
-		}
-	}
-	var ms float64
-	for i := range 20 {
-		f := elasticField(rand.New(rand.NewPCG(7, uint64(i))))
-		for _, v := range f {
-			ms += v * v / float64(20*len(f))
-		}
-	}
-	// σ = 4 and α = 24 move a pixel by a pixel or two, not a stroke's width
-	if rms := math.Sqrt(ms); rms < 0.7 || rms > 2.5 {
-		t.Errorf("rms displacement %.2f px, want about 1", rms)
-	}
-	a, b := Warp(g, rand.New(rand.NewPCG(1, 2))), Warp(g, rand.New(rand.NewPCG(1, 2)))
-	if !slices.Equal(a, b) {
-		t.Error("the same seed warped differently")
-	}
-	rng := rand.New(rand.NewPCG(1, 1))
-	for i := range 50 {
-		w := Warp(g, rng)
-		var ink, inkG float64
-		for k := range w {
-			ink, inkG = ink+float64(w[k]), inkG+float64(g[k])
-		}
-		if slices.Equal(w, g) || ink < 0.5*inkG || ink > 1.7*inkG {
-			t.Fatalf("warp %d: ink %.0f of %.0f, equal to the glyph %v", i, ink, inkG, slices.Equal(w, g))
-		}
 	}
 }

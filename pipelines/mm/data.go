@@ -115,10 +115,9 @@ func (d *Data) LoadSpeechViews(tokDir string, views int) error {
 }
 
 // LoadDigitViews adds the image questions about the split's digits asked
-// of their views: the token file that holds views augmented views of
-// each, warped ones if warp (TokenizeOptions.ViewWarp).
-func (d *Data) LoadDigitViews(tokDir string, views int, warp bool) error {
-	path := viewsFile(tokDir, views, warp)
+// of their views: the token file that holds views augmented views of each.
+func (d *Data) LoadDigitViews(tokDir string, views int) error {
+	path := filepath.Join(tokDir, fmt.Sprintf(fileViews, views))
 	t, err := OpenTokens(path)
 	if err != nil {
 		return err

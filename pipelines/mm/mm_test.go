@@ -41,8 +41,6 @@ func TestReadTrainConfig(t *testing.T) {
 		{"view images", strings.Replace(good, `"mix"`, `"view_images":0.5,"mix"`, 1), "digit_views"},
 		{"view images with views", strings.Replace(strings.Replace(good, `"mix"`, `"view_images":0.5,"mix"`, 1), `"stages"`, `"digit_views":4,"stages"`, 1), ""},
 		{"image shares over 1", strings.Replace(strings.Replace(good, `"mix"`, `"clip_images":0.6,"view_images":0.5,"mix"`, 1), `"stages"`, `"digit_views":4,"stages"`, 1), "add up"},
-		{"warp without views", strings.Replace(good, `"stages"`, `"view_warp":true,"stages"`, 1), "view_warp without digit_views"},
-		{"warped views", strings.Replace(good, `"stages"`, `"view_warp":true,"digit_views":4,"stages"`, 1), ""},
 		{"negative views", strings.Replace(good, `"stages"`, `"digit_views":-1,"stages"`, 1), "digit_views"},
 		{"audio views", strings.Replace(good, `"mix"`, `"audio_views":0.5,"mix"`, 1), "speech_views"},
 		{"audio views with views", strings.Replace(strings.Replace(good, `"mix"`, `"audio_views":0.5,"mix"`, 1), `"stages"`, `"speech_views":4,"stages"`, 1), ""},
@@ -202,7 +200,7 @@ func TestLoadDigitViews(t *testing.T) {
 		return Item{Ex: omni.Example{Task: omni.TaskImageQA, Question: []int{1}, Answer: []int{2}, Visual: [][]int{{0, 0}}}, QATask: task, Ref: ref}
 	}
 	d := &Data{Split: "train", ByTask: map[string][]Item{omni.TaskImageQA: {q("digits:3", "digit"), q("digits:4", "digit"), q("moving:train:0", "digits")}}}
-	if err := d.LoadDigitViews(dir, 2, false); err != nil {
+	if err := d.LoadDigitViews(dir, 2); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
@@ -217,14 +215,11 @@ func TestLoadDigitViews(t *testing.T) {
 		t.Error("the centred image's question was changed")
 	}
 	d.ByTask[omni.TaskImageQA] = append(d.ByTask[omni.TaskImageQA], q("digits:5", "digit"))
-	if err := d.LoadDigitViews(dir, 2, false); err == nil || !strings.Contains(err.Error(), "digit_views2.store") {
+	if err := d.LoadDigitViews(dir, 2); err == nil || !strings.Contains(err.Error(), "digit_views2.store") {
 		t.Errorf("a digit without views: error %v, want one naming the file", err)
 	}
-	if err := d.LoadDigitViews(dir, 3, false); err == nil || !strings.Contains(err.Error(), "digit_views3.store") {
+	if err := d.LoadDigitViews(dir, 3); err == nil || !strings.Contains(err.Error(), "digit_views3.store") {
 		t.Errorf("no file of 3 views: error %v, want one naming the file", err)
-	}
-	if err := d.LoadDigitViews(dir, 2, true); err == nil || !strings.Contains(err.Error(), "digit_views2_warp.store") {
-		t.Errorf("warped views read from the plain file: error %v, want one naming the warp file", err)
 	}
 }
 

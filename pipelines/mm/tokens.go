@@ -89,7 +89,6 @@ type TokenizeOptions struct {
 	AudioDepths int            // codec depths kept
 	Clips       map[string]int // Moving-digits clips tokenized per split (0 = all)
 	DigitViews  int            // augmented views of each train digit image (0: none)
-	ViewWarp    bool           // the views are digits.Warp's, not digits.Augment's
 	SpeechViews int            // augmented views of each train recording (0: none)
 	PairViews   int            // first frames of fresh two-digit train clips (0: none)
 }
@@ -98,7 +97,6 @@ type TokenizeOptions struct {
 const (
 	fileDigits = "digits.store"
 	fileViews  = "digit_views%d.store" // by the number of views: a file of another count is another file
-	fileWarps  = "digit_views%d_warp.store"
 	fileVideo  = "video_%s.store"
 	fileAudio  = "audio_%s.store"
 	// by the number of views, like fileViews
@@ -138,7 +136,7 @@ func Tokenize(ctx context.Context, opt TokenizeOptions) error {
 		return err
 	}
 	if opt.DigitViews > 0 {
-		p := viewsFile(opt.Out, opt.DigitViews, opt.ViewWarp)
+		p := filepath.Join(opt.Out, fmt.Sprintf(fileViews, opt.DigitViews))
 		if err := ensureTokens(p, opt.VideoTok, vw.ID(), func() error { return tokenizeViews(ctx, opt, vcfg, vw, p) }); err != nil {
 			return err
 		}
@@ -295,32 +293,18 @@ func tokenizeDigits(ctx context.Context, opt TokenizeOptions, cfg video.Config, 
 // ViewRef is the token-file reference of augmented view v of digit id.
 func ViewRef(id, v int) string { return fmt.Sprintf("digits:%d:view%d", id, v) }
 
-// viewsFile is the token file of views views of each train digit, warped
-// or not.
-func viewsFile(dir string, views int, warp bool) string {
-	if warp {
-		return filepath.Join(dir, fmt.Sprintf(fileWarps, views))
-	}
-	return filepath.Join(dir, fmt.Sprintf(fileViews, views))
-}
-
-// tokenizeViews writes opt.DigitViews augmented views (a fixed seed per
-// digit and view) of every train digit image, centred like the digit
-// images: digits.Augment's, one in five the digit itself, or with
-// opt.ViewWarp digits.Warp's.
+// tokenizeViews writes opt.DigitViews augmented views (digits.Augment, a
+// fixed seed per digit and view) of every train digit image, centred like
+// the digit images. One view in five is the digit itself.
 func tokenizeViews(ctx context.Context, opt TokenizeOptions, cfg video.Config, w video.Weights, path string) error {
 	set, err := digits.Load(opt.Data)
 	if err != nil {
 		return err
 	}
-	view := digits.Augment
-	if opt.ViewWarp {
-		view = digits.Warp
-	}
 	glyphs, ids, k := set.Glyphs(), set.IDs("train"), opt.DigitViews
 	return tokenizeImages(ctx, cfg, w, path, "digit views", len(ids)*k, func(i int) ([]uint8, string) {
 		id, v := ids[i/k], i%k
-		return DigitCanvas(view(glyphs[id], rand.New(rand.NewPCG(uint64(id), uint64(v))))), ViewRef(id, v)
+		return DigitCanvas(digits.Augment(glyphs[id], rand.New(rand.NewPCG(uint64(id), uint64(v))))), ViewRef(id, v)
 	})
 }
 

@@ -83,10 +83,6 @@ type TrainConfig struct {
 	// DigitViews is how many augmented views of each train digit image
 	// are tokenized for the stages' view_images (0: none).
 	DigitViews int `json:"digit_views"`
-	// ViewWarp draws those views with digits.Warp (elastic distortion
-	// besides rotation, scale and contrast) instead of digits.Augment:
-	// another token file of the same count.
-	ViewWarp bool `json:"view_warp"`
 	// SpeechViews is how many augmented views of each train recording
 	// are tokenized (tokenizeSpeechViews); stages draw on them by audio_views.
 	SpeechViews int `json:"speech_views"`
@@ -185,9 +181,6 @@ func (c TrainConfig) Check() error {
 	if c.StopAt < 0 || c.Warmup < 0 || c.CkptEvery < 0 || c.DigitViews < 0 || c.SpeechViews < 0 || c.PairViews < 0 {
 		return fmt.Errorf("stop_at %d, warmup %d, ckpt_every %d, digit_views %d, speech_views %d, pair_views %d: none may be negative",
 			c.StopAt, c.Warmup, c.CkptEvery, c.DigitViews, c.SpeechViews, c.PairViews)
-	}
-	if c.ViewWarp && c.DigitViews == 0 {
-		return fmt.Errorf("view_warp without digit_views")
 	}
 	for split, n := range c.Clips {
 		if !slices.Contains(datasets.Splits, split) || n < 0 {
@@ -442,7 +435,7 @@ func readConfig(cfg TrainConfig, mcfg omni.Config) omni.Config {
 func tokenizeOptions(cfg TrainConfig, mcfg omni.Config) TokenizeOptions {
 	return TokenizeOptions{Data: cfg.Data, Out: cfg.Tokens, VideoTok: cfg.VideoTok, AudioCodec: cfg.Codec,
 		VideoFrames: mcfg.VideoFrames, AudioFrames: mcfg.AudioFrames, AudioDepths: mcfg.AudioDepths, Clips: cfg.Clips,
-		DigitViews: cfg.DigitViews, ViewWarp: cfg.ViewWarp, SpeechViews: cfg.SpeechViews, PairViews: cfg.PairViews}
+		DigitViews: cfg.DigitViews, SpeechViews: cfg.SpeechViews, PairViews: cfg.PairViews}
 }
 
 func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, error) {
@@ -474,7 +467,7 @@ func Train(ctx context.Context, cfg TrainConfig, resume bool) (TrainResult, erro
 		return res, err
 	}
 	if cfg.DigitViews > 0 {
-		if err := d.LoadDigitViews(cfg.Tokens, cfg.DigitViews, cfg.ViewWarp); err != nil {
+		if err := d.LoadDigitViews(cfg.Tokens, cfg.DigitViews); err != nil {
 			return res, err
 		}
 	}
