@@ -522,10 +522,13 @@ func savedBy(p *Pipeline, eo EvalOptions) (savedSet, error) {
 		TopK: o.Sampling.TopK, TopP: o.Sampling.TopP, Seed: o.Seed, Continue: eo.Continue}, nil
 }
 
-// markSaved writes dir/clips.json for a new run. A run that keeps clips
-// already there (shared: --resume, --from) checks it instead: they must
-// come from the same set-up, and clips with no record of what made them
-// are refused.
+// markSaved writes dir/clips.json for a new run and removes the numbered
+// clips of an earlier one, which would otherwise stay beside this run's
+// (a run of fewer prompts rewrites only its own) and be read as its
+// clips by `eval fvd --fake`. A run that keeps clips already there
+// (shared: --resume, --from) checks clips.json instead: they must come
+// from the same set-up, and clips with no record of what made them are
+// refused.
 func markSaved(dir string, s savedSet, shared bool) error {
 	path := filepath.Join(dir, "clips.json")
 	b, err := os.ReadFile(path)
@@ -545,6 +548,18 @@ func markSaved(dir string, s savedSet, shared bool) error {
 		}
 	case shared:
 		return fmt.Errorf("saved clips: %w", err)
+	}
+	old, err := filepath.Glob(filepath.Join(dir, "[0-9][0-9][0-9][0-9][0-9].gif"))
+	if err != nil {
+		return err
+	}
+	for _, f := range old {
+		if err := os.Remove(f); err != nil {
+			return fmt.Errorf("saved clips: an earlier run's clip: %w", err)
+		}
+	}
+	if len(old) > 0 {
+		slog.Info("eval videoar: removed the clips of an earlier run", "dir", dir, "clips", len(old))
 	}
 	b, err = json.MarshalIndent(s, "", "  ")
 	if err != nil {

@@ -112,3 +112,33 @@ func TestEvalResume(t *testing.T) {
 		t.Error("resume without a directory of saved clips accepted")
 	}
 }
+
+// TestMarkSavedClears: a new run into a directory of an earlier, longer
+// run removes that run's numbered clips (and nothing else); a shared run
+// keeps them.
+func TestMarkSavedClears(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"00000.gif", "00007.gif", "grid.gif", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := savedSet{Generator: "g", Split: "test", CFG: 3}
+	if err := markSaved(dir, s, false); err != nil {
+		t.Fatal(err)
+	}
+	for f, want := range map[string]bool{"00000.gif": false, "00007.gif": false, "grid.gif": true, "notes.txt": true, "clips.json": true} {
+		if _, err := os.Stat(filepath.Join(dir, f)); (err == nil) != want {
+			t.Errorf("%s there: %v, want %v", f, err == nil, want)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "00001.gif"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := markSaved(dir, s, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "00001.gif")); err != nil {
+		t.Errorf("a shared run removed a clip: %v", err)
+	}
+}
