@@ -253,6 +253,9 @@ sub-models trained alone at equal steps. Writes a JSON report.`,
 					fmt.Fprintf(w, "  majority baseline %.3f", a.Baseline)
 				}
 				fmt.Fprintln(w)
+				if m := mm.FrequentMisses(a.Misses, 5); m != "" {
+					fmt.Fprintf(w, "            most frequent misses: %s\n", m)
+				}
 			}
 			if r.PPLTokens > 0 {
 				fmt.Fprintf(w, "fortunes %s perplexity %.2f (%d tokens)\n", r.Split, r.Perplexity, r.PPLTokens)

@@ -25,6 +25,10 @@ type Accuracy struct {
 	Accuracy float64  `json:"accuracy"`
 	Baseline float64  `json:"majority_baseline,omitempty"` // share of the most frequent train answer
 	Examples []string `json:"examples,omitempty"`          // a few "answer → model" pairs
+	// Misses counts the wrong answers as "answer → model", the
+	// maxMisses most frequent (the rest under otherMisses): which digits
+	// are read as which.
+	Misses map[string]int `json:"misses,omitempty"`
 	// Parts splits the clip-digits row into clips of one and of two digits.
 	Parts map[string]*Part `json:"parts,omitempty"`
 }
@@ -125,10 +129,17 @@ func Understand(ctx context.Context, m *omni.Model, tok *bpe.Tokenizer, d *Data,
 					if len(acc.Examples) < 4 {
 						acc.Examples = append(acc.Examples, part[i].Answer+" → "+got)
 					}
+					if !right {
+						if acc.Misses == nil {
+							acc.Misses = map[string]int{}
+						}
+						acc.Misses[part[i].Answer+" → "+got]++
+					}
 				}
 			}
 		}
 		acc.Accuracy = float64(acc.Correct) / float64(max(1, acc.N))
+		acc.Misses = topMisses(acc.Misses, maxMisses)
 		for _, p := range acc.Parts {
 			p.Accuracy = float64(p.Correct) / float64(max(1, p.N))
 		}
@@ -139,6 +150,51 @@ func Understand(ctx context.Context, m *omni.Model, tok *bpe.Tokenizer, d *Data,
 		slog.Info("understanding", "task", name, "n", acc.N, "accuracy", fmt.Sprintf("%.3f", acc.Accuracy))
 	}
 	return out, nil
+}
+
+// maxMisses is how many kinds of wrong answer a row's report keeps.
+const maxMisses = 30
+
+// otherMisses is the key of the wrong answers topMisses leaves out.
+const otherMisses = "(other)"
+
+// byCount is the keys of m, most frequent first (ties in key order).
+func byCount(m map[string]int) []string {
+	return slices.SortedFunc(maps.Keys(m), func(a, b string) int {
+		if m[a] != m[b] {
+			return m[b] - m[a]
+		}
+		return strings.Compare(a, b)
+	})
+}
+
+// topMisses keeps the n most frequent keys of m and counts the rest
+// under otherMisses.
+func topMisses(m map[string]int, n int) map[string]int {
+	if len(m) <= n {
+		return m
+	}
+	out := map[string]int{}
+	for i, k := range byCount(m) {
+		if i < n {
+			out[k] = m[k]
+		} else {
+			out[otherMisses] += m[k]
+		}
+	}
+	return out
+}
+
+// FrequentMisses lists the n most frequent wrong answers of misses
+// (Accuracy.Misses) as "answer → model ×count", most frequent first.
+func FrequentMisses(misses map[string]int, n int) string {
+	var parts []string
+	for _, k := range byCount(misses) {
+		if k != otherMisses && len(parts) < n {
+			parts = append(parts, fmt.Sprintf("%s ×%d", k, misses[k]))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // majority is the accuracy on items of always answering the most frequent

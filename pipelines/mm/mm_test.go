@@ -3,6 +3,7 @@ package mm
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -394,5 +395,27 @@ func TestPairClips(t *testing.T) {
 			t.Fatalf("clip %d: %d digits, index %d, ref %s vs %s: want two digits past the stored clips, the same clips for any count",
 				i, len(c.Movers), c.Index, PairViewRef(c), PairViewRef(b[i]))
 		}
+	}
+}
+
+func TestTopMisses(t *testing.T) {
+	m := map[string]int{"a → b": 3, "c → d": 1, "e → f": 2, "g → h": 1}
+	got := topMisses(m, 2)
+	want := map[string]int{"a → b": 3, "e → f": 2, otherMisses: 2}
+	if !maps.Equal(got, want) {
+		t.Errorf("top 2 of %v: %v, want %v", m, got, want)
+	}
+	if got := topMisses(m, 4); !maps.Equal(got, m) {
+		t.Errorf("top 4 of 4: %v", got)
+	}
+}
+
+func TestFrequentMisses(t *testing.T) {
+	m := map[string]int{"four → nine": 3, "one → seven": 1, otherMisses: 9, "five → six": 2}
+	if got, want := FrequentMisses(m, 2), "four → nine ×3, five → six ×2"; got != want {
+		t.Errorf("FrequentMisses: %q, want %q", got, want)
+	}
+	if got := FrequentMisses(nil, 5); got != "" {
+		t.Errorf("no misses: %q", got)
 	}
 }
