@@ -523,12 +523,13 @@ func savedBy(p *Pipeline, eo EvalOptions) (savedSet, error) {
 }
 
 // markSaved writes dir/clips.json for a new run and removes the numbered
-// clips of an earlier one, which would otherwise stay beside this run's
-// (a run of fewer prompts rewrites only its own) and be read as its
-// clips by `eval fvd --fake`. A run that keeps clips already there
-// (shared: --resume, --from) checks clips.json instead: they must come
-// from the same set-up, and clips with no record of what made them are
-// refused.
+// clips of the earlier evaluation whose clips.json is there, which would
+// otherwise stay beside this run's (a run of fewer prompts rewrites only
+// its own) and be read as its clips by `eval fvd --fake`; numbered clips
+// with no clips.json are someone else's and are refused, never removed.
+// A run that keeps clips already there (shared: --resume, --from) checks
+// clips.json instead: they must come from the same set-up, and clips with
+// no record of what made them are refused.
 func markSaved(dir string, s savedSet, shared bool) error {
 	path := filepath.Join(dir, "clips.json")
 	b, err := os.ReadFile(path)
@@ -549,9 +550,14 @@ func markSaved(dir string, s savedSet, shared bool) error {
 	case shared:
 		return fmt.Errorf("saved clips: %w", err)
 	}
-	old, err := filepath.Glob(filepath.Join(dir, "[0-9][0-9][0-9][0-9][0-9].gif"))
-	if err != nil {
-		return err
+	old, gerr := filepath.Glob(filepath.Join(dir, "[0-9][0-9][0-9][0-9][0-9].gif"))
+	switch {
+	case gerr != nil:
+		return gerr
+	case len(old) > 0 && errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("%s holds numbered clips but no clips.json saying an evaluation made them: evaluate into another directory", dir)
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("saved clips: %w", err)
 	}
 	for _, f := range old {
 		if err := os.Remove(f); err != nil {

@@ -83,6 +83,13 @@ func TestEvalResume(t *testing.T) {
 		t.Errorf("sharing clips with no record of what made them: %v, want a refusal", err)
 	}
 	other.From = 0
+	if _, err := Eval(ctx, p, other); err == nil || !strings.Contains(err.Error(), "no clips.json") {
+		t.Errorf("a new run into clips with no record of what made them: %v, want a refusal", err)
+	}
+	gifs, _ := filepath.Glob(filepath.Join(save, "0*.gif"))
+	for _, f := range gifs {
+		os.Remove(f)
+	}
 	if _, err := Eval(ctx, p, other); err != nil { // a new run: records its set-up again
 		t.Fatal(err)
 	}
@@ -113,8 +120,9 @@ func TestEvalResume(t *testing.T) {
 	}
 }
 
-// TestMarkSavedClears: a new run into a directory of an earlier, longer
-// run removes that run's numbered clips (and nothing else); a shared run
+// TestMarkSavedClears: a new run into the directory of an earlier, longer
+// evaluation removes that run's numbered clips (and nothing else); numbered
+// clips that no evaluation recorded are refused and kept; a shared run
 // keeps them.
 func TestMarkSavedClears(t *testing.T) {
 	dir := t.TempDir()
@@ -124,6 +132,15 @@ func TestMarkSavedClears(t *testing.T) {
 		}
 	}
 	s := savedSet{Generator: "g", Split: "test", CFG: 3}
+	if err := markSaved(dir, s, false); err == nil || !strings.Contains(err.Error(), "no clips.json") {
+		t.Errorf("numbered clips of no evaluation: %v, want a refusal", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "00007.gif")); err != nil {
+		t.Fatalf("a refused run removed a clip: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "clips.json"), []byte(`{"split":"val"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := markSaved(dir, s, false); err != nil {
 		t.Fatal(err)
 	}
