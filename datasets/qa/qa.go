@@ -11,9 +11,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/omniar/omniar/datasets"
+	"github.com/omniar/omniar/datasets/digits"
 )
 
 // Pair is one question about one item.
@@ -33,6 +35,37 @@ var Phrasings = map[string][]string{
 	"spoken":    {"what number was said?", "which digit is spoken?", "what number do you hear?"},
 	"word":      {"what was said?", "transcribe the audio.", "which words do you hear?"},
 	"category":  {"which category is this quote from?", "what kind of fortune is this?", "name the category of this quotation."},
+}
+
+// DigitsAnswer is the answer to a "digits" question about clip c: its
+// movers' digits named in ascending order ("four and eight"). In the
+// movers' (random) order an exact-match answer to a two-digit clip would
+// be a coin toss (data recipe v1 did that).
+func DigitsAnswer(c digits.Clip) string {
+	var labels []int
+	for _, m := range c.Movers {
+		labels = append(labels, m.Label)
+	}
+	slices.Sort(labels)
+	var names []string
+	for _, l := range labels {
+		names = append(names, digits.Names[l])
+	}
+	return joinAnd(names)
+}
+
+func joinAnd(words []string) string {
+	switch len(words) {
+	case 0:
+		return ""
+	case 1:
+		return words[0]
+	}
+	s := words[0]
+	for _, w := range words[1 : len(words)-1] {
+		s += ", " + w
+	}
+	return s + " and " + words[len(words)-1]
 }
 
 // Builder collects pairs with phrasings drawn from a generator seeded by

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/omniar/omniar/datasets"
@@ -127,23 +126,11 @@ func buildDigits(ctx context.Context, opt Options, b *qa.Builder) ([]datasets.En
 		es = append(es, e...)
 		for _, c := range clips {
 			ref := fmt.Sprintf("moving:%s:%d", split, c.Index)
-			// The answer names the digits in ascending order: in the
-			// movers' (random) order an exact-match answer to a two-digit
-			// clip would be a coin toss (recipe v1 did that).
-			var labels []int
-			for _, m := range c.Movers {
-				labels = append(labels, m.Label)
-			}
-			slices.Sort(labels)
-			var names []string
-			for _, l := range labels {
-				names = append(names, digits.Names[l])
-			}
 			if len(c.Movers) == 1 {
 				m := c.Movers[0]
 				b.Add(split, "video", ref, "direction", directionAnswer(m.Dir), map[string]string{"d": digits.Names[m.Label]})
 			}
-			b.Add(split, "video", ref, "digits", joinAnd(names), nil)
+			b.Add(split, "video", ref, "digits", qa.DigitsAnswer(c), nil)
 		}
 	}
 	return es, nil
@@ -212,18 +199,4 @@ func directionAnswer(dir string) string {
 		}
 	}
 	return string(out)
-}
-
-func joinAnd(words []string) string {
-	switch len(words) {
-	case 0:
-		return ""
-	case 1:
-		return words[0]
-	}
-	s := words[0]
-	for _, w := range words[1 : len(words)-1] {
-		s += ", " + w
-	}
-	return s + " and " + words[len(words)-1]
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -71,9 +70,7 @@ func (d *Data) LoadPairViews(dataDir, tokDir string, n int, enc func(string) ([]
 		if !ok {
 			return fmt.Errorf("%s: no %s: the file holds other pictures", path, PairViewRef(c))
 		}
-		labels := []int{c.Movers[0].Label, c.Movers[1].Label}
-		slices.Sort(labels)
-		answer := digits.Names[labels[0]] + " and " + digits.Names[labels[1]]
+		answer := qa.DigitsAnswer(c)
 		q, err := enc(ph[i%len(ph)])
 		if err != nil {
 			return err

@@ -492,7 +492,7 @@ func tokenizeRecordings(ctx context.Context, opt TokenizeOptions, cdc *codec.Cod
 			codes, err := cdc.Encode(c.Samples)
 			if err != nil {
 				wr.Abort()
-				return fmt.Errorf("tokenize %s: %w", it.Path, err)
+				return fmt.Errorf("tokenize %s: %w", ref, err)
 			}
 			var item []uint8
 			for _, fr := range AudioCodes(codes, opt.AudioFrames, opt.AudioDepths) {

@@ -324,7 +324,8 @@ func (t *trainTask) Run(_ context.Context, batch int64) (float64, error) {
 }
 
 // otherExamples replaces the stage's shares of the examples exs of a task
-// by questions about clips' first frames and augmented views.
+// by other questions of it: image questions about clips' first frames and
+// augmented digit views, audio questions about speech views.
 func (t *trainTask) otherExamples(task string, exs []omni.Example, rng *rand.Rand) error {
 	st := t.stage
 	type share struct {
