@@ -13,6 +13,7 @@ import (
 
 	"github.com/omniar/omniar/internal/blas"
 	"github.com/omniar/omniar/msvq"
+	"github.com/omniar/omniar/nn"
 	"github.com/omniar/omniar/nn/optim"
 )
 
@@ -491,5 +492,66 @@ func TestLoadChecksWeights(t *testing.T) {
 		} else if err != nil && !strings.Contains(err.Error(), path) {
 			t.Errorf("%s: %v does not name the file", tc.name, err)
 		}
+	}
+}
+
+// TestPercept: the perceptual term adds PerceptWeight × the feature
+// distance to the loss, reaches the decoder, and its frozen network is
+// neither trained nor saved.
+func TestPercept(t *testing.T) {
+	cfg := Tiny()
+	rng := rand.New(rand.NewPCG(3, 3))
+	conv := func(in, out int, stride int) PerceptConv {
+		c := PerceptConv{Cfg: nn.Conv3dConfig{In: in, Out: out, Kernel: [3]int{1, 3, 3}, Stride: [3]int{1, stride, stride}, Padding: [3]int{0, 1, 1}, Bias: true},
+			W: make([]float32, out*in*9), B: make([]float32, out)}
+		for i := range c.W {
+			c.W[i] = float32(rng.NormFloat64()) / 3
+		}
+		return c
+	}
+	percept := []PerceptConv{conv(1, 4, 1), conv(4, 6, 2)}
+	clips := squares(rng, 2, 5, cfg.Size)
+	run := func(weight float64) (*Trainer, float64) {
+		tr, err := NewTrainer(cfg, TrainConfig{Batch: 2, Frames: 5, Percept: percept, PerceptWeight: weight, Seed: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss, err := tr.Step(clips)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr, loss
+	}
+	plain, l0 := run(0)
+	defer plain.Close()
+	tr, l1 := run(2)
+	defer tr.Close()
+	if tr.Metrics.Percept <= 0 {
+		t.Fatalf("perceptual term %g, want > 0", tr.Metrics.Percept)
+	}
+	if got, want := l1-l0, 2*tr.Metrics.Percept; math.Abs(got-want) > 1e-4*math.Abs(want) {
+		t.Errorf("loss grew by %g with the perceptual term, want 2 × %g", got, tr.Metrics.Percept)
+	}
+	names := func(ps []optim.Param) []string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.Name())
+		}
+		return out
+	}
+	if a, b := names(tr.Params()), names(plain.Params()); !slices.Equal(a, b) {
+		t.Errorf("trained tensors with a perceptual net %v, without %v", a, b)
+	}
+	if len(tr.Weights().Params) != len(plain.Weights().Params) {
+		t.Error("the perceptual net is saved with the tokenizer")
+	}
+	differs := false // the term's gradient reaches the decoder
+	for i, p := range tr.Params() {
+		if strings.HasPrefix(p.Name(), "dec.") && !slices.Equal(p.Grad(), plain.Params()[i].Grad()) {
+			differs = true
+		}
+	}
+	if !differs {
+		t.Error("the perceptual term does not change the decoder's gradient")
 	}
 }

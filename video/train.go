@@ -38,14 +38,35 @@ type TrainConfig struct {
 	// trained on them (VideoAR, the unified model) stay valid; the weights'
 	// ID, which covers only what sets the codes, does not change.
 	DecoderOnly bool
-	Seed        uint64
+	// Percept is a frozen feature network (convolutions with SiLU, each
+	// applied to every frame); PerceptWeight × the mean squared difference
+	// of its feature maps of the full decode and of the input is added to
+	// the loss. L1 + L2 alone draw thin strokes blurred: a digit reader
+	// misreads 7 % of reconstructed test digits it reads right in the
+	// originals (session 18), though a reader trained on reconstructions
+	// reads 97 % of them — the codes hold the digit, the decoder blurs it.
+	Percept       []PerceptConv
+	PerceptWeight float64
+	Seed          uint64
 }
+
+// PerceptConv is one frozen convolution of TrainConfig.Percept: its shape
+// and weights ([Out, In, kd, kh, kw] and [Out]).
+type PerceptConv struct {
+	Cfg  nn.Conv3dConfig
+	W, B []float32
+}
+
+// perceptPrefix names the frozen feature network's tensors, which are
+// neither trained nor saved.
+const perceptPrefix = "percept."
 
 // Trainer is the tokenizer compiled for training on [Batch, Frames] clips.
 type Trainer struct {
 	Cfg     Config
 	TC      TrainConfig
 	Q       *msvq.Quantizer
+	b       *nn.Builder
 	x       *nn.Input
 	w       *nn.Input // per-pixel loss weights, nil without InkWeight
 	prog    *nn.Program
@@ -54,6 +75,7 @@ type Trainer struct {
 	choice  int
 	rng     *rand.PCG
 	recon   G.Value
+	percept G.Value
 	Metrics StepMetrics
 }
 
@@ -61,6 +83,7 @@ type Trainer struct {
 type StepMetrics struct {
 	PSNR      float64 // full decode, per pixel over the batch, dB
 	Restarted int     // dead codes restarted
+	Percept   float64 // the perceptual term before its weight (0 without one)
 }
 
 // NewTrainer builds the training graph: reconstruction (L1 + L2) of the
@@ -74,7 +97,7 @@ func NewTrainer(cfg Config, tc TrainConfig) (*Trainer, error) {
 		return nil, err
 	}
 	b := nn.NewBuilder(tc.Seed)
-	t := &Trainer{Cfg: cfg, TC: tc, rng: rand.NewPCG(tc.Seed, 3)}
+	t := &Trainer{Cfg: cfg, TC: tc, b: b, rng: rand.NewPCG(tc.Seed, 3)}
 	t.x = b.Input("x", tc.Batch, cfg.Channels, tc.Frames, cfg.Size, cfg.Size)
 	if tc.InkWeight > 0 || tc.FirstWeight > 0 {
 		t.w = b.Input("w", tc.Batch, cfg.Channels, tc.Frames, cfg.Size, cfg.Size)
@@ -88,7 +111,7 @@ func NewTrainer(cfg Config, tc TrainConfig) (*Trainer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("video tokenizer graph: %w", err)
 	}
-	t.params = b.Params()
+	t.params = slices.DeleteFunc(b.Params(), func(p *nn.Param) bool { return strings.HasPrefix(p.Name(), perceptPrefix) })
 	if tc.NoQuant { // phi is not in the graph
 		t.params = slices.DeleteFunc(t.params, func(p *nn.Param) bool { return strings.HasPrefix(p.Name(), "quant.") })
 	}
@@ -129,6 +152,9 @@ func (t *Trainer) build(l *layers) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if loss, err = t.addPercept(loss, y); err != nil {
+		return nil, err
+	}
 	if t.TC.PartialWeight > 0 && len(q.Partials) > 0 {
 		p, err := nn.Choose(&t.choice, q.Partials...)
 		if err != nil {
@@ -153,6 +179,62 @@ func (t *Trainer) build(l *layers) (*G.Node, error) {
 		return loss, nil
 	}
 	return G.Add(loss, q.Loss)
+}
+
+// addPercept adds PerceptWeight × Σ over Percept's layers of the mean
+// squared difference of the feature maps of y and of the input.
+func (t *Trainer) addPercept(loss, y *G.Node) (*G.Node, error) {
+	if t.TC.PerceptWeight == 0 || len(t.TC.Percept) == 0 {
+		return loss, nil
+	}
+	b := t.b.Sub(strings.TrimSuffix(perceptPrefix, "."))
+	fy, fx := y, t.x.Node
+	var sum *G.Node
+	for i, pc := range t.TC.Percept {
+		c := nn.NewConv3d(b, fmt.Sprintf("conv%d", i), pc.Cfg)
+		if len(pc.W) != len(c.W.Data()) || (c.B == nil) != (pc.B == nil) || c.B != nil && len(pc.B) != len(c.B.Data()) {
+			return nil, fmt.Errorf("perceptual conv %d: weights do not fit %+v", i, pc.Cfg)
+		}
+		copy(c.W.Data(), pc.W)
+		if c.B != nil {
+			copy(c.B.Data(), pc.B)
+		}
+		var err error
+		if fy, err = silu(c.Forward(fy)); err != nil { // [B, Out, T, H', W']
+			return nil, err
+		}
+		if fx, err = silu(c.Forward(fx)); err != nil {
+			return nil, err
+		}
+		d, err := G.Sub(fy, fx)
+		if err != nil {
+			return nil, err
+		}
+		if d, err = G.Square(d); err != nil {
+			return nil, err
+		}
+		if d, err = G.Mean(d); err != nil {
+			return nil, err
+		}
+		if sum == nil {
+			sum = d
+		} else if sum, err = G.Add(sum, d); err != nil {
+			return nil, err
+		}
+	}
+	G.Read(sum, &t.percept)
+	w, err := G.Mul(sum, G.NewConstant(float32(t.TC.PerceptWeight)))
+	if err != nil {
+		return nil, err
+	}
+	return G.Add(loss, w)
+}
+
+func silu(x *G.Node, err error) (*G.Node, error) {
+	if err != nil {
+		return nil, err
+	}
+	return nn.SiLU(x)
 }
 
 // recLoss is mean w·|y − x| + mean w·(y − x)² (w = 1 without InkWeight
@@ -220,6 +302,9 @@ func (t *Trainer) Step(clips []uint8) (float64, error) {
 		return loss, err
 	}
 	t.Metrics = StepMetrics{PSNR: psnr(t.recon.Data().([]float32), x)}
+	if t.percept != nil {
+		t.Metrics.Percept = float64(t.percept.Data().(float32))
+	}
 	if !t.TC.DecoderOnly {
 		t.Metrics.Restarted = t.Q.UpdateCodebook()
 	}

@@ -155,6 +155,8 @@ func newTrainTokenizerCmd() *cobra.Command {
 	f.Float64Var(&opt.InkWeight, "ink-weight", 0, "weigh the error of pixels with ink 1 + this much (thin strokes are a few percent of a frame)")
 	f.Float64Var(&opt.FirstWeight, "first-weight", 0, "video: weigh the error of frame 0 (the image path) 1 + this much")
 	f.BoolVar(&opt.DecoderOnly, "decoder-only", false, "train only the decoder of --init's tokenizer: its codes, and every model trained on them, stay valid")
+	f.StringVar(&opt.Percept, "percept", "", "perceptual loss: a metrics network (e.g. a digit classifier from eval train-judge) whose convolutions' feature maps of each reconstructed frame are pulled to the original's")
+	f.Float64Var(&opt.PerceptWeight, "percept-weight", 1, "weight of the perceptual loss (with --percept)")
 	f.BoolVar(&opt.NoQuant, "no-quant", false, "ablation: train the continuous autoencoder (no quantizer), the tokenizer's ceiling")
 	f.StringVar(&opt.Init, "init", "", "start from this tokenizer checkpoint's weights (e.g. the image stage's for the video stage)")
 	f.Uint64Var(&opt.Seed, "seed", 1, "seed")

@@ -13,6 +13,8 @@ import (
 	"github.com/omniar/omniar/datasets"
 	"github.com/omniar/omniar/datasets/clips"
 	"github.com/omniar/omniar/datasets/digits"
+	"github.com/omniar/omniar/metrics"
+	"github.com/omniar/omniar/nn"
 	"github.com/omniar/omniar/nn/optim"
 	"github.com/omniar/omniar/nn/train"
 	"github.com/omniar/omniar/video"
@@ -38,7 +40,12 @@ type Options struct {
 	FirstWeight float64
 	// DecoderOnly is video.TrainConfig.DecoderOnly (with Init: the codes stay those of Init).
 	DecoderOnly bool
-	Seed        uint64
+	// Percept is a metrics network's weights file (e.g. a digit
+	// classifier's) whose convolutions give the perceptual loss,
+	// PerceptWeight its weight (video.TrainConfig.Percept).
+	Percept       string
+	PerceptWeight float64
+	Seed          uint64
 }
 
 // source is a set of 17-frame 64×64 clips.
@@ -66,7 +73,13 @@ func NewTask(cfg video.Config, opt Options) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr, err := video.NewTrainer(cfg, video.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, PartialWeight: 0.5, NoQuant: opt.NoQuant, InkWeight: opt.InkWeight, FirstWeight: opt.FirstWeight, DecoderOnly: opt.DecoderOnly, Seed: opt.Seed})
+	tc := video.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, PartialWeight: 0.5, NoQuant: opt.NoQuant, InkWeight: opt.InkWeight, FirstWeight: opt.FirstWeight, DecoderOnly: opt.DecoderOnly, PerceptWeight: opt.PerceptWeight, Seed: opt.Seed}
+	if opt.Percept != "" {
+		if tc.Percept, err = perceptConvs(opt.Percept, cfg.Channels); err != nil {
+			return nil, err
+		}
+	}
+	tr, err := video.NewTrainer(cfg, tc)
 	if err != nil {
 		return nil, err
 	}
@@ -104,9 +117,44 @@ func (t *Task) Run(_ context.Context, batch int64) (float64, error) {
 	}
 	loss, err := t.Step(t.buf)
 	if err == nil && batch%25 == 0 {
-		slog.Info("tokenizer", "batch", batch, "loss", loss, "psnr_db", t.Metrics.PSNR, "codes_restarted", t.Metrics.Restarted)
+		slog.Info("tokenizer", "batch", batch, "loss", loss, "psnr_db", t.Metrics.PSNR, "codes_restarted", t.Metrics.Restarted, "percept", t.Metrics.Percept)
 	}
 	return loss, err
+}
+
+// perceptConvs are the convolutions of the metrics network in path, for
+// a perceptual loss on frames of the given channel count. They must read
+// each frame alone (kernel and stride 1 in time): the loss compares frames.
+func perceptConvs(path string, channels int) ([]video.PerceptConv, error) {
+	w, err := metrics.LoadWeights(path)
+	if err != nil {
+		return nil, fmt.Errorf("perceptual net: %w", err)
+	}
+	if w.Cfg.Input[0] != channels {
+		return nil, fmt.Errorf("perceptual net %s: %d input channels, frames have %d", path, w.Cfg.Input[0], channels)
+	}
+	n, err := w.Build(1)
+	if err != nil {
+		return nil, fmt.Errorf("perceptual net: %w", err)
+	}
+	data := map[string][]float32{}
+	for _, p := range n.Params() {
+		data[p.Name()] = p.Data()
+	}
+	in := channels
+	out := make([]video.PerceptConv, len(w.Cfg.Convs))
+	for i, l := range w.Cfg.Convs {
+		if l.Kernel[0] != 1 || l.Stride[0] != 1 || l.Padding[0] != 0 {
+			return nil, fmt.Errorf("perceptual net %s: conv %d mixes frames (kernel %v, stride %v), want each frame alone", path, i, l.Kernel, l.Stride)
+		}
+		out[i] = video.PerceptConv{
+			Cfg: nn.Conv3dConfig{In: in, Out: l.Out, Kernel: l.Kernel, Stride: l.Stride, Padding: l.Padding, Bias: true},
+			W:   data[fmt.Sprintf("conv%d.weight", i)],
+			B:   data[fmt.Sprintf("conv%d.bias", i)],
+		}
+		in = l.Out
+	}
+	return out, nil
 }
 
 // Run trains as opt says and returns the loop's result.
