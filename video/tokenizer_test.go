@@ -511,20 +511,20 @@ func TestPercept(t *testing.T) {
 	}
 	percept := []PerceptConv{conv(1, 4, 1), conv(4, 6, 2)}
 	clips := squares(rng, 2, 5, cfg.Size)
-	run := func(weight float64) (*Trainer, float64) {
+	run := func(weight float64, on []bool) (*Trainer, float64) {
 		tr, err := NewTrainer(cfg, TrainConfig{Batch: 2, Frames: 5, Percept: percept, PerceptWeight: weight, Seed: 4})
 		if err != nil {
 			t.Fatal(err)
 		}
-		loss, err := tr.Step(clips)
+		loss, err := tr.StepSamples(clips, on)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return tr, loss
 	}
-	plain, l0 := run(0)
+	plain, l0 := run(0, nil)
 	defer plain.Close()
-	tr, l1 := run(2)
+	tr, l1 := run(2, nil)
 	defer tr.Close()
 	if tr.Metrics.Percept <= 0 {
 		t.Fatalf("perceptual term %g, want > 0", tr.Metrics.Percept)
@@ -553,5 +553,16 @@ func TestPercept(t *testing.T) {
 	}
 	if !differs {
 		t.Error("the perceptual term does not change the decoder's gradient")
+	}
+	for _, c := range []struct {
+		name string
+		on   []bool
+		zero bool
+	}{{"no clip", []bool{false, false}, true}, {"one clip", []bool{false, true}, false}} {
+		masked, l := run(2, c.on)
+		if c.zero != (masked.Metrics.Percept == 0) || c.zero && math.Abs(l-l0) > 1e-6 {
+			t.Errorf("perceptual term on %s: %g", c.name, masked.Metrics.Percept)
+		}
+		masked.Close()
 	}
 }

@@ -69,6 +69,7 @@ type Trainer struct {
 	b       *nn.Builder
 	x       *nn.Input
 	w       *nn.Input // per-pixel loss weights, nil without InkWeight
+	pm      *nn.Input // 1 on the samples the perceptual term reads, 0 elsewhere; nil without Percept
 	prog    *nn.Program
 	params  []*nn.Param // every weight of the graph
 	train   []*nn.Param // what the optimizer updates: params, or the decoder's (DecoderOnly)
@@ -188,7 +189,15 @@ func (t *Trainer) addPercept(loss, y *G.Node) (*G.Node, error) {
 		return loss, nil
 	}
 	b := t.b.Sub(strings.TrimSuffix(perceptPrefix, "."))
-	fy, fx := y, t.x.Node
+	t.pm = b.Input("mask", t.x.Node.Shape()...)
+	fy, err := G.HadamardProd(y, t.pm.Node) // a masked-out sample is black in both: no difference
+	if err != nil {
+		return nil, err
+	}
+	fx, err := G.HadamardProd(t.x.Node, t.pm.Node)
+	if err != nil {
+		return nil, err
+	}
 	var sum *G.Node
 	for i, pc := range t.TC.Percept {
 		c := nn.NewConv3d(b, fmt.Sprintf("conv%d", i), pc.Cfg)
@@ -199,7 +208,6 @@ func (t *Trainer) addPercept(loss, y *G.Node) (*G.Node, error) {
 		if c.B != nil {
 			copy(c.B.Data(), pc.B)
 		}
-		var err error
 		if fy, err = silu(c.Forward(fy)); err != nil { // [B, Out, T, H', W']
 			return nil, err
 		}
@@ -281,7 +289,12 @@ func Pixels(dst []float32, src []uint8) {
 // Step trains on one batch of clips [Batch, Frames, Size, Size] (grey
 // uint8): forward, backward, then the codebook's EMA update. The optimizer
 // step is the caller's (nn/train).
-func (t *Trainer) Step(clips []uint8) (float64, error) {
+func (t *Trainer) Step(clips []uint8) (float64, error) { return t.StepSamples(clips, nil) }
+
+// StepSamples is Step with the perceptual term on the clips whose entry in
+// percept is true only (nil: on all). A perceptual net trained on digits
+// knows nothing of real scenes, so its features are no guide to them.
+func (t *Trainer) StepSamples(clips []uint8, percept []bool) (float64, error) {
 	n := t.TC.Batch * t.TC.Frames * t.Cfg.Size * t.Cfg.Size * t.Cfg.Channels
 	if len(clips) != n {
 		return 0, fmt.Errorf("video tokenizer step: %d pixels, want %d", len(clips), n)
@@ -293,6 +306,11 @@ func (t *Trainer) Step(clips []uint8) (float64, error) {
 	}
 	if t.w != nil {
 		if err := t.w.Set(t.weights(clips)); err != nil {
+			return 0, err
+		}
+	}
+	if t.pm != nil {
+		if err := t.pm.Set(t.perceptMask(percept)); err != nil {
 			return 0, err
 		}
 	}
@@ -309,6 +327,21 @@ func (t *Trainer) Step(clips []uint8) (float64, error) {
 		t.Metrics.Restarted = t.Q.UpdateCodebook()
 	}
 	return loss, nil
+}
+
+// perceptMask is 1 on every pixel of the clips whose entry in on is true
+// (all clips if on is nil), 0 elsewhere.
+func (t *Trainer) perceptMask(on []bool) []float32 {
+	m := make([]float32, t.TC.Batch*t.Cfg.Channels*t.TC.Frames*t.Cfg.Size*t.Cfg.Size)
+	per := len(m) / t.TC.Batch
+	for i := range t.TC.Batch {
+		if on == nil || i < len(on) && on[i] {
+			for j := i * per; j < (i+1)*per; j++ {
+				m[j] = 1
+			}
+		}
+	}
+	return m
 }
 
 // weights are the per-pixel loss weights of clips [Batch, Channels,

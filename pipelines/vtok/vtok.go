@@ -41,8 +41,9 @@ type Options struct {
 	// DecoderOnly is video.TrainConfig.DecoderOnly (with Init: the codes stay those of Init).
 	DecoderOnly bool
 	// Percept is a metrics network's weights file (e.g. a digit
-	// classifier's) whose convolutions give the perceptual loss,
-	// PerceptWeight its weight (video.TrainConfig.Percept).
+	// classifier's) whose convolutions give the perceptual loss on the
+	// Moving-digits clips of a batch, PerceptWeight its weight
+	// (video.TrainConfig.Percept).
 	Percept       string
 	PerceptWeight float64
 	Seed          uint64
@@ -103,9 +104,10 @@ func (t *Task) Run(_ context.Context, batch int64) (float64, error) {
 	rng := rand.New(rand.NewPCG(t.opt.Seed, uint64(batch)))
 	per := t.opt.Frames * t.Cfg.Size * t.Cfg.Size
 	const clipFrames = 17
+	digits := make([]bool, t.opt.Batch) // the perceptual net reads digits, not real scenes
 	for i := 0; i < t.opt.Batch; i++ {
 		src := t.moving
-		if rng.Float64() < t.opt.RealShare {
+		if digits[i] = rng.Float64() >= t.opt.RealShare; !digits[i] {
 			src = t.real
 		}
 		c := src.clip(rng.IntN(src.n))
@@ -115,7 +117,7 @@ func (t *Task) Run(_ context.Context, batch int64) (float64, error) {
 		}
 		copy(t.buf[i*per:(i+1)*per], c[start*t.Cfg.Size*t.Cfg.Size:])
 	}
-	loss, err := t.Step(t.buf)
+	loss, err := t.StepSamples(t.buf, digits)
 	if err == nil && batch%25 == 0 {
 		slog.Info("tokenizer", "batch", batch, "loss", loss, "psnr_db", t.Metrics.PSNR, "codes_restarted", t.Metrics.Restarted, "percept", t.Metrics.Percept)
 	}
