@@ -5,10 +5,11 @@ package msvq
 type emaState struct {
 	count []float64 // [K]
 	sum   []float64 // [K, C]
+	fresh bool      // no update yet, and not restored
 }
 
 func newEMA(cb []float32, cfg Config) emaState {
-	e := emaState{count: make([]float64, cfg.Codes), sum: make([]float64, len(cb))}
+	e := emaState{count: make([]float64, cfg.Codes), sum: make([]float64, len(cb)), fresh: true}
 	for k := range e.count {
 		e.count[k] = 1
 	}
@@ -28,6 +29,10 @@ const DeadBelow = 0.03
 func (q *Quantizer) UpdateCodebook() int {
 	st, d, c := q.Stats, q.Cfg.Decay, q.Cfg.Dim
 	cb := q.CodebookData()
+	if q.ema.fresh && q.SeedCodes && len(st.Sample) > 0 {
+		return q.seedCodes()
+	}
+	q.ema.fresh = false
 	restarted := 0
 	for k := 1; k < q.Cfg.Codes; k++ {
 		q.ema.count[k] = d*q.ema.count[k] + (1-d)*st.Count[k]
@@ -50,6 +55,27 @@ func (q *Quantizer) UpdateCodebook() int {
 	return restarted
 }
 
+// seedCodes sets codes 1 … K−1 to residual vectors sampled in this step:
+// the random initial codes lie far from the encoder's first outputs, so
+// nearly everything takes one code and the decoder sees a constant
+// latent until dead-code restarts, hundreds of steps later, bring the
+// codes to the data. It returns the number of codes set.
+func (q *Quantizer) seedCodes() int {
+	st, c, cb := q.Stats, q.Cfg.Dim, q.CodebookData()
+	perm := q.rng.Perm(len(st.Sample)) // distinct vectors while they last
+	for k := 1; k < q.Cfg.Codes; k++ {
+		row := st.Sample[perm[(k-1)%len(perm)]]
+		for j, v := range row {
+			q.ema.sum[k*c+j] = float64(v)
+			cb[k*c+j] = v
+		}
+		q.ema.count[k] = 1
+	}
+	q.ema.fresh = false
+	st.Reset()
+	return q.Cfg.Codes - 1
+}
+
 // EMAState exposes the moving averages for checkpoints.
 func (q *Quantizer) EMAState() (count, sum []float64) { return q.ema.count, q.ema.sum }
 
@@ -57,4 +83,5 @@ func (q *Quantizer) EMAState() (count, sum []float64) { return q.ema.count, q.em
 func (q *Quantizer) SetEMAState(count, sum []float64) {
 	copy(q.ema.count, count)
 	copy(q.ema.sum, sum)
+	q.ema.fresh = false
 }

@@ -85,9 +85,13 @@ type Quantizer struct {
 	Codebook *nn.Input  // [Codes, Dim], updated by EMA, not by gradients
 	Phi      *nn.Conv2d // the shared refinement conv
 	Stats    *nn.CodeStats
-	idx      []*nn.Ints // per scale, [N·k·k] codes of the last run
-	ema      emaState
-	rng      *rand.Rand
+	// SeedCodes: the first UpdateCodebook of a fresh quantizer (not one
+	// whose EMA state was set from weights or a checkpoint) sets every code
+	// but 0 to a residual vector of that step, instead of averaging.
+	SeedCodes bool
+	idx       []*nn.Ints // per scale, [N·k·k] codes of the last run
+	ema       emaState
+	rng       *rand.Rand
 }
 
 // Output is what the quantizer feeds the decoder and the loss.

@@ -1,9 +1,11 @@
 package msvq
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -184,5 +186,59 @@ func TestEMAUpdatesAndRestarts(t *testing.T) {
 	}
 	if len(used) < cfg.Codes/2 {
 		t.Errorf("only %d of %d codes used after EMA with restarts (%d restarts)", len(used), cfg.Codes, restarted)
+	}
+}
+
+// TestSeedCodes: with SeedCodes, a fresh quantizer's first update sets
+// every code but 0 to a residual vector of that step (distinct while they
+// last); a quantizer whose EMA state was restored is never seeded.
+func TestSeedCodes(t *testing.T) {
+	for _, restored := range []bool{false, true} {
+		cfg := small()
+		rng := rand.New(rand.NewPCG(5, 5))
+		b := nn.NewBuilder(3)
+		f := b.Input("f", 8, cfg.Dim, cfg.Side(), cfg.Side())
+		q, err := New(b, "q", cfg, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := q.Forward(f.Node); err != nil {
+			t.Fatal(err)
+		}
+		vm := nn.CompileForward(b.G)
+		q.Stats.On, q.SeedCodes = true, true
+		if restored {
+			q.SetEMAState(q.EMAState())
+		}
+		data := make([]float32, 8*cfg.Dim*cfg.Side()*cfg.Side())
+		for i := range data {
+			data[i] = float32(rng.NormFloat64()) * 5 // far from the initial codes (σ 0.1)
+		}
+		f.Set(data)
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		sample := append([][]float32(nil), q.Stats.Sample...)
+		set := q.UpdateCodebook()
+		vm.Close()
+		cb := q.CodebookData()
+		distinct := map[string]bool{}
+		inSample := 0
+		for k := 1; k < cfg.Codes; k++ {
+			code := cb[k*cfg.Dim : (k+1)*cfg.Dim]
+			distinct[fmt.Sprint(code)] = true
+			if slices.ContainsFunc(sample, func(r []float32) bool { return slices.Equal(r, code) }) {
+				inSample++
+			}
+		}
+		switch {
+		case !restored && (set != cfg.Codes-1 || inSample != cfg.Codes-1 || len(distinct) != cfg.Codes-1):
+			t.Errorf("fresh: %d codes set, %d of %d are sampled residuals, %d distinct", set, inSample, cfg.Codes-1, len(distinct))
+		case restored && inSample > 0:
+			t.Errorf("restored: %d codes were seeded", inSample)
+		}
+		if !slices.Equal(cb[:cfg.Dim], make([]float32, cfg.Dim)) {
+			t.Error("code 0 moved")
+		}
 	}
 }

@@ -47,7 +47,10 @@ type TrainConfig struct {
 	// reads 97 % of them — the codes hold the digit, the decoder blurs it.
 	Percept       []PerceptConv
 	PerceptWeight float64
-	Seed          uint64
+	// SeedCodes is msvq.Quantizer.SeedCodes: the first step sets the codes
+	// to residual vectors of its batch (training from scratch).
+	SeedCodes bool
+	Seed      uint64
 }
 
 // PerceptConv is one frozen convolution of TrainConfig.Percept: its shape
@@ -124,6 +127,7 @@ func NewTrainer(cfg Config, tc TrainConfig) (*Trainer, error) {
 		return nil, err
 	}
 	t.Q.Stats.On = !tc.DecoderOnly
+	t.Q.SeedCodes = tc.SeedCodes
 	return t, nil
 }
 

@@ -157,6 +157,7 @@ func newTrainTokenizerCmd() *cobra.Command {
 	f.BoolVar(&opt.DecoderOnly, "decoder-only", false, "train only the decoder of --init's tokenizer: its codes, and every model trained on them, stay valid")
 	f.StringVar(&opt.Percept, "percept", "", "perceptual loss: a metrics network (e.g. a digit classifier from eval train-judge) whose convolutions' feature maps of each reconstructed frame are pulled to the original's")
 	f.Float64Var(&opt.PerceptWeight, "percept-weight", 1, "weight of the perceptual loss (with --percept)")
+	f.BoolVar(&opt.SeedCodes, "seed-codes", false, "from scratch: the first step sets the codes to residual vectors of its batch (random initial codes leave the decoder a constant latent until dead-code restarts)")
 	f.BoolVar(&opt.NoQuant, "no-quant", false, "ablation: train the continuous autoencoder (no quantizer), the tokenizer's ceiling")
 	f.StringVar(&opt.Init, "init", "", "start from this tokenizer checkpoint's weights (e.g. the image stage's for the video stage)")
 	f.Uint64Var(&opt.Seed, "seed", 1, "seed")

@@ -46,6 +46,7 @@ type Options struct {
 	// (video.TrainConfig.Percept).
 	Percept       string
 	PerceptWeight float64
+	SeedCodes     bool // video.TrainConfig.SeedCodes
 	Seed          uint64
 }
 
@@ -74,7 +75,7 @@ func NewTask(cfg video.Config, opt Options) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc := video.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, PartialWeight: 0.5, NoQuant: opt.NoQuant, InkWeight: opt.InkWeight, FirstWeight: opt.FirstWeight, DecoderOnly: opt.DecoderOnly, PerceptWeight: opt.PerceptWeight, Seed: opt.Seed}
+	tc := video.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, PartialWeight: 0.5, NoQuant: opt.NoQuant, InkWeight: opt.InkWeight, FirstWeight: opt.FirstWeight, DecoderOnly: opt.DecoderOnly, PerceptWeight: opt.PerceptWeight, SeedCodes: opt.SeedCodes, Seed: opt.Seed}
 	if opt.Percept != "" {
 		if tc.Percept, err = perceptConvs(opt.Percept, cfg.Channels); err != nil {
 			return nil, err
@@ -119,7 +120,11 @@ func (t *Task) Run(_ context.Context, batch int64) (float64, error) {
 	}
 	loss, err := t.StepSamples(t.buf, digits)
 	if err == nil && batch%25 == 0 {
-		slog.Info("tokenizer", "batch", batch, "loss", loss, "psnr_db", t.Metrics.PSNR, "codes_restarted", t.Metrics.Restarted, "percept", t.Metrics.Percept)
+		args := []any{"batch", batch, "loss", loss, "psnr_db", t.Metrics.PSNR, "codes_restarted", t.Metrics.Restarted}
+		if t.opt.Percept != "" {
+			args = append(args, "percept", t.Metrics.Percept)
+		}
+		slog.Info("tokenizer", args...)
 	}
 	return loss, err
 }
