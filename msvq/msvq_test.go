@@ -144,11 +144,12 @@ func TestZeroLatentTakesCodeZero(t *testing.T) {
 	_ = fhat
 }
 
-func TestEMAUpdatesAndRestarts(t *testing.T) {
-	cfg := small()
-	rng := rand.New(rand.NewPCG(4, 4))
+// quantizerGraph is a quantizer of cfg on an input latent of n maps,
+// compiled for forward runs (the caller closes the VM).
+func quantizerGraph(t *testing.T, cfg Config, n int) (*Quantizer, *nn.Input, G.VM) {
+	t.Helper()
 	b := nn.NewBuilder(3)
-	f := b.Input("f", 8, cfg.Dim, cfg.Side(), cfg.Side())
+	f := b.Input("f", n, cfg.Dim, cfg.Side(), cfg.Side())
 	q, err := New(b, "q", cfg, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +157,13 @@ func TestEMAUpdatesAndRestarts(t *testing.T) {
 	if _, err := q.Forward(f.Node); err != nil {
 		t.Fatal(err)
 	}
-	vm := nn.CompileForward(b.G)
+	return q, f, nn.CompileForward(b.G)
+}
+
+func TestEMAUpdatesAndRestarts(t *testing.T) {
+	cfg := small()
+	rng := rand.New(rand.NewPCG(4, 4))
+	q, f, vm := quantizerGraph(t, cfg, 8)
 	defer vm.Close()
 	q.Stats.On = true
 	data := make([]float32, 8*cfg.Dim*cfg.Side()*cfg.Side())
@@ -196,16 +203,7 @@ func TestSeedCodes(t *testing.T) {
 	for _, restored := range []bool{false, true} {
 		cfg := small()
 		rng := rand.New(rand.NewPCG(5, 5))
-		b := nn.NewBuilder(3)
-		f := b.Input("f", 8, cfg.Dim, cfg.Side(), cfg.Side())
-		q, err := New(b, "q", cfg, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := q.Forward(f.Node); err != nil {
-			t.Fatal(err)
-		}
-		vm := nn.CompileForward(b.G)
+		q, f, vm := quantizerGraph(t, cfg, 8)
 		q.Stats.On, q.SeedCodes = true, true
 		if restored {
 			q.SetEMAState(q.EMAState())
