@@ -231,11 +231,11 @@ func (q *Quantizer) scaleLoss(f, fStop, fhat *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	commit, err := mse(fhatStop, f)
+	commit, err := nn.MSE(fhatStop, f)
 	if err != nil {
 		return nil, err
 	}
-	refine, err := mse(fhat, fStop)
+	refine, err := nn.MSE(fhat, fStop)
 	if err != nil {
 		return nil, err
 	}
@@ -243,17 +243,6 @@ func (q *Quantizer) scaleLoss(f, fStop, fhat *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	return G.Add(commit, refine)
-}
-
-func mse(a, b *G.Node) (*G.Node, error) {
-	d, err := G.Sub(a, b)
-	if err != nil {
-		return nil, err
-	}
-	if d, err = G.Square(d); err != nil {
-		return nil, err
-	}
-	return G.Mean(d)
 }
 
 // Indices returns the codes of the last run: per scale, [N·k·k] in row-major

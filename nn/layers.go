@@ -81,6 +81,18 @@ func (n *LayerNorm) Forward(x *G.Node) (*G.Node, error) {
 // SiLU is x·σ(x) elementwise.
 func SiLU(x *G.Node) (*G.Node, error) { return apply(actK{siluAct, x.Dims()}, x) }
 
+// MSE is the mean of (a − b)² over every element.
+func MSE(a, b *G.Node) (*G.Node, error) {
+	d, err := G.Sub(a, b)
+	if err != nil {
+		return nil, err
+	}
+	if d, err = G.Square(d); err != nil {
+		return nil, err
+	}
+	return G.Mean(d)
+}
+
 // GELU is the exact (erf) GELU elementwise.
 func GELU(x *G.Node) (*G.Node, error) { return apply(actK{geluAct, x.Dims()}, x) }
 

@@ -217,14 +217,8 @@ func (t *Trainer) addPercept(loss, y *G.Node) (*G.Node, error) {
 		if fx, err = silu(c.Forward(fx)); err != nil {
 			return nil, err
 		}
-		d, err := G.Sub(fy, fx)
+		d, err := nn.MSE(fy, fx)
 		if err != nil {
-			return nil, err
-		}
-		if d, err = G.Square(d); err != nil {
-			return nil, err
-		}
-		if d, err = G.Mean(d); err != nil {
 			return nil, err
 		}
 		if sum == nil {

@@ -119,14 +119,7 @@ func (q *rvq) forward(z *G.Node) (rvqOut, error) {
 	if err != nil {
 		return rvqOut{}, err
 	}
-	diff, err := G.Sub(zr, stop)
-	if err != nil {
-		return rvqOut{}, err
-	}
-	if diff, err = G.Square(diff); err != nil {
-		return rvqOut{}, err
-	}
-	out.commit, err = G.Mean(diff)
+	out.commit, err = nn.MSE(zr, stop)
 	return out, err
 }
 

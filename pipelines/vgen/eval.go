@@ -287,7 +287,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		}
 		c := mv.Clips[i]
 		prompt := c.Prompt()
-		saved := filepath.Join(save, fmt.Sprintf("%05d.gif", i))
+		saved := filepath.Join(save, fmt.Sprintf(savedClip, i))
 		var frames []uint8
 		if eo.Resume {
 			if frames, err = readSaved(saved); err != nil {
@@ -522,6 +522,12 @@ func savedBy(p *Pipeline, eo EvalOptions) (savedSet, error) {
 		TopK: o.Sampling.TopK, TopP: o.Sampling.TopP, Seed: o.Seed, Continue: eo.Continue}, nil
 }
 
+// savedClip names clip i of a --save directory; savedClips matches them all.
+const (
+	savedClip  = "%05d.gif"
+	savedClips = "[0-9][0-9][0-9][0-9][0-9].gif"
+)
+
 // markSaved writes dir/clips.json for a new run and removes the numbered
 // clips of the earlier evaluation whose clips.json is there, which would
 // otherwise stay beside this run's (a run of fewer prompts rewrites only
@@ -550,7 +556,7 @@ func markSaved(dir string, s savedSet, shared bool) error {
 	case shared:
 		return fmt.Errorf("saved clips: %w", err)
 	}
-	old, gerr := filepath.Glob(filepath.Join(dir, "[0-9][0-9][0-9][0-9][0-9].gif"))
+	old, gerr := filepath.Glob(filepath.Join(dir, savedClips))
 	switch {
 	case gerr != nil:
 		return gerr
