@@ -23,9 +23,14 @@ import (
 
 // Config sizes the quantizer.
 type Config struct {
-	Codes    int     `json:"codes"`     // codebook size; code 0 is frozen at zero
-	Dim      int     `json:"dim"`       // latent channels
-	Scales   []int   `json:"scales"`    // side of each scale's map, ending at the latent side
+	Codes int `json:"codes"` // codebook size; code 0 is frozen at zero
+	Dim   int `json:"dim"`   // latent channels
+	// Scales are the sides of the scales' maps, coarse to fine, ending at
+	// the latent side. A side may repeat: the repeat quantizes what is
+	// left of the residual at the same side again (a second depth, as in
+	// residual VQ): finer codes where a frame's detail is, without a
+	// larger codebook.
+	Scales   []int   `json:"scales"`
 	Beta     float64 `json:"beta"`      // commitment weight
 	Decay    float64 `json:"decay"`     // EMA decay of the codebook
 	PhiRatio float32 `json:"phi_ratio"` // z ← (1−r)·z + r·conv(z)
@@ -72,8 +77,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("msvq config: %d codes (at most %d), width %d (%d), scales %v (at most 64, each ≤ %d)", c.Codes, 1<<16, c.Dim, 1<<12, c.Scales, 1<<10)
 	}
 	for i, s := range c.Scales {
-		if s <= 0 || (i > 0 && s <= c.Scales[i-1]) {
-			return fmt.Errorf("msvq config: scales %v must increase from ≥ 1", c.Scales)
+		if s <= 0 || (i > 0 && s < c.Scales[i-1]) {
+			return fmt.Errorf("msvq config: scales %v must not decrease, from ≥ 1", c.Scales)
 		}
 	}
 	return nil

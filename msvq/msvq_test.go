@@ -131,6 +131,44 @@ func roundTrip(t *testing.T, cfg Config) (zeros int) {
 	return zeros
 }
 
+// TestRepeatedScale: a side may repeat (a second depth at that side). The
+// codes still decode to the graph's latent, and the repeat quantizes what
+// the first pass left: with phi off (ratio 0) the nearest code, code 0
+// included, never moves the latent away, so the error must drop. Sides that
+// decrease are refused.
+func TestRepeatedScale(t *testing.T) {
+	cfg := small()
+	cfg.Scales = []int{1, 2, 3, 4, 4}
+	roundTrip(t, cfg)
+
+	sqErr := func(scales []int) float64 {
+		c := small()
+		c.Scales, c.PhiRatio, c.Codes = scales, 0, 64
+		var f []float32
+		_, fhat, _ := build(t, c, 2, func(d []float32) {
+			rng := rand.New(rand.NewPCG(5, 5))
+			for i := range d {
+				d[i] = float32(rng.NormFloat64() * 0.1)
+			}
+			f = d
+		})
+		var se float64
+		for i, v := range fhat {
+			se += float64((v - f[i]) * (v - f[i]))
+		}
+		return se
+	}
+	once, twice := sqErr([]int{1, 2, 3, 4}), sqErr([]int{1, 2, 3, 4, 4})
+	if !(twice < once) {
+		t.Errorf("squared error %g with the finest side twice, %g once: want less", twice, once)
+	}
+	bad := small()
+	bad.Scales = []int{1, 3, 2, 4}
+	if err := bad.Validate(); err == nil {
+		t.Error("scales 1,3,2,4 accepted")
+	}
+}
+
 // TestZeroLatentTakesCodeZero: an empty latent is all code 0 at every scale.
 func TestZeroLatentTakesCodeZero(t *testing.T) {
 	q, fhat, _ := build(t, small(), 2, func([]float32) {})

@@ -174,8 +174,8 @@ func (l *Layout) visual(v tokenizers.Vocab, si int, s Segment, t0 int) error {
 		return fmt.Errorf("layout: segment %d: no scales", si)
 	}
 	for i, side := range s.Scales {
-		if side <= 0 || (i > 0 && side <= s.Scales[i-1]) {
-			return fmt.Errorf("layout: segment %d: scales %v must be positive and increasing", si, s.Scales)
+		if side <= 0 || (i > 0 && side < s.Scales[i-1]) {
+			return fmt.Errorf("layout: segment %d: scales %v must be positive and not decrease", si, s.Scales)
 		}
 	}
 	fine := float64(s.Scales[len(s.Scales)-1])

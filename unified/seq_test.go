@@ -105,4 +105,8 @@ func TestLayoutErrors(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+	// A side may repeat (a second quantizer depth at that side).
+	if _, err := BuildLayout(v, Segment{Scales: []int{1, 2, 2}, Frames: [][][]int{{{1}, {1, 2, 3, 4}, {5, 6, 7, 8}}}}); err != nil {
+		t.Errorf("scales 1,2,2: %v", err)
+	}
 }
