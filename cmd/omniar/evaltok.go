@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/omniar/omniar/pipelines/eval"
 	"github.com/omniar/omniar/pipelines/vtok"
 )
 
@@ -49,6 +50,10 @@ decoded from the scales up to 4×4) and a plot of PSNR vs scales decoded.`,
 			if opt.Clips < 1 || opt.Digits < 0 || opt.Reader.Steps < 0 || opt.Reader.Views < 0 {
 				return usageErrorf("--clips must be positive and --digits, --reader-steps, --reader-views ≥ 0")
 			}
+			if opt.Ceiling < 0 || opt.Ceiling > 0 && (opt.Judge == "" || modality != "video") {
+				return usageErrorf("--ceiling %d: want ≥ 0, and a count needs --judge and --modality video", opt.Ceiling)
+			}
+			opt.Pairs = eval.Asset(opt.Pairs)
 			if opt.Reader.Steps > 0 && opt.Judge == "" {
 				return usageErrorf("--reader-steps belongs to the digit check: give --judge too")
 			}
@@ -79,6 +84,8 @@ decoded from the scales up to 4×4) and a plot of PSNR vs scales decoded.`,
 	f.IntVar(&opt.Digits, "digits", 0, "test digits for the digit check (0: the whole test split)")
 	f.IntVar(&opt.Reader.Steps, "reader-steps", 0, "train a digit net on the tokens' round trips for this many steps (0: none)")
 	f.IntVar(&opt.Reader.Views, "reader-views", 2, "augmented views of each train digit for the reader, beside the digit itself")
+	f.IntVar(&opt.Ceiling, "ceiling", 0, "have the attribute judge (--judge and --pairs) read the reconstructions of this many Moving-digits test clips: the ceiling of a generator drawing through this tokenizer (0: none)")
+	f.StringVar(&opt.Pairs, "pairs", eval.DefaultPairWeights, "the attribute judge's pair reader (with --ceiling)")
 	f.StringVar(&opt.Pictures, "pictures", "", "directory for PNG grids and the PSNR-vs-scales plot (e.g. docs/img)")
 	f.StringVar(&out, "out", "", "JSON report (e.g. docs/eval/tokenizer.json)")
 	f.Float64Var(&zeroBias, "zero-bias", 0, "dead zone around the zero code (squared L2) in place of the checkpoint's")

@@ -64,6 +64,7 @@ type Report struct {
 	Real           SetScores             `json:"real_clips_test"`
 	Layout         *LayoutScores         `json:"layout,omitempty"`      // Moving-digits, decode up to 4×4
 	Digits         *DigitScores          `json:"digit_check,omitempty"` // with a classifier only
+	Ceiling        *CeilingScores        `json:"ceiling,omitempty"`     // with Ceiling > 0 only
 	Codebook       metrics.CodebookUsage `json:"codebook"`
 	ScaleEntropy   []float64             `json:"entropy_nats_per_scale"`
 	EmptyTopShare  nullFloats            `json:"empty_cells_top_code_share_per_scale"` // null: no empty cell at that scale
@@ -104,6 +105,10 @@ type EvalOptions struct {
 	Digits   int           // test digits for the digit check (0: the whole split)
 	Reader   ReaderOptions // with Judge: a digit net trained on round trips (Steps 0: none)
 	Pictures string        // directory for PNG grids and the PSNR plot; "" writes none
+	// Ceiling > 0 has the attribute judge (Judge and Pairs) read the
+	// reconstructions of this many Moving-digits test clips (17 frames).
+	Ceiling int
+	Pairs   string // the judge's pair reader weights
 	// ZeroBias, if not nil, replaces the checkpoint's dead zone around the
 	// zero code (msvq.Config.ZeroBias); the report's config shows the one used.
 	ZeroBias *float64
@@ -206,6 +211,18 @@ func Eval(ctx context.Context, opt EvalOptions) (*Report, error) {
 	r.ScaleEntropy, r.EmptyTopShare, r.EmptyCodes = ent.summary()
 	if opt.Judge != "" {
 		if r.Digits, err = evalDigits(ctx, opt.Data, opt.Judge, cfg, w, opt.Digits, opt.Reader); err != nil {
+			return nil, err
+		}
+	}
+	if opt.Ceiling > 0 {
+		if frames != digits.Frames {
+			return nil, fmt.Errorf("tokenizer eval: the ceiling reads %d-frame clips, not %d", digits.Frames, frames)
+		}
+		jw, err := metrics.LoadJudgeWeights(opt.Judge, opt.Pairs)
+		if err != nil {
+			return nil, err
+		}
+		if r.Ceiling, err = evalCeiling(ctx, ae, mv, opt.Ceiling, jw); err != nil {
 			return nil, err
 		}
 	}
@@ -437,6 +454,10 @@ func (r *Report) String() string {
 			fmt.Fprintf(&b, "reader (the same net trained on %d round trips: train digits and %d augmented views of each, %d steps): %.2f%% of the test digits' round trips\n",
 				rd.Train, rd.Views, rd.Steps, 100*rd.Accuracy)
 		}
+	}
+	if c := r.Ceiling; c != nil {
+		fmt.Fprintf(&b, "ceiling (the attribute judge on reconstructions of %d test clips): digits and directions %.1f%%, digits %.1f%%, directions %.1f%%; both on one-digit clips %.1f%%, two-digit %.1f%%\n",
+			c.Clips, 100*c.Match, 100*c.Digit, 100*c.Direction, 100*c.MatchOne, 100*c.MatchTwo)
 	}
 	fmt.Fprintf(&b, "codebook: %d/%d codes used, perplexity %.1f\n", r.Codebook.Used, r.Codebook.Size, r.Codebook.Perplexity)
 	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
