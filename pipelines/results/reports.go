@@ -113,6 +113,14 @@ type tokReport struct {
 			Accuracy float64 `json:"accuracy"`
 		} `json:"reader"`
 	} `json:"digit_check"`
+	Ceiling *struct {
+		Clips     int     `json:"clips"`
+		Match     float64 `json:"match"`
+		Digit     float64 `json:"digit"`
+		Direction float64 `json:"direction"`
+		MatchOne  float64 `json:"match_one_digit"`
+		MatchTwo  float64 `json:"match_two_digit"`
+	} `json:"ceiling"`
 	Codebook struct {
 		Size       int     `json:"size"`
 		Used       int     `json:"used"`

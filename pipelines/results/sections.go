@@ -163,6 +163,10 @@ func (g *gen) tokenizer() error {
 					rd.Train, rd.Views, rd.Steps, pct(rd.Accuracy))
 			}
 		}
+		if c := r.Ceiling; c != nil {
+			g.printf("Ceiling (the attribute judge on reconstructions of the first %d Moving-digits test clips, what a generator drawing through these codes can reach): digits and directions %s, digits %s, directions %s; both on one-digit clips %s, on two-digit clips %s.\n\n",
+				c.Clips, pct(c.Match), pct(c.Digit), pct(c.Direction), pct(c.MatchOne), pct(c.MatchTwo))
+		}
 	}
 	g.linkPictures("tokenizer")
 	return nil
