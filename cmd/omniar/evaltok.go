@@ -29,7 +29,11 @@ it then trains a net of the same architecture on round trips (encode to
 tokens, decode) of the train digits and --reader-views augmented views of
 each, and reads the test digits' round trips with it: a measure of the
 digit identity the tokens carry (about 14 minutes for 8 views and 6,000
-steps on 2 cores). With --pictures it
+steps on 2 cores). With --ceiling N (and --judge) the attribute judge reads
+the reconstructions of the first N Moving-digits test clips against their
+metadata: the ceiling of any generator drawing through these codes, the
+figure omniar eval videoar reports beside its generated clips (1,000 clips:
+about 7 CPU-minutes). With --pictures it
 writes PNG grids (originals above reconstructions; for clips a third row
 decoded from the scales up to 4×4) and a plot of PSNR vs scales decoded.`,
 		Example: `  omniar eval tokenizer --ckpt assets/video_tokenizer.safetensors \
