@@ -20,6 +20,7 @@ const (
 	cmdJudge          = "omniar eval judge --json > docs/eval/judge.json"
 	cmdJudgeRepro     = "make repro-judge"
 	cmdTokenizerRepro = "make repro-tokenizer"
+	cmdTokenizerCand  = "make tokenizer-candidate"
 	cmdClassifier     = "omniar eval video --out docs/eval/video_classifier.json"
 	cmdFVD            = "omniar eval fvd --real test --fake DIR --bootstrap 100 --json > docs/eval/fvd.json"
 	cmdVideoAR        = "omniar eval videoar --n 100 --out docs/eval/videoar.json"
@@ -139,6 +140,9 @@ func (g *gen) tokenizer() error {
 		g.command(rel, r.Command, known)
 		if strings.Contains(path.Base(rel), "repro") {
 			g.printf("The tokenizer retrained from scratch by the recipe (`%s`), scored as the shipped one: a check that `make assets` reproduces it.\n\n", cmdTokenizerRepro)
+		}
+		if strings.Contains(path.Base(rel), "candidate") {
+			g.printf("A tokenizer candidate (`%s`), not shipped: the shipped generators read the shipped tokenizer's codes, and must be retrained on a new tokenizer's before it can replace it (model card, \"Video tokenizer\").\n\n", cmdTokenizerCand)
 		}
 		g.printf("Checkpoint `%s`, %d frame(s) per clip. PSNR and SSIM are means per frame on the test splits.\n\n", r.Checkpoint, r.Frames)
 		set := func(name string, s tokSet) []string {
