@@ -139,7 +139,7 @@ func newTrainTokenizerCmd() *cobra.Command {
 	f.StringVar(&modality, "modality", "video", "image (one frame) or video (17 frames)")
 	f.IntVar(&cfg.TimeKernel, "time-kernel", cfg.TimeKernel, "spatial side of the temporal convs' kernel (odd; 1: they mix channels only)")
 	f.Float32Var(&cfg.Quant.ZeroBias, "zero-bias", cfg.Quant.ZeroBias, "dead zone around the zero code (squared L2 at the finest scale, scaled by area at coarser ones): near-empty cells share code 0")
-	f.IntSliceVar(&cfg.Quant.Scales, "scales", cfg.Quant.Scales, "the quantizer's scale schedule: sides of the token maps, increasing, ending at the latent side (more scales: more tokens a frame, finer codes)")
+	f.IntSliceVar(&cfg.Quant.Scales, "scales", cfg.Quant.Scales, "the quantizer's scale schedule: sides of the token maps, coarse to fine, ending at the latent side; a repeated side is a second pass there (1,2,3,4,6,8,8: 194 tokens a frame instead of 130, finer codes)")
 	f.IntVar(&cfg.TimeMix, "time-mix", cfg.TimeMix, "causal blocks over latent time, each side (0: each group of frames is drawn from its latent frame alone)")
 	f.IntVar(&frames, "frames", 0, "video: frames per training clip (1 + 4k; default 17); the tokenizer is causal and convolutional in time, so shorter clips train the same weights faster")
 	f.StringVar(&opt.Data, "data", defaultCache("data"), "prepared data directory (make data)")
