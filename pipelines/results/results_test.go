@@ -251,14 +251,9 @@ func TestFVDFeatureNetworks(t *testing.T) {
 	}{{"one network", [2]string{"v5", "v5"}, false}, {"two networks", [2]string{"v5", "v6"}, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if err := os.MkdirAll(filepath.Join(dir, "eval"), 0o755); err != nil {
-				t.Fatal(err)
-			}
 			for i, n := range tc.nets {
 				rep := fmt.Sprintf(`{"features": "omniar-video-%s", "weights_sha256": "sha-%s", "real": "moving-digits:test", "fake": "clips", "n_real": 10, "n_fake": 10, "frames": 17, "command": "omniar eval fvd"}`, n, n)
-				if err := os.WriteFile(filepath.Join(dir, "eval", fmt.Sprintf("fvd_%d.json", i)), []byte(rep), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				writeEval(t, dir, fmt.Sprintf("fvd_%d.json", i), rep)
 			}
 			b, err := Generate(dir)
 			if err != nil {
@@ -276,16 +271,11 @@ func TestFVDFeatureNetworks(t *testing.T) {
 // set; the budget VideoAR/raster pair also makes a README headline row.
 func TestFVDVersus(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "eval"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	rep := `{"features": "omniar-video-v6", "weights_sha256": "sha", "real": "moving-digits:test", "fake": "runs/a", "n_real": 10, "n_fake": 10, "frames": 17,
 	  "frechet": {"value": 100}, "command": "omniar eval fvd --versus runs/b",
 	  "versus": {"fake": "runs/b", "n_fake": 10, "frechet": {"value": 140},
 	    "frechet_minus_first": {"value": 40, "lo": 12.5, "hi": 61.3, "level": 0.95, "reps": 200, "share_above_zero": 0.995}}}`
-	if err := os.WriteFile(filepath.Join(dir, "eval", "fvd_pair.json"), []byte(rep), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeEval(t, dir, "fvd_pair.json", rep)
 	b, err := Generate(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -297,9 +287,7 @@ func TestFVDVersus(t *testing.T) {
 		}
 	}
 	// the budget VideoAR/raster pair is a headline figure
-	if err := os.WriteFile(filepath.Join(dir, "eval", "fvd_videoar_budget_paired.json"), []byte(rep), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeEval(t, dir, "fvd_videoar_budget_paired.json", rep)
 	h, err := Headline(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -313,15 +301,10 @@ func TestFVDVersus(t *testing.T) {
 // it gives.
 func TestVideoARResumed(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "eval"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	rep := `{"command": "omniar eval videoar --resume", "split": "test", "generated": {"clips": 1000, "match": 0.1, "digit": 0.2, "direction": 0.5},
 	  "ceiling": {"clips": 1000, "match": 0.7, "digit": 0.7, "direction": 0.9}, "seconds_per_clip": 2.5, "seconds_codes_per_clip": 2.4,
 	  "seconds_pixels_per_clip": 0.1, "resumed_clips": 900}`
-	if err := os.WriteFile(filepath.Join(dir, "eval", "videoar_r.json"), []byte(rep), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeEval(t, dir, "videoar_r.json", rep)
 	b, err := Generate(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -330,9 +313,7 @@ func TestVideoARResumed(t *testing.T) {
 		t.Errorf("results lack %q:\n%s", want, b)
 	}
 	all := strings.Replace(rep, `"resumed_clips": 900`, `"resumed_clips": 1000`, 1)
-	if err := os.WriteFile(filepath.Join(dir, "eval", "videoar_r.json"), []byte(all), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeEval(t, dir, "videoar_r.json", all)
 	if b, err = Generate(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -363,14 +344,9 @@ func TestCloser(t *testing.T) {
 // and its ceiling is shown.
 func TestTokenizerCeiling(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "eval"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	rep := `{"command": "omniar eval tokenizer --ceiling 1000", "checkpoint": "runs/t.safetensors", "frames": 17,
 	  "ceiling": {"clips": 1000, "match": 0.714, "digit": 0.739, "direction": 0.965, "match_one_digit": 0.853, "match_two_digit": 0.518}}`
-	if err := os.WriteFile(filepath.Join(dir, "eval", "tokenizer_candidate_video.json"), []byte(rep), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeEval(t, dir, "tokenizer_candidate_video.json", rep)
 	b, err := Generate(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -380,5 +356,16 @@ func TestTokenizerCeiling(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("results lack %q:\n%s", want, b)
 		}
+	}
+}
+
+// writeEval writes a report as dir/eval/name.
+func writeEval(t *testing.T, dir, name, rep string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(dir, "eval"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "eval", name), []byte(rep), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
