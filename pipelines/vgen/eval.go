@@ -115,8 +115,11 @@ type EvalReport struct {
 	// NLL is the teacher-forced cross-entropy (nats per code) of the
 	// real clips' codes under their prompts, [latent frame][scale]
 	// averaged over the clips (--nll).
-	NLL     [][]float64 `json:"nll_by_frame_scale,omitempty"`
-	Command string      `json:"command"`
+	NLL [][]float64 `json:"nll_by_frame_scale,omitempty"`
+	// NLLByDigits splits NLL by the clips' digit count: one-digit clips,
+	// then two-digit clips.
+	NLLByDigits [][][]float64 `json:"nll_by_digits,omitempty"`
+	Command     string        `json:"command"`
 }
 
 // EvalOptions say what `omniar eval videoar` generates and where it writes.
@@ -252,6 +255,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		return rep, errors.New("eval videoar: resume needs the directory of saved clips")
 	}
 	var gen, ceil tally
+	var nll nllSums
 	var genTime time.Duration
 	t0 := p.Time
 	tg0 := p.gen.Time
@@ -334,7 +338,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 				return rep, err
 			}
 			if eo.NLL {
-				if err := p.addNLL(ctx, &rep, prompt, rec.Codes, n); err != nil {
+				if err := p.addNLL(ctx, &nll, len(c.Movers), prompt, rec.Codes); err != nil {
 					return rep, fmt.Errorf("clip %d: %w", i, err)
 				}
 			}
@@ -363,6 +367,9 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		return rep, err
 	}
 	rep.Generated, rep.Ceiling = gen.fidelity(), ceil.fidelity()
+	if eo.NLL {
+		rep.NLL, rep.NLLByDigits = nll.mean()
+	}
 	if eo.Pictures != "" && len(grid) > 0 {
 		if err := writeGrid(eo.Pictures, grid, prompts); err != nil {
 			return rep, err
@@ -377,14 +384,58 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	return rep, nil
 }
 
-// addNLL adds 1/n of the teacher-forced cross-entropy of a clip's codes
-// (per scale [frames·k·k], as the tokenizer returns them) to rep.NLL.
-func (p *Pipeline) addNLL(ctx context.Context, rep *EvalReport, prompt string, perScale [][]int, n int) error {
+// nllSums add up teacher-forced cross-entropies [latent frame][scale]:
+// of all clips (index 0) and of the clips of each digit count (1, 2).
+type nllSums struct {
+	sum [3][][]float64
+	n   [3]int
+}
+
+func (t *nllSums) add(digits int, nll [][]float64) {
+	for _, i := range []int{0, digits} {
+		if t.sum[i] == nil {
+			t.sum[i] = make([][]float64, len(nll))
+			for f, row := range nll {
+				t.sum[i][f] = make([]float64, len(row))
+			}
+		}
+		for f, row := range nll {
+			for s, v := range row {
+				t.sum[i][f][s] += v
+			}
+		}
+		t.n[i]++
+	}
+}
+
+// mean is the mean over all clips and the means over one- and two-digit
+// clips (nil for a count without clips).
+func (t *nllSums) mean() (all [][]float64, byDigits [][][]float64) {
+	var m [3][][]float64
+	for i, sum := range t.sum {
+		for _, row := range sum {
+			out := make([]float64, len(row))
+			for s, v := range row {
+				out[s] = v / float64(t.n[i])
+			}
+			m[i] = append(m[i], out)
+		}
+	}
+	return m[0], [][][]float64{m[1], m[2]}
+}
+
+// addNLL adds the teacher-forced cross-entropy of a clip of the given
+// digit count (codes per scale [frames·k·k], as the tokenizer returns
+// them) to t.
+func (p *Pipeline) addNLL(ctx context.Context, t *nllSums, digits int, prompt string, perScale [][]int) error {
+	if digits < 1 || digits > 2 {
+		return fmt.Errorf("a clip of %d digits", digits)
+	}
 	ids, err := p.Prompt(prompt)
 	if err != nil {
 		return err
 	}
-	frames := len(perScale[0])
+	frames := len(perScale[0]) / (p.Cfg.Quant.Scales[0] * p.Cfg.Quant.Scales[0])
 	codes := make([][]int, frames)
 	for s, k := range p.Cfg.Quant.Scales {
 		for f := range codes {
@@ -395,17 +446,7 @@ func (p *Pipeline) addNLL(ctx context.Context, rep *EvalReport, prompt string, p
 	if err != nil {
 		return err
 	}
-	if rep.NLL == nil {
-		rep.NLL = make([][]float64, frames)
-		for f := range rep.NLL {
-			rep.NLL[f] = make([]float64, len(p.Cfg.Quant.Scales))
-		}
-	}
-	for f, row := range nll {
-		for s, v := range row {
-			rep.NLL[f][s] += v / float64(n)
-		}
-	}
+	t.add(digits, nll)
 	return nil
 }
 
@@ -438,15 +479,23 @@ func (r EvalReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "  one-digit clips' mean speed: %.2f px/frame generated, %.2f in the reconstructions\n", r.Generated.OneSpeed, r.Ceiling.OneSpeed)
 	fmt.Fprintf(w, "  one-digit clips, frames read as the prompted digit, per latent frame (video frames 0 | 1–4 | 5–8 | …):\n")
 	fmt.Fprintf(w, "  %-26s %s\n  %-26s %s\n", name, byGroup(r.Generated.OneByFrame, r.TimeStride), "ceiling (reconstructions)", byGroup(r.Ceiling.OneByFrame, r.TimeStride))
-	if len(r.NLL) > 0 {
-		fmt.Fprintf(w, "  teacher-forced cross-entropy of the real clips' codes (nats per code), latent frame × scale:\n")
-		for f, row := range r.NLL {
+	printNLL := func(what string, nll [][]float64) {
+		if len(nll) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "  teacher-forced cross-entropy of the real clips' codes (nats per code), latent frame × scale, %s:\n", what)
+		for f, row := range nll {
 			fmt.Fprintf(w, "    frame %d:", f)
 			for _, v := range row {
 				fmt.Fprintf(w, " %5.2f", v)
 			}
 			fmt.Fprintln(w)
 		}
+	}
+	printNLL("all clips", r.NLL)
+	if len(r.NLLByDigits) == 2 {
+		printNLL("one-digit clips", r.NLLByDigits[0])
+		printNLL("two-digit clips", r.NLLByDigits[1])
 	}
 }
 

@@ -1,6 +1,7 @@
 package vgen
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 
@@ -71,5 +72,26 @@ func TestTwoDigit(t *testing.T) {
 		if (err != nil) != c.err || !slices.Equal(got, c.want) {
 			t.Errorf("twoDigit(%v) = %v, %v; want %v (error %v)", c.items, got, err, c.want, c.err)
 		}
+	}
+}
+
+// TestNLLSums checks the split of the teacher-forced cross-entropy by
+// digit count: each count's mean, and the mean of all clips.
+func TestNLLSums(t *testing.T) {
+	var s nllSums
+	s.add(1, [][]float64{{1, 2}})
+	s.add(1, [][]float64{{3, 4}})
+	s.add(2, [][]float64{{8, 9}})
+	all, by := s.mean()
+	want := [][][]float64{{{4, 5}}, {{2, 3}}, {{8, 9}}}
+	for i, got := range [][][]float64{all, by[0], by[1]} {
+		if !reflect.DeepEqual(got, want[i]) {
+			t.Errorf("mean %d: got %v, want %v", i, got, want[i])
+		}
+	}
+	var none nllSums
+	none.add(1, [][]float64{{1}})
+	if _, by := none.mean(); by[1] != nil {
+		t.Errorf("two-digit mean without two-digit clips: %v, want nil", by[1])
 	}
 }
