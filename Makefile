@@ -155,8 +155,9 @@ assets-codec: data ## audio codec: the first codec (small-v1), then the head cod
 	$(OMNIAR) tokenizer train --modality audio --data "$(DATA_DIR)" --config small --init $(RUNS)/audio_codec_f.train --mic 0.2 \
 	  --steps 2000 --lr 2.5e-4 --ckpt-every 250 --ckpt $(RUNS)/audio_codec_h.train --resume --out assets/audio_codec.safetensors
 
-# VTOK and VIDEOAR_OUT let the recipe train a generator on another
-# tokenizer's codes, e.g. the candidate of make tokenizer-candidate.
+# VTOK and VIDEOAR_OUT let the recipe train a generator (and, with
+# UNIFIED_OUT, the unified model) on another tokenizer's codes, e.g. the
+# candidate of make tokenizer-candidate.
 VTOK        ?= assets/video_tokenizer.safetensors
 VIDEOAR_OUT ?= assets/videoar.safetensors
 VAR_TRAIN    = $(OMNIAR) train videoar --tokenizer $(VTOK)
@@ -302,11 +303,16 @@ eval-ablations: assets-videoar ## VideoAR without error correction, without fram
 	$(OMNIAR) eval videoar --n 100 --ckpt $(RUNS)/raster_5.safetensors --out docs/eval/videoar_raster.json --save $(RUNS)/raster_clips
 	$(OMNIAR) eval fvd --real test --fake $(RUNS)/raster_clips --n 100 --bootstrap 20 --json > docs/eval/fvd_videoar_raster.json
 
+# UNIFIED_OUT and UNIFIED_CURVES (with VTOK) let the recipe train on
+# another video tokenizer's codes without touching the shipped files.
+UNIFIED_OUT    ?= assets/unified.safetensors
+UNIFIED_CURVES ?= docs/eval/unified_curves
+
 assets-unified: data ## unified model on the shipped tokenizers: text and images, then all modalities with the glance (configs/small.json), then clip questions on 16,000 clips, two-digit first frames as pictures and speech views (configs/small_clips.json) → assets/unified.safetensors
-	$(OMNIAR) train unified --config configs/small.json --tokens $(RUNS)/unified_tok --out $(RUNS)/unified_small --resume
-	$(OMNIAR) train unified --config configs/small_clips.json --init $(RUNS)/unified_small/unified.safetensors --tokens $(RUNS)/unified_tok16k --out $(RUNS)/unified_clips --resume
-	cp $(RUNS)/unified_clips/unified.safetensors assets/unified.safetensors.tmp && mv assets/unified.safetensors.tmp assets/unified.safetensors
-	cp $(RUNS)/unified_clips/curves.json docs/eval/unified_curves.json && cp $(RUNS)/unified_clips/curves.png docs/eval/unified_curves.png
+	$(OMNIAR) train unified --config configs/small.json --video-tokenizer $(VTOK) --tokens $(RUNS)/unified_tok --out $(RUNS)/unified_small --resume
+	$(OMNIAR) train unified --config configs/small_clips.json --video-tokenizer $(VTOK) --init $(RUNS)/unified_small/unified.safetensors --tokens $(RUNS)/unified_tok16k --out $(RUNS)/unified_clips --resume
+	cp $(RUNS)/unified_clips/unified.safetensors $(UNIFIED_OUT).tmp && mv $(UNIFIED_OUT).tmp $(UNIFIED_OUT)
+	cp $(RUNS)/unified_clips/curves.json $(UNIFIED_CURVES).json && cp $(RUNS)/unified_clips/curves.png $(UNIFIED_CURVES).png
 
 assets-unified-baselines: data ## the baselines of the pre-glance recipe (configs/small_noglance.json) at 3,300 steps: its MoE run, the dense FFN of equal active parameters, two sub-models and the full shape trained alone (no elastic training)
 	$(OMNIAR) train unified --config configs/small_noglance.json --tokens $(RUNS)/unified_tok --out $(RUNS)/unified_noglance --resume --stop-at 3300

@@ -22,7 +22,7 @@ const (
 )
 
 func newTrainUnifiedCmd() *cobra.Command {
-	var path, out, alone, initW, tokens string
+	var path, out, alone, initW, tokens, videoTok string
 	var resume, dense, tokenizeOnly bool
 	var stopAt int
 	cmd := &cobra.Command{
@@ -73,6 +73,9 @@ once into token files. Per-task loss curves are written to OUT/curves.png and
 			if tokens != "" {
 				cfg.Tokens = tokens
 			}
+			if videoTok != "" {
+				cfg.VideoTok = videoTok
+			}
 			if cfg.Text == "" {
 				cfg.Text = assetPath(assetText)
 			}
@@ -113,6 +116,7 @@ once into token files. Per-task loss curves are written to OUT/curves.png and
 	f.StringVar(&alone, "alone", "", `train this sub-model alone, without elastic training (JSON, e.g. {"layers":[0,1],"experts":4,"top_k":1})`)
 	f.StringVar(&initW, "init", "", "start the first stage from these unified weights (e.g. the shipped model) instead of a fresh model")
 	f.StringVar(&tokens, "tokens", "", "token files directory (overrides the config's tokens)")
+	f.StringVar(&videoTok, "video-tokenizer", "", "video tokenizer checkpoint (overrides the config's video_tokenizer)")
 	f.BoolVar(&tokenizeOnly, "tokenize-only", false, "write the token files the run reads and stop (what eval unified and inspect routing read)")
 	f.IntVar(&stopAt, "stop-at", 0, "end after this many steps over all stages, on the stages' full schedules (a stage cut short counts as done)")
 	return cmd
