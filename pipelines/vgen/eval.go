@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,36 +22,6 @@ import (
 	"github.com/omniar/omniar/video"
 	"github.com/omniar/omniar/videoar"
 )
-
-// Fidelity is the judge's verdict over a set of clips against their prompts' metadata.
-type Fidelity struct {
-	Clips     int     `json:"clips"`
-	Match     float64 `json:"match"` // digit(s) and direction(s) both right
-	Digit     float64 `json:"digit"`
-	Direction float64 `json:"direction"`
-	OneClips  int     `json:"one_clips"`
-	OneMatch  float64 `json:"one_match"`
-	TwoClips  int     `json:"two_clips"`
-	TwoMatch  float64 `json:"two_match"`
-	// digit(s) and direction(s) right, by how many digits the prompt names
-	OneDigit     float64 `json:"one_digit"`
-	OneDirection float64 `json:"one_direction"`
-	TwoDigit     float64 `json:"two_digit"`
-	TwoDirection float64 `json:"two_direction"`
-	// two-digit clips whose digits move the same way, and the others:
-	// only the others need the prompt to say which digit goes where
-	TwoSameClips     int     `json:"two_same_clips"`
-	TwoSameDirection float64 `json:"two_same_direction"`
-	TwoDiffDirection float64 `json:"two_different_direction"`
-	// OneByFrame is, per video frame, the share of one-digit clips whose
-	// frame alone reads as the prompted digit: drift shows as a fall
-	// along the clip.
-	OneByFrame []float64 `json:"one_digit_by_frame,omitempty"`
-	// OneSpeed is the mean speed (pixels per frame) the judge reads off
-	// one-digit clips' trajectories: a generator that copies the last
-	// frame in place moves its digits too little.
-	OneSpeed float64 `json:"one_speed"`
-}
 
 // SamplingTime is videoar.Timing per clip, in seconds.
 type SamplingTime struct {
@@ -90,12 +59,12 @@ func perClip(t0, t1 videoar.Timing, n int) *SamplingTime {
 // beside the ceiling (the judge on tokenizer reconstructions of the real
 // clips whose captions were the prompts).
 type EvalReport struct {
-	Split      string   `json:"split"`
-	Generated  Fidelity `json:"generated"`
-	Ceiling    Fidelity `json:"ceiling"`
-	SecPerClip float64  `json:"seconds_per_clip"`
-	SecCodes   float64  `json:"seconds_codes_per_clip"`  // of which sampling the codes (decoder passes)
-	SecPixels  float64  `json:"seconds_pixels_per_clip"` // and decoding them to pixels
+	Split      string           `json:"split"`
+	Generated  metrics.Fidelity `json:"generated"`
+	Ceiling    metrics.Fidelity `json:"ceiling"`
+	SecPerClip float64          `json:"seconds_per_clip"`
+	SecCodes   float64          `json:"seconds_codes_per_clip"`  // of which sampling the codes (decoder passes)
+	SecPixels  float64          `json:"seconds_pixels_per_clip"` // and decoding them to pixels
 	// SecSampling splits SecCodes: where sampling a clip's codes went.
 	SecSampling  *SamplingTime `json:"seconds_sampling_parts,omitempty"`
 	Passes       int           `json:"decoder_passes_per_clip"` // one per group: latent frames × scales (raster order: × cells)
@@ -153,64 +122,6 @@ type EvalOptions struct {
 	CeilingCache string
 }
 
-type tally struct {
-	n, match, digit, dir [2]int
-	same, sameDir        int     // two-digit clips whose digits move the same way; their directions right
-	byFrame              []int   // one-digit clips whose frame t reads right
-	speed                float64 // summed speed of one-digit clips
-}
-
-func (t *tally) add(v metrics.Verdict, r []metrics.Reading, ts []metrics.Target) {
-	k := len(ts) - 1
-	t.n[k]++
-	t.match[k] += b2i(v.Match)
-	t.digit[k] += b2i(v.Digit)
-	t.dir[k] += b2i(v.Direction)
-	if k == 1 && ts[0].Dir == ts[1].Dir {
-		t.same++
-		t.sameDir += b2i(v.Direction)
-	}
-	if k == 0 {
-		t.speed += math.Hypot(r[0].Velocity[0], r[0].Velocity[1])
-		for f, d := range r[0].Frames {
-			if f >= len(t.byFrame) {
-				t.byFrame = append(t.byFrame, 0)
-			}
-			t.byFrame[f] += b2i(d == ts[0].Label)
-		}
-	}
-}
-
-func (t *tally) fidelity() Fidelity {
-	n := t.n[0] + t.n[1]
-	r := func(a, b int) float64 { return r2(float64(a), b) }
-	f := Fidelity{Clips: n, Match: r(t.match[0]+t.match[1], n), Digit: r(t.digit[0]+t.digit[1], n), Direction: r(t.dir[0]+t.dir[1], n),
-		OneClips: t.n[0], OneMatch: r(t.match[0], t.n[0]), TwoClips: t.n[1], TwoMatch: r(t.match[1], t.n[1]),
-		OneDigit: r(t.digit[0], t.n[0]), OneDirection: r(t.dir[0], t.n[0]), TwoDigit: r(t.digit[1], t.n[1]), TwoDirection: r(t.dir[1], t.n[1])}
-	f.TwoSameClips, f.TwoSameDirection = t.same, r(t.sameDir, t.same)
-	f.TwoDiffDirection = r(t.dir[1]-t.sameDir, t.n[1]-t.same)
-	f.OneSpeed = r2(t.speed, t.n[0])
-	for _, c := range t.byFrame {
-		f.OneByFrame = append(f.OneByFrame, r(c, t.n[0]))
-	}
-	return f
-}
-
-// r2 is a / b, 0 for no samples.
-func r2(a float64, b int) float64 {
-	if b == 0 {
-		return 0
-	}
-	return a / float64(b)
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // Eval generates a clip for the prompt (Clip.Prompt: the first caption
 // naming digits and directions) of each of the first N clips of a
 // Moving-digits split and judges it against that clip's metadata;
@@ -254,7 +165,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	} else if eo.Resume {
 		return rep, errors.New("eval videoar: resume needs the directory of saved clips")
 	}
-	var gen, ceil tally
+	var gen, ceil metrics.Tally
 	var nll nllSums
 	var genTime time.Duration
 	t0 := p.Time
@@ -275,11 +186,11 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		return rs[0], nil
 	}
 	// score counts the verdict of readings against clip c's prompt.
-	score := func(t *tally, rs []metrics.Reading, c digits.Clip) (metrics.Verdict, error) {
+	score := func(t *metrics.Tally, rs []metrics.Reading, c digits.Clip) (metrics.Verdict, error) {
 		ts := metrics.Targets(c)
 		v, err := metrics.Score(rs, ts)
 		if err == nil {
-			t.add(v, rs, ts)
+			t.Add(v, rs, ts)
 		}
 		return v, err
 	}
@@ -358,7 +269,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 			}
 		}
 		if (i+1)%10 == 0 || i == n-1 {
-			g := gen.fidelity()
+			g := gen.Fidelity()
 			slog.Info("eval videoar", "clips", i+1, "of", n, "match", g.Match, "digit", g.Digit, "direction", g.Direction,
 				"s_per_clip", fmt.Sprintf("%.1f", genTime.Seconds()/float64(max(i+1-eo.From-rep.Resumed, 1))))
 		}
@@ -366,7 +277,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	if err := cache.save(); err != nil {
 		return rep, err
 	}
-	rep.Generated, rep.Ceiling = gen.fidelity(), ceil.fidelity()
+	rep.Generated, rep.Ceiling = gen.Fidelity(), ceil.Fidelity()
 	if eo.NLL {
 		rep.NLL, rep.NLLByDigits = nll.mean()
 	}
@@ -461,7 +372,7 @@ func (r EvalReport) Print(w io.Writer) {
 		fmt.Fprintf(w, "  sampling, s per clip: %s\n", st)
 	}
 	fmt.Fprintf(w, "  %-26s %8s %8s %10s %10s %10s\n", "", "match", "digit", "direction", "one-digit", "two-digit")
-	row := func(name string, f Fidelity) {
+	row := func(name string, f metrics.Fidelity) {
 		fmt.Fprintf(w, "  %-26s %7.1f%% %7.1f%% %9.1f%% %9.1f%% %9.1f%%\n", name, 100*f.Match, 100*f.Digit, 100*f.Direction, 100*f.OneMatch, 100*f.TwoMatch)
 	}
 	name := "generated"

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/omniar/omniar/datasets/digits"
-	"github.com/omniar/omniar/metrics"
 )
 
 func TestByGroup(t *testing.T) {
@@ -22,33 +21,6 @@ func TestByGroup(t *testing.T) {
 	} {
 		if got := byGroup(c.v, c.stride); got != c.want {
 			t.Errorf("byGroup(%v, %d) = %q, want %q", c.v, c.stride, got, c.want)
-		}
-	}
-}
-
-// TestTallyByFrame: the per-frame share counts one-digit clips only;
-// two-digit clips split by whether their digits move the same way.
-func TestTallyByFrame(t *testing.T) {
-	var tl tally
-	seven := []metrics.Target{{Label: 7, Dir: "left"}}
-	tl.add(metrics.Verdict{Digit: true}, []metrics.Reading{{Digit: 7, Frames: []int{7, 7, 1}, Velocity: [2]float64{3, 4}}}, seven)
-	tl.add(metrics.Verdict{}, []metrics.Reading{{Digit: 1, Frames: []int{7, 1, 1}}}, seven)
-	two := []metrics.Target{{Label: 7, Dir: "up"}, {Label: 1, Dir: "left"}}
-	tl.add(metrics.Verdict{Digit: true}, []metrics.Reading{{Digit: 7}, {Digit: 1}}, two)
-	same := []metrics.Target{{Label: 7, Dir: "up"}, {Label: 1, Dir: "up"}}
-	tl.add(metrics.Verdict{Direction: true}, []metrics.Reading{{Digit: 7}, {Digit: 1}}, same)
-	tl.add(metrics.Verdict{Direction: true}, []metrics.Reading{{Digit: 7}, {Digit: 1}}, two)
-	f := tl.fidelity()
-	want := []float64{1, 0.5, 0}
-	if f.OneClips != 2 || f.TwoClips != 3 || len(f.OneByFrame) != len(want) || f.OneSpeed != 2.5 || f.OneDigit != 0.5 || f.TwoDigit != r2(1, 3) || f.TwoDirection != r2(2, 3) {
-		t.Fatalf("fidelity %+v", f)
-	}
-	if f.TwoSameClips != 1 || f.TwoSameDirection != 1 || f.TwoDiffDirection != 0.5 {
-		t.Fatalf("same-direction split: %d clips, %v / %v", f.TwoSameClips, f.TwoSameDirection, f.TwoDiffDirection)
-	}
-	for i, w := range want {
-		if f.OneByFrame[i] != w {
-			t.Errorf("frame %d: %v, want %v", i, f.OneByFrame[i], w)
 		}
 	}
 }

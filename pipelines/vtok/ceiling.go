@@ -35,7 +35,7 @@ func evalCeiling(ctx context.Context, ae *video.Autoencoder, mv *digits.Moving, 
 	}
 	defer j.Close()
 	n = min(n, mv.Store.Len())
-	var match, digit, dir, count [2]int
+	var t metrics.Tally
 	for i := 0; i < n; i++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -49,28 +49,17 @@ func evalCeiling(ctx context.Context, ae *video.Autoencoder, mv *digits.Moving, 
 		if err != nil {
 			return nil, fmt.Errorf("ceiling: clip %d: %w", i, err)
 		}
-		v, err := metrics.Score(rs[0], metrics.Targets(c))
+		ts := metrics.Targets(c)
+		v, err := metrics.Score(rs[0], ts)
 		if err != nil {
 			return nil, fmt.Errorf("ceiling: clip %d: %w", i, err)
 		}
-		k := len(c.Movers) - 1
-		count[k]++
-		match[k] += b2i(v.Match)
-		digit[k] += b2i(v.Digit)
-		dir[k] += b2i(v.Direction)
+		t.Add(v, rs[0], ts)
 		if (i+1)%200 == 0 {
 			slog.Info("tokenizer eval: ceiling", "clips", i+1, "of", n)
 		}
 	}
-	share := func(a [2]int) float64 { return float64(a[0]+a[1]) / float64(max(n, 1)) }
-	one := func(a, b int) float64 { return float64(a) / float64(max(b, 1)) }
-	return &CeilingScores{Clips: n, Judge: w.SHA256(), Match: share(match), Digit: share(digit), Direction: share(dir),
-		MatchOne: one(match[0], count[0]), MatchTwo: one(match[1], count[1])}, nil
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+	f := t.Fidelity()
+	return &CeilingScores{Clips: n, Judge: w.SHA256(), Match: f.Match, Digit: f.Digit, Direction: f.Direction,
+		MatchOne: f.OneMatch, MatchTwo: f.TwoMatch}, nil
 }

@@ -1,0 +1,30 @@
+package metrics
+
+import "testing"
+
+// TestTallyByFrame: the per-frame share counts one-digit clips only;
+// two-digit clips split by whether their digits move the same way.
+func TestTallyByFrame(t *testing.T) {
+	var tl Tally
+	seven := []Target{{Label: 7, Dir: "left"}}
+	tl.Add(Verdict{Digit: true}, []Reading{{Digit: 7, Frames: []int{7, 7, 1}, Velocity: [2]float64{3, 4}}}, seven)
+	tl.Add(Verdict{}, []Reading{{Digit: 1, Frames: []int{7, 1, 1}}}, seven)
+	two := []Target{{Label: 7, Dir: "up"}, {Label: 1, Dir: "left"}}
+	tl.Add(Verdict{Digit: true}, []Reading{{Digit: 7}, {Digit: 1}}, two)
+	same := []Target{{Label: 7, Dir: "up"}, {Label: 1, Dir: "up"}}
+	tl.Add(Verdict{Direction: true}, []Reading{{Digit: 7}, {Digit: 1}}, same)
+	tl.Add(Verdict{Direction: true}, []Reading{{Digit: 7}, {Digit: 1}}, two)
+	f := tl.Fidelity()
+	want := []float64{1, 0.5, 0}
+	if f.OneClips != 2 || f.TwoClips != 3 || len(f.OneByFrame) != len(want) || f.OneSpeed != 2.5 || f.OneDigit != 0.5 || f.TwoDigit != share(1, 3) || f.TwoDirection != share(2, 3) {
+		t.Fatalf("fidelity %+v", f)
+	}
+	if f.TwoSameClips != 1 || f.TwoSameDirection != 1 || f.TwoDiffDirection != 0.5 {
+		t.Fatalf("same-direction split: %d clips, %v / %v", f.TwoSameClips, f.TwoSameDirection, f.TwoDiffDirection)
+	}
+	for i, w := range want {
+		if f.OneByFrame[i] != w {
+			t.Errorf("frame %d: %v, want %v", i, f.OneByFrame[i], w)
+		}
+	}
+}
