@@ -92,6 +92,45 @@ func (d *Decoder) NextInput(fhat []float32, s int) []float32 {
 	return resizePlanes(fhat, d.Cfg.Dim, nn.AreaMatrix(k, h), nn.AreaMatrix(k, h))
 }
 
+// Quantize is scale s's codes for a residual rest [C, H, W]: rest
+// area-downsampled to the scale's side and each cell's nearest code, code 0
+// within the dead zone, as the graph's quantizer chooses them. Quantize,
+// then subtracting the codes' Contribution, scale by scale, encodes a
+// latent; a generator's self-correction re-quantizes what corrupted codes
+// left of a latent.
+func (d *Decoder) Quantize(rest []float32, s int) []int {
+	k, c := d.Cfg.Scales[s], d.Cfg.Dim
+	r := d.NextInput(rest, s) // [C, k, k]
+	norm := make([]float32, d.Cfg.Codes)
+	for j := range norm {
+		for _, v := range d.Codebook[j*c : (j+1)*c] {
+			norm[j] += v * v
+		}
+	}
+	zone := d.Cfg.deadZone(k)
+	codes := make([]int, k*k)
+	for p := range codes {
+		// argmin_j ‖x − e_j‖² = argmin_j ‖e_j‖² − 2 x·e_j, as the graph's op
+		var d0, best float32
+		for j := range norm {
+			var dot float32
+			for ch := 0; ch < c; ch++ {
+				dot += r[ch*k*k+p] * d.Codebook[j*c+ch]
+			}
+			dist := norm[j] - 2*dot
+			if j == 0 {
+				d0, best = dist, dist
+			} else if dist < best {
+				best, codes[p] = dist, j
+			}
+		}
+		if codes[p] != 0 && d0-best <= zone {
+			codes[p] = 0
+		}
+	}
+	return codes
+}
+
 // refine applies phi: (1−r)·z + r·conv3×3(z) on [C, H, H], as one matrix
 // product over the 3×3 patches (im2col): the plain loops were a fifth of
 // the tokenizer's clip time.

@@ -78,10 +78,12 @@ func TestRoundTrip(t *testing.T) {
 func roundTrip(t *testing.T, cfg Config) (zeros int) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const n = 3
+	var f []float32
 	q, fhat, partials := build(t, cfg, n, func(d []float32) {
 		for i := range d {
 			d[i] = float32(rng.NormFloat64() * 0.3)
 		}
+		f = append(f, d...)
 	})
 	idx := q.Indices()
 	for _, codes := range idx {
@@ -100,6 +102,20 @@ func roundTrip(t *testing.T, cfg Config) (zeros int) {
 			m[s] = idx[s][img*k*k : (img+1)*k*k]
 		}
 		all[img] = m
+		// Quantize and subtract, scale by scale, is the graph's encoding.
+		rest := append([]float32(nil), f[img*per:(img+1)*per]...)
+		for s := range cfg.Scales {
+			if got := dec.Quantize(rest, s); !slices.Equal(got, m[s]) {
+				t.Fatalf("image %d scale %d: Quantize %v, graph %v", img, s, got, m[s])
+			}
+			z, err := dec.Contribution(s, m[s])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range z {
+				rest[i] -= v
+			}
+		}
 		for upto := 1; upto <= len(cfg.Scales); upto++ {
 			got, err := dec.Latent(m, upto)
 			if err != nil {

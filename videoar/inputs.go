@@ -72,6 +72,55 @@ func Flip(codes [][]int, ncodes int, maxRate float64, rng *rand.Rand) [][]int {
 	return out
 }
 
+// SelfCorrect corrupts each frame's codes the way the sampler's own
+// mistakes would, and teaches the later scales to undo them (Infinity's
+// bitwise self-correction, applied to codes): every code of a scale
+// before the last is replaced by a random one with probability rate, and
+// from a frame's first replaced code on, the codes of its later scales,
+// inputs and targets alike, are re-quantized from what the inputs before
+// them leave of the frame's clean latent. Cross-frame error correction
+// (Flip) keeps the targets clean instead, so a scale after a mistake
+// learns the code that fitted the clean scales, not the one that repairs
+// the mistake. codes, in and targets are [frames][PerFrame]; with rate 0
+// in and targets are copies of codes.
+func (b *Builder) SelfCorrect(codes [][]int, rate float64, rng *rand.Rand) (in, targets [][]int, err error) {
+	last := len(b.L.Scales) - 1
+	in, targets = make([][]int, len(codes)), make([][]int, len(codes))
+	for f, c := range codes {
+		if len(c) != b.L.PerFrame {
+			return nil, nil, fmt.Errorf("videoar: frame %d has %d codes, want %d", f, len(c), b.L.PerFrame)
+		}
+		m := b.maps(c)
+		rest, err := b.Dec.Latent(m, len(m)) // the clean latent, what is left to draw
+		if err != nil {
+			return nil, nil, fmt.Errorf("videoar: frame %d: %w", f, err)
+		}
+		corrupt := false
+		for s := range b.L.Scales {
+			t := append([]int(nil), m[s]...)
+			if corrupt {
+				t = b.Dec.Quantize(rest, s)
+			}
+			x := append([]int(nil), t...)
+			for i := range x {
+				if s < last && rate > 0 && rng.Float64() < rate {
+					x[i] = rng.IntN(b.Cfg.Quant.Codes)
+					corrupt = corrupt || x[i] != t[i]
+				}
+			}
+			z, err := b.Dec.Contribution(s, x)
+			if err != nil {
+				return nil, nil, fmt.Errorf("videoar: frame %d: %w", f, err)
+			}
+			for i, v := range z {
+				rest[i] -= v
+			}
+			in[f], targets[f] = append(in[f], x...), append(targets[f], t...)
+		}
+	}
+	return in, targets, nil
+}
+
 // Build makes the inputs of a sample whose conditioning codes are in
 // (perhaps corrupted) and whose targets are clean; both [frames][PerFrame].
 func (b *Builder) Build(prompt []int, in, clean [][]int) (Inputs, error) {

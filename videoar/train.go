@@ -17,6 +17,7 @@ type TrainConfig struct {
 	Batch     int
 	Frames    int     // latent frames trained (1 = images: the curriculum's first stage)
 	MaxFlip   float64 // error correction: flip rate of the last frame's input codes
+	ScaleFlip float64 // self-correction: flip rate of each frame's codes before its last scale (SelfCorrect)
 	FrameMask float64 // probability that an earlier frame is hidden from later ones
 	CondDrop  float64 // probability that a sample's prompt is dropped (classifier-free guidance)
 	Seed      uint64
@@ -47,6 +48,9 @@ func NewTrainer(cfg Config, tc TrainConfig, dec *msvq.Decoder) (*Trainer, error)
 	ib, err := NewBuilder(cfg, tc.Frames, dec)
 	if err != nil {
 		return nil, err
+	}
+	if tc.ScaleFlip < 0 || tc.ScaleFlip > 1 || (tc.ScaleFlip > 0 && cfg.Raster) {
+		return nil, fmt.Errorf("videoar: self-correction rate %g: want 0 … 1, and 0 in raster order (it corrects scales)", tc.ScaleFlip)
 	}
 	b := nn.NewBuilder(tc.Seed)
 	m, err := newModel(b, cfg)
@@ -85,8 +89,15 @@ func (t *Trainer) Step(batch []Example, rng *rand.Rand) (float64, error) {
 		if rng.Float64() < t.TC.CondDrop {
 			prompt = nil
 		}
-		in := Flip(ex.Codes, t.Cfg.Quant.Codes, t.TC.MaxFlip, rng)
-		x, err := t.inputs.Build(prompt, in, ex.Codes)
+		codes, targets := ex.Codes, ex.Codes
+		if t.TC.ScaleFlip > 0 {
+			var err error
+			if codes, targets, err = t.inputs.SelfCorrect(ex.Codes, t.TC.ScaleFlip, rng); err != nil {
+				return 0, err
+			}
+		}
+		in := Flip(codes, t.Cfg.Quant.Codes, t.TC.MaxFlip, rng)
+		x, err := t.inputs.Build(prompt, in, targets)
 		if err != nil {
 			return 0, err
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -626,5 +627,83 @@ func TestTiming(t *testing.T) {
 	}
 	if g.Time.Prompt != tm.Prompt || g.Time.Sample != tm.Sample {
 		t.Errorf("NLL changed the timing: %+v → %+v", tm, g.Time)
+	}
+}
+
+// TestSelfCorrect: at rate 0 the codes pass unchanged; otherwise the last
+// scale is never flipped, the first scale's targets stay clean, and the
+// re-quantized targets repair the flips: the latent drawn from the
+// corrupted inputs and the last scale's targets is nearer the clean latent
+// than the one the same inputs and the clean last scale give. Without phi
+// (ratio 0) the last scale's code is the cell's own latent vector, so the
+// nearest code can only do better, cell by cell.
+func TestSelfCorrect(t *testing.T) {
+	q := tinyQuant()
+	q.PhiRatio = 0
+	dec := randomDecoder(q, 3)
+	b, err := NewBuilder(Tiny(q, 512), 2, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	last, per := len(q.Scales)-1, b.L.PerFrame
+	lastAt := b.L.Start(0, last)
+	// sqErr is ‖clean − latent of codes‖² for one frame's codes.
+	sqErr := func(clean []float32, codes []int) float64 {
+		z, err := dec.Latent(b.maps(codes), len(q.Scales))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e float64
+		for i := range z {
+			e += float64((z[i] - clean[i]) * (z[i] - clean[i]))
+		}
+		return e
+	}
+	var repaired, kept float64
+	for range 50 {
+		ex := randomExample(rng, b.L, q.Codes)
+		in, tg, err := b.SelfCorrect(ex.Codes, 0, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for f := range ex.Codes {
+			if !slices.Equal(in[f], ex.Codes[f]) || !slices.Equal(tg[f], ex.Codes[f]) {
+				t.Fatalf("rate 0 changed frame %d's codes", f)
+			}
+		}
+		if in, tg, err = b.SelfCorrect(ex.Codes, 0.3, rng); err != nil {
+			t.Fatal(err)
+		}
+		for f, c := range ex.Codes {
+			if !slices.Equal(in[f][lastAt:], tg[f][lastAt:]) {
+				t.Fatalf("frame %d: the last scale's inputs differ from its targets", f)
+			}
+			if tg[f][0] != c[0] {
+				t.Fatalf("frame %d: the first scale's target %d, clean %d", f, tg[f][0], c[0])
+			}
+			clean, err := dec.Latent(b.maps(c), len(q.Scales))
+			if err != nil {
+				t.Fatal(err)
+			}
+			repaired += sqErr(clean, in[f])
+			kept += sqErr(clean, append(append([]int(nil), in[f][:lastAt]...), c[lastAt:per]...))
+		}
+	}
+	t.Logf("squared error with repaired targets %.1f, with the clean last scale %.1f", repaired, kept)
+	if repaired >= kept {
+		t.Errorf("repaired targets leave squared error %.1f, the clean last scale %.1f: want less", repaired, kept)
+	}
+	if _, _, err := b.SelfCorrect([][]int{{1, 2}}, 0.3, rng); err == nil {
+		t.Error("a frame of 2 codes: no error")
+	}
+	for _, c := range []struct {
+		cfg  Config
+		rate float64
+	}{{Tiny(q, 512), -0.1}, {Tiny(q, 512), 1.5}, {Tiny(q, 512).RasterOrder(), 0.1}} {
+		if tr, err := NewTrainer(c.cfg, TrainConfig{Batch: 1, Frames: 1, ScaleFlip: c.rate}, dec); err == nil {
+			tr.Close()
+			t.Errorf("self-correction rate %g (raster %v): no error", c.rate, c.cfg.Raster)
+		}
 	}
 }

@@ -272,6 +272,7 @@ checkpoints generate and evaluate with the same commands.`,
 	f.BoolVar(&opt.Rope1D, "rope-1d", false, "ablation: plain 1-D RoPE over the sequence instead of multi-scale temporal RoPE")
 	f.BoolVar(&opt.Raster, "raster", false, "baseline: plain next-token prediction over the same codes in raster order (causal mask, no local copy path)")
 	f.Float64Var(&opt.MaxFlip, "max-flip", 0.2, "error correction: code flip rate of the last frame's inputs")
+	f.Float64Var(&opt.ScaleFlip, "scale-flip", 0, "self-correction: flip rate of each frame's codes before its last scale; the later scales' codes are re-quantized to repair the flips (0: off)")
 	f.Float64Var(&opt.FrameMask, "frame-mask", 0.1, "probability that an earlier frame is hidden from later frames")
 	f.Float64Var(&opt.CondDrop, "cond-drop", 0.1, "probability of dropping the prompt (for classifier-free guidance)")
 	f.Float64Var(&opt.TwoShare, "two-share", 0, "share of each batch drawn from two-digit clips (0: uniform over the clips)")

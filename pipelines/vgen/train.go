@@ -31,6 +31,7 @@ type TrainOptions struct {
 	Warmup    int
 	CkptEvery int
 	MaxFlip   float64
+	ScaleFlip float64 // self-correction (videoar.Builder.SelfCorrect)
 	FrameMask float64
 	CondDrop  float64
 	// TwoShare is the share of each batch drawn from the two-digit clips
@@ -107,7 +108,7 @@ func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
 	if opt.Frames < 1 || opt.Frames > min(cfg.Frames, toks.Store.Shape().T) {
 		return train.Result{}, fmt.Errorf("--frames %d: want 1 … %d", opt.Frames, min(cfg.Frames, toks.Store.Shape().T))
 	}
-	tr, err := videoar.NewTrainer(cfg, videoar.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, MaxFlip: opt.MaxFlip,
+	tr, err := videoar.NewTrainer(cfg, videoar.TrainConfig{Batch: opt.Batch, Frames: opt.Frames, MaxFlip: opt.MaxFlip, ScaleFlip: opt.ScaleFlip,
 		FrameMask: opt.FrameMask, CondDrop: opt.CondDrop, Seed: opt.Seed}, dec)
 	if err != nil {
 		return train.Result{}, err
