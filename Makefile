@@ -265,7 +265,7 @@ repro-tokenizer: build ## retrain the video tokenizer by the recipe of assets-to
 # 2,400 steps (800 gave 0.9 dB less), and the dead-zone stage; scored like
 # the shipped tokenizer, with the ceiling → docs/eval/tokenizer_candidate_*.json.
 CAND_TOK = --scales 1,2,3,4,6,8,8 --real-share 0.1
-tokenizer-candidate: data ## the session-31 tokenizer candidate (about 2 hours; not shipped) → docs/eval/tokenizer_candidate_*.json
+tokenizer-candidate: data ## tokenizer v2, adopted in session 31 (about 2 hours; not shipped until VideoAR and the unified model are retrained on it) → docs/eval/tokenizer_candidate_*.json
 	$(OMNIAR) train tokenizer --modality image $(CAND_TOK) --seed-codes --ckpt $(RUNS)/tokv2c/image.safetensors --resume \
 	  --batch 16 --steps 3000 --warmup 30 --lr 6e-4 --ckpt-every 100
 	$(OMNIAR) eval tokenizer --modality image --ckpt $(RUNS)/tokv2c/image.safetensors --clips 100 \
