@@ -258,7 +258,7 @@ type classifierReport struct {
 	} `json:"glyph_oracle"`
 }
 
-// fidelity is pipelines/vgen.Fidelity.
+// fidelity is metrics.Fidelity.
 type fidelity struct {
 	Clips     int     `json:"clips"`
 	Match     float64 `json:"match"`
