@@ -100,35 +100,14 @@ func (d *Decoder) NextInput(fhat []float32, s int) []float32 {
 // left of a latent.
 func (d *Decoder) Quantize(rest []float32, s int) []int {
 	k, c := d.Cfg.Scales[s], d.Cfg.Dim
-	r := d.NextInput(rest, s) // [C, k, k]
-	norm := make([]float32, d.Cfg.Codes)
-	for j := range norm {
-		for _, v := range d.Codebook[j*c : (j+1)*c] {
-			norm[j] += v * v
+	planes := d.NextInput(rest, s) // [C, k, k]
+	rows := make([]float32, len(planes))
+	for p := range k * k {
+		for ch := range c {
+			rows[p*c+ch] = planes[ch*k*k+p]
 		}
 	}
-	zone := d.Cfg.deadZone(k)
-	codes := make([]int, k*k)
-	for p := range codes {
-		// argmin_j ‖x − e_j‖² = argmin_j ‖e_j‖² − 2 x·e_j, as the graph's op
-		var d0, best float32
-		for j := range norm {
-			var dot float32
-			for ch := 0; ch < c; ch++ {
-				dot += r[ch*k*k+p] * d.Codebook[j*c+ch]
-			}
-			dist := norm[j] - 2*dot
-			if j == 0 {
-				d0, best = dist, dist
-			} else if dist < best {
-				best, codes[p] = dist, j
-			}
-		}
-		if codes[p] != 0 && d0-best <= zone {
-			codes[p] = 0
-		}
-	}
-	return codes
+	return nn.NearestCodes(rows, d.Codebook, c, d.Cfg.deadZone(k))
 }
 
 // refine applies phi: (1−r)·z + r·conv3×3(z) on [C, H, H], as one matrix

@@ -83,7 +83,21 @@ func (k nearestK) forward(q []float32, in []*tensor.Dense) error {
 	if len(*k.dot) != m*nk {
 		*k.dot = make([]float32, m*nk)
 	}
-	norm, dot := *k.norm, *k.dot
+	nearestCodes(x, e, c, k.zero, k.idx.V, *k.norm, *k.dot)
+	for i, bi := range k.idx.V {
+		copy(q[i*c:(i+1)*c], e[bi*c:(bi+1)*c])
+		if k.stats != nil && k.stats.On {
+			k.stats.add(bi, x[i*c:(i+1)*c])
+		}
+	}
+	return nil
+}
+
+// nearestCodes sets idx[i] to the code of e [K, c] nearest to row i of x
+// [M, c] in L2 distance, code 0 unless another is nearer by more than zero
+// (squared L2); norm [K] and dot [M·K] are scratch.
+func nearestCodes(x, e []float32, c int, zero float32, idx []int, norm, dot []float32) {
+	m, nk := len(idx), len(norm)
 	for j := 0; j < nk; j++ {
 		var s float32
 		for _, v := range e[j*c : (j+1)*c] {
@@ -101,16 +115,21 @@ func (k nearestK) forward(q []float32, in []*tensor.Dense) error {
 				best, bi = d, j
 			}
 		}
-		if bi != 0 && row[0]+norm[0]-best <= k.zero {
+		if bi != 0 && row[0]+norm[0]-best <= zero {
 			bi = 0
 		}
-		k.idx.V[i] = bi
-		copy(q[i*c:(i+1)*c], e[bi*c:(bi+1)*c])
-		if k.stats != nil && k.stats.On {
-			k.stats.add(bi, x[i*c:(i+1)*c])
-		}
+		idx[i] = bi
 	}
-	return nil
+}
+
+// NearestCodes is the graph quantizer's code choice (NearestDeadZone)
+// without a graph: for each row of x [M, c], the nearest code of codebook
+// [K, c], code 0 unless another is nearer by more than zero.
+func NearestCodes(x, codebook []float32, c int, zero float32) []int {
+	m, nk := len(x)/c, len(codebook)/c
+	idx := make([]int, m)
+	nearestCodes(x, codebook, c, zero, idx, make([]float32, nk), make([]float32, m*nk))
+	return idx
 }
 
 // Nearest returns the codebook row nearest to each row of x and records

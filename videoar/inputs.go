@@ -14,7 +14,7 @@ type Inputs struct {
 	NText   int       // real prompt tokens after <bos> (0 = unconditional)
 	Vis     []float32 // [Visual, Dim] running sum of the frame's earlier scales at each cell (raster: the previous code's codebook vector)
 	Ctx     []float32 // [Visual, Local²·Dim] the previous frame's latent around each cell (raster: empty)
-	Targets []int     // [Visual] the clean codes
+	Targets []int     // [Visual] the codes to predict: the clean ones, or SelfCorrect's repairs
 }
 
 // PromptIDs lays out a tokenized prompt: <bos>, up to Prompt−1 ids, <pad>s.
@@ -122,18 +122,19 @@ func (b *Builder) SelfCorrect(codes [][]int, rate float64, rng *rand.Rand) (in, 
 }
 
 // Build makes the inputs of a sample whose conditioning codes are in
-// (perhaps corrupted) and whose targets are clean; both [frames][PerFrame].
-func (b *Builder) Build(prompt []int, in, clean [][]int) (Inputs, error) {
+// (perhaps corrupted) and whose codes to predict are targets (the clean
+// codes, or SelfCorrect's repairs); both [frames][PerFrame].
+func (b *Builder) Build(prompt []int, in, targets [][]int) (Inputs, error) {
 	l, d, w := b.L, b.Cfg.Quant.Dim, b.ctxWidth()
-	if len(in) != l.Frames || len(clean) != l.Frames {
-		return Inputs{}, fmt.Errorf("videoar: %d/%d frames of codes, want %d", len(in), len(clean), l.Frames)
+	if len(in) != l.Frames || len(targets) != l.Frames {
+		return Inputs{}, fmt.Errorf("videoar: %d/%d frames of codes, want %d", len(in), len(targets), l.Frames)
 	}
 	x := Inputs{Vis: make([]float32, l.Visual()*d), Ctx: make([]float32, l.Visual()*w), Targets: make([]int, 0, l.Visual())}
 	for f := range l.Frames {
-		if len(in[f]) != l.PerFrame || len(clean[f]) != l.PerFrame {
+		if len(in[f]) != l.PerFrame || len(targets[f]) != l.PerFrame {
 			return Inputs{}, fmt.Errorf("videoar: frame %d has %d codes, want %d", f, len(in[f]), l.PerFrame)
 		}
-		x.Targets = append(x.Targets, clean[f]...)
+		x.Targets = append(x.Targets, targets[f]...)
 	}
 	ids, n := PromptIDs(prompt, b.Cfg.Prompt)
 	x.Text, x.NText = b.L.TextIDs(ids), n
