@@ -112,33 +112,35 @@ func (g *Generator) Latents(codes [][]int) ([]float32, error) {
 	return z, nil
 }
 
-// NLL is the teacher-forced cross-entropy (nats) of a clip's codes
-// [frames][PerFrame] under a tokenized prompt, from the prompted logits
-// alone: [frame][scale] the mean over the scale's cells. It says where
-// the model is unsure — which frames, which scales — on held-out clips.
-func (g *Generator) NLL(ctx context.Context, prompt []int, codes [][]int) ([][]float64, error) {
+// NLL is the teacher-forced cross-entropy (nats) of each of a clip's
+// codes [frames][PerFrame] under a tokenized prompt, from the prompted
+// logits alone: [frame][scale][cell], a scale's cells in raster order. It
+// says where the model is unsure — which frames, scales and cells — on
+// held-out clips.
+func (g *Generator) NLL(ctx context.Context, prompt []int, codes [][]int) ([][][]float64, error) {
 	l, nc := g.inputs.L, g.Cfg.Quant.Codes
 	if len(codes) < 1 || len(codes) > g.Cfg.Frames {
 		return nil, fmt.Errorf("videoar: %d latent frames, the model takes 1 … %d", len(codes), g.Cfg.Frames)
 	}
-	out := make([][]float64, len(codes))
+	out := make([][][]float64, len(codes))
 	for f, c := range codes {
 		if len(c) != l.PerFrame {
 			return nil, fmt.Errorf("videoar: frame %d has %d codes, want %d", f, len(c), l.PerFrame)
 		}
-		out[f] = make([]float64, len(l.Scales))
+		out[f] = make([][]float64, len(l.Scales))
+		for s, k := range l.Scales {
+			out[f][s] = make([]float64, k*k)
+		}
 	}
 	_, err := g.decode(ctx, prompt, len(codes), func(st step, c, _ []float32) ([]int, error) {
-		o, k := l.Start(0, st.s)+st.i, l.Scales[st.s]
+		o := l.Start(0, st.s) + st.i
 		want := codes[st.f][o : o+st.n]
-		sum := 0.0
 		for i, w := range want {
 			if w < 0 || w >= nc {
 				return nil, fmt.Errorf("videoar: frame %d scale %d: code %d outside [0, %d)", st.f, st.s, w, nc)
 			}
-			sum -= logSoftmaxAt(c[i*nc:(i+1)*nc], w)
+			out[st.f][st.s][st.i+i] = -logSoftmaxAt(c[i*nc:(i+1)*nc], w)
 		}
-		out[st.f][st.s] += sum / float64(k*k) // a scale's steps add up to its mean
 		return want, nil
 	}, nil, nil)
 	return out, err

@@ -346,12 +346,13 @@ func decodeMatchesGraph(t *testing.T, cfg Config) {
 	for f := range cfg.Frames {
 		for s, k := range q.Scales {
 			v0 := l.Start(f, s)
-			sum := 0.0
-			for i, c := range ex.Codes[f][v0-f*l.PerFrame : v0-f*l.PerFrame+k*k] {
-				sum -= logSoftmaxAt(want[(v0+i)*nc:(v0+i+1)*nc], c)
+			if len(nll[f][s]) != k*k {
+				t.Fatalf("NLL frame %d scale %d: %d cells, want %d", f, s, len(nll[f][s]), k*k)
 			}
-			if w := sum / float64(k*k); math.Abs(nll[f][s]-w) > 1e-4*max(1, w) {
-				t.Errorf("NLL frame %d scale %d: %.6f, graph %.6f", f, s, nll[f][s], w)
+			for i, c := range ex.Codes[f][v0-f*l.PerFrame : v0-f*l.PerFrame+k*k] {
+				if w := -logSoftmaxAt(want[(v0+i)*nc:(v0+i+1)*nc], c); math.Abs(nll[f][s][i]-w) > 1e-4*max(1, w) {
+					t.Errorf("NLL frame %d scale %d cell %d: %.6f, graph %.6f", f, s, i, nll[f][s][i], w)
+				}
 			}
 		}
 	}

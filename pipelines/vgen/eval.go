@@ -88,7 +88,18 @@ type EvalReport struct {
 	// NLLByDigits splits NLL by the clips' digit count: one-digit clips,
 	// then two-digit clips.
 	NLLByDigits [][][]float64 `json:"nll_by_digits,omitempty"`
-	Command     string        `json:"command"`
+	// NLLByCells splits NLLByDigits by the codes' cells: [one-digit,
+	// two-digit clips][cells showing ink in the real clip, empty
+	// cells][latent frame][scale], so that two digits' larger share of
+	// ink is not read as a harder clip.
+	NLLByCells [][][][]CellNLL `json:"nll_by_digits_cells,omitempty"`
+	Command    string          `json:"command"`
+}
+
+// CellNLL is a mean cross-entropy (nats per code) over a number of codes.
+type CellNLL struct {
+	NLL   float64 `json:"nll"`
+	Cells int     `json:"cells"`
 }
 
 // EvalOptions say what `omniar eval videoar` generates and where it writes.
@@ -249,7 +260,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 				return rep, err
 			}
 			if eo.NLL {
-				if err := p.addNLL(ctx, &nll, len(c.Movers), prompt, rec.Codes); err != nil {
+				if err := p.addNLL(ctx, &nll, len(c.Movers), prompt, rec.Codes, pixels, tcfg.TimeStride); err != nil {
 					return rep, fmt.Errorf("clip %d: %w", i, err)
 				}
 			}
@@ -279,7 +290,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	}
 	rep.Generated, rep.Ceiling = gen.Fidelity(), ceil.Fidelity()
 	if eo.NLL {
-		rep.NLL, rep.NLLByDigits = nll.mean()
+		rep.NLL, rep.NLLByDigits, rep.NLLByCells = nll.mean()
 	}
 	if eo.Pictures != "" && len(grid) > 0 {
 		if err := writeGrid(eo.Pictures, grid, prompts); err != nil {
@@ -295,58 +306,126 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	return rep, nil
 }
 
-// nllSums add up teacher-forced cross-entropies [latent frame][scale]:
-// of all clips (index 0) and of the clips of each digit count (1, 2).
+// inkLevel is the grey level from which a pixel counts as ink.
+const inkLevel = 64
+
+// nllSums add up teacher-forced cross-entropies [latent frame][scale] of
+// codes by the clip's digit count (all clips, one-digit, two-digit) and
+// by the code's cell (all cells, cells with ink, empty cells).
 type nllSums struct {
-	sum [3][][]float64
-	n   [3]int
+	sum [3][3][][]float64
+	n   [3][3][][]int
 }
 
-func (t *nllSums) add(digits int, nll [][]float64) {
-	for _, i := range []int{0, digits} {
-		if t.sum[i] == nil {
-			t.sum[i] = make([][]float64, len(nll))
-			for f, row := range nll {
-				t.sum[i][f] = make([]float64, len(row))
+// add adds a clip's cross-entropies [frame][scale][cell] and which of
+// their cells show ink (inkCells).
+func (t *nllSums) add(digits int, nll [][][]float64, ink [][][]bool) {
+	for _, d := range []int{0, digits} {
+		for _, c := range []int{0, 1, 2} {
+			if t.sum[d][c] == nil {
+				t.sum[d][c] = make([][]float64, len(nll))
+				t.n[d][c] = make([][]int, len(nll))
+				for f, scales := range nll {
+					t.sum[d][c][f] = make([]float64, len(scales))
+					t.n[d][c][f] = make([]int, len(scales))
+				}
 			}
 		}
-		for f, row := range nll {
-			for s, v := range row {
-				t.sum[i][f][s] += v
+		for f, scales := range nll {
+			for s, cells := range scales {
+				for i, v := range cells {
+					part := 2 // empty
+					if ink[f][s][i] {
+						part = 1
+					}
+					for _, c := range []int{0, part} {
+						t.sum[d][c][f][s] += v
+						t.n[d][c][f][s]++
+					}
+				}
 			}
 		}
-		t.n[i]++
 	}
 }
 
-// mean is the mean over all clips and the means over one- and two-digit
-// clips (nil for a count without clips).
-func (t *nllSums) mean() (all [][]float64, byDigits [][][]float64) {
-	var m [3][][]float64
-	for i, sum := range t.sum {
-		for _, row := range sum {
-			out := make([]float64, len(row))
+// mean is the mean over all codes, the means over the codes of one- and
+// two-digit clips (nil for a count without clips), and those split by
+// cells: [digits−1][ink, empty][frame][scale] (nil without clips; a
+// part without codes has Cells 0).
+func (t *nllSums) mean() (all [][]float64, byDigits [][][]float64, byCells [][][][]CellNLL) {
+	means := func(d, c int) ([][]float64, [][]CellNLL) {
+		var m [][]float64
+		var cm [][]CellNLL
+		for f, row := range t.sum[d][c] {
+			m = append(m, make([]float64, len(row)))
+			cm = append(cm, make([]CellNLL, len(row)))
 			for s, v := range row {
-				out[s] = v / float64(t.n[i])
+				if n := t.n[d][c][f][s]; n > 0 {
+					m[f][s] = v / float64(n)
+					cm[f][s] = CellNLL{NLL: m[f][s], Cells: n}
+				}
 			}
-			m[i] = append(m[i], out)
+		}
+		return m, cm
+	}
+	all, _ = means(0, 0)
+	byCells = make([][][][]CellNLL, 2)
+	for d := 1; d <= 2; d++ {
+		m, _ := means(d, 0)
+		byDigits = append(byDigits, m)
+		if m != nil {
+			_, ink := means(d, 1)
+			_, empty := means(d, 2)
+			byCells[d-1] = [][][]CellNLL{ink, empty}
 		}
 	}
-	return m[0], [][][]float64{m[1], m[2]}
+	return all, byDigits, byCells
 }
 
-// addNLL adds the teacher-forced cross-entropy of a clip of the given
-// digit count (codes per scale [frames·k·k], as the tokenizer returns
-// them) to t.
-func (p *Pipeline) addNLL(ctx context.Context, t *nllSums, digits int, prompt string, perScale [][]int) error {
-	if digits < 1 || digits > 2 {
-		return fmt.Errorf("a clip of %d digits", digits)
+// inkCells says which cells of each latent frame and scale show ink in a
+// clip's pixels [frames·canvas²]: latent frame 0 is video frame 0, frame
+// f ≥ 1 the stride video frames up to stride·f; a scale's k×k cells split
+// the canvas evenly (rows y·canvas/k … (y+1)·canvas/k).
+func inkCells(pixels []uint8, canvas, stride, frames int, scales []int) [][][]bool {
+	out := make([][][]bool, frames)
+	for f := range out {
+		first, last := 0, 0
+		if f > 0 {
+			first, last = stride*(f-1)+1, stride*f
+		}
+		for _, k := range scales {
+			cells := make([]bool, k*k)
+			for v := first; v <= last; v++ {
+				img := pixels[v*canvas*canvas : (v+1)*canvas*canvas]
+				for y := range canvas {
+					for x := range canvas {
+						if img[y*canvas+x] >= inkLevel {
+							cells[y*k/canvas*k+x*k/canvas] = true
+						}
+					}
+				}
+			}
+			out[f] = append(out[f], cells)
+		}
+	}
+	return out
+}
+
+// addNLL adds the teacher-forced cross-entropy of a clip of count
+// digits (codes per scale [frames·k·k], as the tokenizer returns
+// them; the clip's pixels for the ink of each cell) to t.
+func (p *Pipeline) addNLL(ctx context.Context, t *nllSums, count int, prompt string, perScale [][]int, pixels []uint8, stride int) error {
+	if count < 1 || count > 2 {
+		return fmt.Errorf("a clip of %d digits", count)
 	}
 	ids, err := p.Prompt(prompt)
 	if err != nil {
 		return err
 	}
 	frames := len(perScale[0]) / (p.Cfg.Quant.Scales[0] * p.Cfg.Quant.Scales[0])
+	if need := (stride*(frames-1) + 1) * digits.Canvas * digits.Canvas; len(pixels) < need {
+		return fmt.Errorf("%d pixels for %d latent frames, want %d", len(pixels), frames, need)
+	}
 	codes := make([][]int, frames)
 	for s, k := range p.Cfg.Quant.Scales {
 		for f := range codes {
@@ -357,7 +436,7 @@ func (p *Pipeline) addNLL(ctx context.Context, t *nllSums, digits int, prompt st
 	if err != nil {
 		return err
 	}
-	t.add(digits, nll)
+	t.add(count, nll, inkCells(pixels, digits.Canvas, stride, frames, p.Cfg.Quant.Scales))
 	return nil
 }
 
@@ -407,6 +486,21 @@ func (r EvalReport) Print(w io.Writer) {
 	if len(r.NLLByDigits) == 2 {
 		printNLL("one-digit clips", r.NLLByDigits[0])
 		printNLL("two-digit clips", r.NLLByDigits[1])
+	}
+	for d, cells := range r.NLLByCells {
+		if cells == nil {
+			continue
+		}
+		for c, what := range []string{"cells with ink", "empty cells"} {
+			fmt.Fprintf(w, "  the same, %s-digit clips, %s (nats per code, codes):\n", []string{"one", "two"}[d], what)
+			for f, row := range cells[c] {
+				fmt.Fprintf(w, "    frame %d:", f)
+				for _, v := range row {
+					fmt.Fprintf(w, " %5.2f (%5d)", v.NLL, v.Cells)
+				}
+				fmt.Fprintln(w)
+			}
+		}
 	}
 }
 

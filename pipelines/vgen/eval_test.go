@@ -48,22 +48,49 @@ func TestTwoDigit(t *testing.T) {
 }
 
 // TestNLLSums checks the split of the teacher-forced cross-entropy by
-// digit count: each count's mean, and the mean of all clips.
+// digit count and by cells: each part's mean over its codes, and the
+// mean of all.
 func TestNLLSums(t *testing.T) {
 	var s nllSums
-	s.add(1, [][]float64{{1, 2}})
-	s.add(1, [][]float64{{3, 4}})
-	s.add(2, [][]float64{{8, 9}})
-	all, by := s.mean()
-	want := [][][]float64{{{4, 5}}, {{2, 3}}, {{8, 9}}}
+	// one latent frame, scales 1 and 2 (1 + 4 cells)
+	s.add(1, [][][]float64{{{1}, {2, 4, 6, 8}}}, [][][]bool{{{true}, {true, false, false, false}}})
+	s.add(1, [][][]float64{{{3}, {4, 4, 4, 4}}}, [][][]bool{{{true}, {true, true, false, false}}})
+	s.add(2, [][][]float64{{{8}, {9, 9, 9, 9}}}, [][][]bool{{{true}, {true, true, true, true}}})
+	all, by, cells := s.mean()
+	want := [][][]float64{{{4, 6}}, {{2, 4.5}}, {{8, 9}}}
 	for i, got := range [][][]float64{all, by[0], by[1]} {
 		if !reflect.DeepEqual(got, want[i]) {
 			t.Errorf("mean %d: got %v, want %v", i, got, want[i])
 		}
 	}
+	wantCells := [][][][]CellNLL{
+		{{{{2, 2}, {10.0 / 3, 3}}}, {{{}, {26.0 / 5, 5}}}},
+		{{{{8, 1}, {9, 4}}}, {{{}, {}}}}, // no empty cell
+	}
+	if !reflect.DeepEqual(cells, wantCells) {
+		t.Errorf("by cells: got %v, want %v", cells, wantCells)
+	}
 	var none nllSums
-	none.add(1, [][]float64{{1}})
-	if _, by := none.mean(); by[1] != nil {
-		t.Errorf("two-digit mean without two-digit clips: %v, want nil", by[1])
+	none.add(1, [][][]float64{{{1}}}, [][][]bool{{{true}}})
+	if _, by, cells := none.mean(); by[1] != nil || cells[1] != nil {
+		t.Errorf("two-digit means without two-digit clips: %v, %v, want nil", by[1], cells[1])
+	}
+}
+
+// TestInkCells checks which cells of each latent frame and scale show ink:
+// frame 0 is video frame 0, frame 1 video frames 1 … stride.
+func TestInkCells(t *testing.T) {
+	const canvas, stride = 6, 2
+	pixels := make([]uint8, 3*canvas*canvas)
+	pixels[0*canvas*canvas+0*canvas+5] = 255          // frame 0, top right
+	pixels[2*canvas*canvas+5*canvas+0] = inkLevel     // frame 2, bottom left
+	pixels[1*canvas*canvas+3*canvas+3] = inkLevel - 1 // faint: no ink
+	got := inkCells(pixels, canvas, stride, 2, []int{1, 2, 3})
+	want := [][][]bool{
+		{{true}, {false, true, false, false}, {false, false, true, false, false, false, false, false, false}},
+		{{true}, {false, false, true, false}, {false, false, false, false, false, false, true, false, false}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("inkCells = %v, want %v", got, want)
 	}
 }
