@@ -45,3 +45,31 @@ func LoadWeights(path string) (Config, map[string][]float32, error) {
 	}
 	return cfg, w, nil
 }
+
+// GrowPast makes the weights of a generator of configuration from (seeing
+// fewer earlier frames) the starting point of one of configuration to:
+// the local context's input matrix gains zero columns for the frames
+// added, so the grown model computes what the old one did until training
+// gives the new columns weight.
+func GrowPast(from, to Config, w map[string][]float32) (map[string][]float32, error) {
+	if from.WithPast(to.PastFrames()).JSON() != to.JSON() || to.PastFrames() < from.PastFrames() {
+		return nil, fmt.Errorf("videoar: a generator seeing %d earlier frames grows only into the same one seeing more, not %s", from.PastFrames(), to.JSON())
+	}
+	const name = "ctx_in.weight"
+	old, out := w[name], to.Trunk.Dim
+	oldIn := from.PastFrames() * from.Local * from.Local * from.Quant.Dim
+	newIn := to.PastFrames() * to.Local * to.Local * to.Quant.Dim
+	if len(old) != out*oldIn {
+		return nil, fmt.Errorf("videoar: %s has %d values, want %d×%d", name, len(old), out, oldIn)
+	}
+	grown := make(map[string][]float32, len(w))
+	for n, v := range w {
+		grown[n] = v
+	}
+	g := make([]float32, out*newIn) // [out, in]: each row gains zeros at its end
+	for r := range out {
+		copy(g[r*newIn:], old[r*oldIn:(r+1)*oldIn])
+	}
+	grown[name] = g
+	return grown, nil
+}

@@ -42,6 +42,24 @@ type Config struct {
 	// before it; no local copy path. Omitted from the JSON when false, so
 	// VideoAR checkpoints keep their metadata.
 	Raster bool `json:"raster,omitempty"`
+	// Past is how many earlier latent frames a position sees around its
+	// cell, the nearest first: 0 or 1 the previous frame alone, 2 also
+	// the one before it, so that each cell sees where the ink it copies
+	// was moving (one frame shows where it is, two its velocity). 0 is
+	// omitted from the JSON, so older checkpoints keep their metadata.
+	Past int `json:"past,omitempty"`
+}
+
+// PastFrames is how many earlier latent frames the local context holds.
+func (c Config) PastFrames() int { return max(1, c.Past) }
+
+// WithPast is c seeing n earlier frames around each cell (Past).
+func (c Config) WithPast(n int) Config {
+	c.Past = n
+	if n == 1 {
+		c.Past = 0 // the default, as older checkpoints write it
+	}
+	return c
 }
 
 // Small is the shipped generator: the unified Small trunk with rotary
@@ -106,6 +124,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("videoar config: frames %d, prompt %d, vocab %d: at most %d, %d, %d", c.Frames, c.Prompt, c.Vocab, 1<<12, 1<<12, 1<<22)
 	case c.Local < 1 || c.Local%2 == 0 || c.Local > 63:
 		return fmt.Errorf("videoar config: local %d must be odd and at most 63", c.Local)
+	case c.Past < 0 || c.Past > max(1, c.Frames-1):
+		return fmt.Errorf("videoar config: past %d, want 1 … %d earlier frames", c.Past, max(1, c.Frames-1))
+	case c.Raster && c.Past > 1:
+		return fmt.Errorf("videoar config: past %d in raster order, which has no local context", c.Past)
 	}
 	return nil
 }

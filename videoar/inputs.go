@@ -13,7 +13,7 @@ type Inputs struct {
 	Text    []int     // ids of the token positions: <bos>, the prompt, <pad>…, <video>, </video>
 	NText   int       // real prompt tokens after <bos> (0 = unconditional)
 	Vis     []float32 // [Visual, Dim] running sum of the frame's earlier scales at each cell (raster: the previous code's codebook vector)
-	Ctx     []float32 // [Visual, Local²·Dim] the previous frame's latent around each cell (raster: empty)
+	Ctx     []float32 // [Visual, Past·Local²·Dim] the earlier frames' latents around each cell, the nearest first (raster: empty)
 	Targets []int     // [Visual] the codes to predict: the clean ones, or SelfCorrect's repairs
 }
 
@@ -156,15 +156,16 @@ func (b *Builder) Build(prompt []int, in, targets [][]int) (Inputs, error) {
 // before it, for training (Build) and sampling (decode) alike.
 type feeder struct {
 	b *Builder
-	// VideoAR: the running sum of the current frame's scales and the
-	// previous frame's latent (nil for the first), each [Dim, side, side].
-	fhat, prev []float32
-	last       int // raster: the previous code (−1 before the first)
+	// VideoAR: the running sum of the current frame's scales [Dim, side,
+	// side] and the latents of up to Past earlier frames, the nearest first.
+	fhat []float32
+	prev [][]float32
+	last int // raster: the previous code (−1 before the first)
 }
 
 func (b *Builder) newFeeder() *feeder { return &feeder{b: b, last: -1} }
 
-// inputs of step st: vis [n, Dim] and ctx [n, Local²·Dim] (nil in raster
+// inputs of step st: vis [n, Dim] and ctx [n, Past·Local²·Dim] (nil in raster
 // order; the first position's vis is zero).
 func (fd *feeder) inputs(st step) (vis, ctx []float32) {
 	q := fd.b.Cfg.Quant
@@ -201,22 +202,23 @@ func (fd *feeder) add(st step, codes []int) error {
 		fd.fhat[i] += v
 	}
 	if st.s == len(q.Scales)-1 {
-		fd.prev = fd.fhat
+		fd.prev = append([][]float32{fd.fhat}, fd.prev[:min(len(fd.prev), fd.b.Cfg.PastFrames()-1)]...)
 	}
 	return nil
 }
 
 // groupInputs are the inputs of scale s of a frame whose earlier scales
-// sum to fhat, after a frame whose latent is prev (nil for the first):
-// vis [k·k, Dim] and ctx [k·k, Local²·Dim].
-func (b *Builder) groupInputs(fhat, prev []float32, s int) (vis, ctx []float32) {
+// sum to fhat, after frames whose latents are prev (the nearest first;
+// none for the first frame): vis [k·k, Dim] and ctx [k·k, Past·Local²·Dim],
+// zeros where there is no such earlier frame.
+func (b *Builder) groupInputs(fhat []float32, prev [][]float32, s int) (vis, ctx []float32) {
 	k, d := b.L.Scales[s], b.Cfg.Quant.Dim
 	vis, ctx = make([]float32, k*k*d), make([]float32, k*k*b.ctxWidth())
 	if s > 0 {
 		b.scatter(vis, b.Dec.NextInput(fhat, s), s)
 	}
-	if prev != nil {
-		b.neighbourhoods(ctx, b.Dec.NextInput(prev, s), s)
+	for j, p := range prev {
+		b.neighbourhoods(ctx, j*b.Cfg.Local*b.Cfg.Local*d, b.Dec.NextInput(p, s), s)
 	}
 	return vis, ctx
 }
@@ -236,7 +238,7 @@ func (b *Builder) ctxWidth() int {
 	if b.Cfg.Raster {
 		return 0
 	}
-	return b.Cfg.Local * b.Cfg.Local * b.Cfg.Quant.Dim
+	return b.Cfg.PastFrames() * b.Cfg.Local * b.Cfg.Local * b.Cfg.Quant.Dim
 }
 
 // scatter writes planes [Dim, k, k] as rows [k·k, Dim].
@@ -250,14 +252,15 @@ func (b *Builder) scatter(dst, planes []float32, s int) {
 }
 
 // neighbourhoods writes, for every cell of scale s, the Local×Local cells
-// of planes [Dim, k, k] around it (zeros outside), rows (dy, dx, channel).
-func (b *Builder) neighbourhoods(dst, planes []float32, s int) {
+// of planes [Dim, k, k] around it (zeros outside), from column off of its
+// ctx row on: (dy, dx, channel).
+func (b *Builder) neighbourhoods(dst []float32, off int, planes []float32, s int) {
 	k, d, r := b.L.Scales[s], b.Cfg.Quant.Dim, b.Cfg.Local/2
 	w := b.ctxWidth()
 	for y := range k {
 		for x := range k {
 			row := dst[(y*k+x)*w : (y*k+x+1)*w]
-			i := 0
+			i := off
 			for dy := -r; dy <= r; dy++ {
 				for dx := -r; dx <= r; dx++ {
 					yy, xx := y+dy, x+dx

@@ -15,7 +15,7 @@ type model struct {
 	cfg   Config
 	text  *nn.Embedding // [Vocab, D] prompt tokens
 	vis   *nn.Linear    // [Dim → D] running sum of earlier scales (raster: the previous code's vector)
-	ctx   *nn.Linear    // [Local²·Dim → D] previous frame around the cell; nil in raster order
+	ctx   *nn.Linear    // [Past·Local²·Dim → D] earlier frames around the cell; nil in raster order
 	pos   *nn.Embedding // [Frames·Scales, D] which frame and scale (the start token of scale 0)
 	cond1 *nn.Linear    // pooled prompt → D
 	cond2 *nn.Linear    // D → D
@@ -34,7 +34,7 @@ func newModel(b *nn.Builder, cfg Config) (*model, error) {
 		vis:  nn.NewLinear(b, "vis_in", q.Dim, d, true),
 	}
 	if !cfg.Raster {
-		m.ctx = nn.NewLinear(b, "ctx_in", cfg.Local*cfg.Local*q.Dim, d, false)
+		m.ctx = nn.NewLinear(b, "ctx_in", cfg.PastFrames()*cfg.Local*cfg.Local*q.Dim, d, false)
 	}
 	m.pos = &nn.Embedding{W: b.Sub("pos_emb").Param("weight", false, nn.Normal(0.02), cfg.Frames*len(q.Scales), d)}
 	m.cond1 = nn.NewLinear(b, "cond.0", d, d, true)
@@ -54,7 +54,7 @@ type graph struct {
 	text   *nn.Ints  // [B·Text] ids of the token positions
 	pool   *nn.Input // [B, B·Text] mean over each sample's real prompt tokens
 	vis    *nn.Input // [B·Visual, Dim]
-	ctx    *nn.Input // [B·Visual, Local²·Dim]; nil in raster order
+	ctx    *nn.Input // [B·Visual, Past·Local²·Dim]; nil in raster order
 	posIDs *nn.Ints  // [B·Visual] frame·Scales + scale
 	order  *nn.Ints  // [B·Len] rows of [text; visual] in sequence order
 	visRow *nn.Ints  // [B·Visual] rows of the visual positions in the sequence
@@ -77,7 +77,7 @@ func (m *model) build(g *G.ExprGraph, b *nn.Builder, batch int, l Layout) (*grap
 		visRow: nn.NewInts(batch * l.Visual()),
 	}
 	if m.ctx != nil {
-		gr.ctx = b.Input(fmt.Sprintf("ctx_%d", l.Frames), batch*l.Visual(), m.cfg.Local*m.cfg.Local*q.Dim)
+		gr.ctx = b.Input(fmt.Sprintf("ctx_%d", l.Frames), batch*l.Visual(), m.cfg.PastFrames()*m.cfg.Local*m.cfg.Local*q.Dim)
 	}
 	gr.fixedIndices()
 	var err error

@@ -272,8 +272,10 @@ func TestFlipRamps(t *testing.T) {
 // for VideoAR and for the raster-order baseline.
 func TestDecodeMatchesGraph(t *testing.T) {
 	q := tinyQuant()
-	for _, cfg := range []Config{Tiny(q, 512), Tiny(q, 512).Rope1D(), Tiny(q, 512).RasterOrder()} {
-		t.Run(fmt.Sprintf("%v raster=%v", cfg.Trunk.RopeSplit, cfg.Raster), func(t *testing.T) { decodeMatchesGraph(t, cfg) })
+	past := Tiny(q, 512)
+	past.Frames = 3
+	for _, cfg := range []Config{Tiny(q, 512), Tiny(q, 512).Rope1D(), Tiny(q, 512).RasterOrder(), past.WithPast(2)} {
+		t.Run(fmt.Sprintf("%v raster=%v past=%d", cfg.Trunk.RopeSplit, cfg.Raster, cfg.PastFrames()), func(t *testing.T) { decodeMatchesGraph(t, cfg) })
 	}
 }
 
@@ -523,7 +525,9 @@ func TestRasterCausal(t *testing.T) {
 // checkpoints keep their metadata) and only VideoAR has the ctx path.
 func TestConfigRoundTrip(t *testing.T) {
 	q := tinyQuant()
-	for _, cfg := range []Config{Tiny(q, 512), Tiny(q, 512).RasterOrder(), Tiny(q, 512).Rope1D().RasterOrder()} {
+	past := Tiny(q, 512)
+	past.Frames = 3
+	for _, cfg := range []Config{Tiny(q, 512), Tiny(q, 512).RasterOrder(), Tiny(q, 512).Rope1D().RasterOrder(), past.WithPast(2)} {
 		got, err := ParseConfig(cfg.JSON())
 		if err != nil {
 			t.Fatal(err)
@@ -533,6 +537,9 @@ func TestConfigRoundTrip(t *testing.T) {
 		}
 		if strings.Contains(cfg.JSON(), `"raster"`) != cfg.Raster {
 			t.Fatalf("raster %v, JSON %s", cfg.Raster, cfg.JSON())
+		}
+		if strings.Contains(cfg.WithPast(1).JSON(), `"past"`) { // as before Past existed
+			t.Fatalf("past 1 in the JSON: %s", cfg.WithPast(1).JSON())
 		}
 		tr, err := NewTrainer(cfg, TrainConfig{Batch: 1, Frames: 1, Seed: 1}, randomDecoder(q, 1))
 		if err != nil {
@@ -705,6 +712,124 @@ func TestSelfCorrect(t *testing.T) {
 		if tr, err := NewTrainer(c.cfg, TrainConfig{Batch: 1, Frames: 1, ScaleFlip: c.rate}, dec); err == nil {
 			tr.Close()
 			t.Errorf("self-correction rate %g (raster %v): no error", c.rate, c.cfg.Raster)
+		}
+	}
+}
+
+// TestPastContext: with Past 2 a position's local context holds the
+// previous frame's neighbourhood (what Past 1 gives it) and then the one
+// before it (what Past 1 gives the same cell a frame earlier), zeros
+// where that frame does not exist.
+func TestPastContext(t *testing.T) {
+	q := tinyQuant()
+	one := Tiny(q, 512)
+	one.Frames = 3
+	two := one.WithPast(2)
+	dec := randomDecoder(q, 2)
+	b1, err := NewBuilder(one, 3, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, err := NewBuilder(two, 3, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := randomExample(rand.New(rand.NewPCG(1, 2)), b1.L, q.Codes)
+	x1, err := b1.Build(ex.Prompt, ex.Codes, ex.Codes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x2, err := b2.Build(ex.Prompt, ex.Codes, ex.Codes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := b1.ctxWidth()
+	if b2.ctxWidth() != 2*w {
+		t.Fatalf("ctx width %d, want %d", b2.ctxWidth(), 2*w)
+	}
+	per := b1.L.PerFrame
+	for f := range 3 {
+		for c := range per {
+			v := f*per + c
+			row := x2.Ctx[v*2*w : (v+1)*2*w]
+			if !slices.Equal(row[:w], x1.Ctx[v*w:(v+1)*w]) {
+				t.Fatalf("frame %d cell %d: first block is not the previous frame's neighbourhood", f, c)
+			}
+			want := make([]float32, w) // no frame two back
+			if f == 2 {
+				want = x1.Ctx[(v-per)*w : (v-per+1)*w]
+			}
+			if !slices.Equal(row[w:], want) {
+				t.Fatalf("frame %d cell %d: second block is not the neighbourhood two frames back", f, c)
+			}
+		}
+	}
+	nonzero := false
+	for _, v := range x2.Ctx[2*per*2*w:] {
+		nonzero = nonzero || v != 0
+	}
+	if !nonzero {
+		t.Fatal("frame 2's context is all zeros")
+	}
+}
+
+// TestGrowPast: a generator grown to see two earlier frames scores clips
+// exactly as the one it grew from, and growing anything else fails.
+func TestGrowPast(t *testing.T) {
+	q := tinyQuant()
+	one := Tiny(q, 512)
+	one.Frames = 3
+	two := one.WithPast(2)
+	dec := randomDecoder(q, 3)
+	w := initialWeights(t, one, dec)
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, v := range w { // the adaptive norms start at zero: make them matter
+		for i := range v {
+			v[i] += float32(rng.NormFloat64() * 0.05)
+		}
+	}
+	grown, err := GrowPast(one, two, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g1, err := NewGenerator(one, w, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := NewGenerator(two, grown, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewLayout(one.Prompt, 3, q.Scales)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := randomExample(rng, l, q.Codes)
+	n1, err := g1.NLL(context.Background(), ex.Prompt, ex.Codes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n2, err := g2.NLL(context.Background(), ex.Prompt, ex.Codes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f := range n1 {
+		for s := range n1[f] {
+			for i := range n1[f][s] {
+				if d := math.Abs(n1[f][s][i] - n2[f][s][i]); d > 1e-5 {
+					t.Fatalf("frame %d scale %d cell %d: NLL %.6f grown, %.6f before", f, s, i, n2[f][s][i], n1[f][s][i])
+				}
+			}
+		}
+	}
+	other := two
+	other.Local = 5
+	for _, c := range []struct {
+		name     string
+		from, to Config
+	}{{"to fewer earlier frames", two, one}, {"another local side", one, other}} {
+		if _, err := GrowPast(c.from, c.to, w); err == nil {
+			t.Errorf("%s: no error", c.name)
 		}
 	}
 }

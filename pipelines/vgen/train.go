@@ -39,8 +39,12 @@ type TrainOptions struct {
 	TwoShare float64
 	Rope1D   bool // the ablation without multi-scale temporal RoPE
 	Raster   bool // the baseline: next-token prediction in raster order
-	Resume   bool
-	Seed     uint64
+	// Past is how many earlier latent frames each position sees around its
+	// cell (videoar.Config.Past; 0: the default, the previous one). A
+	// stage seeing more than its --init grows from it (videoar.GrowPast).
+	Past   int
+	Resume bool
+	Seed   uint64
 }
 
 // task feeds the trainer batches of tokenized clips with one of their captions.
@@ -105,6 +109,9 @@ func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
 	if opt.Raster {
 		cfg = cfg.RasterOrder()
 	}
+	if opt.Past > 0 {
+		cfg = cfg.WithPast(opt.Past)
+	}
 	if opt.Frames < 1 || opt.Frames > min(cfg.Frames, toks.Store.Shape().T) {
 		return train.Result{}, fmt.Errorf("--frames %d: want 1 … %d", opt.Frames, min(cfg.Frames, toks.Store.Shape().T))
 	}
@@ -118,6 +125,12 @@ func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
 		icfg, w, err := videoar.LoadWeights(opt.Init)
 		if err != nil {
 			return train.Result{}, err
+		}
+		if icfg.PastFrames() < cfg.PastFrames() {
+			if w, err = videoar.GrowPast(icfg, cfg, w); err != nil {
+				return train.Result{}, fmt.Errorf("--init %s: %w", opt.Init, err)
+			}
+			icfg = cfg
 		}
 		if icfg.JSON() != cfg.JSON() {
 			return train.Result{}, fmt.Errorf("--init %s: generator config differs from this stage's", opt.Init)
