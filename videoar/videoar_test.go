@@ -45,6 +45,13 @@ func randomDecoder(q msvq.Config, seed uint64) *msvq.Decoder {
 	return d
 }
 
+// tinyThree is Tiny over three latent frames, enough for two earlier ones.
+func tinyThree(q msvq.Config) Config {
+	c := Tiny(q, 512)
+	c.Frames = 3
+	return c
+}
+
 func randomExample(rng *rand.Rand, l Layout, codes int) Example {
 	ex := Example{Prompt: []int{300 + rng.IntN(50), 400 + rng.IntN(50)}}
 	for range l.Frames {
@@ -272,9 +279,7 @@ func TestFlipRamps(t *testing.T) {
 // for VideoAR and for the raster-order baseline.
 func TestDecodeMatchesGraph(t *testing.T) {
 	q := tinyQuant()
-	past := Tiny(q, 512)
-	past.Frames = 3
-	for _, cfg := range []Config{Tiny(q, 512), Tiny(q, 512).Rope1D(), Tiny(q, 512).RasterOrder(), past.WithPast(2)} {
+	for _, cfg := range []Config{Tiny(q, 512), Tiny(q, 512).Rope1D(), Tiny(q, 512).RasterOrder(), tinyThree(q).WithPast(2)} {
 		t.Run(fmt.Sprintf("%v raster=%v past=%d", cfg.Trunk.RopeSplit, cfg.Raster, cfg.PastFrames()), func(t *testing.T) { decodeMatchesGraph(t, cfg) })
 	}
 }
@@ -525,9 +530,7 @@ func TestRasterCausal(t *testing.T) {
 // checkpoints keep their metadata) and only VideoAR has the ctx path.
 func TestConfigRoundTrip(t *testing.T) {
 	q := tinyQuant()
-	past := Tiny(q, 512)
-	past.Frames = 3
-	for _, cfg := range []Config{Tiny(q, 512), Tiny(q, 512).RasterOrder(), Tiny(q, 512).Rope1D().RasterOrder(), past.WithPast(2)} {
+	for _, cfg := range []Config{Tiny(q, 512), Tiny(q, 512).RasterOrder(), Tiny(q, 512).Rope1D().RasterOrder(), tinyThree(q).WithPast(2)} {
 		got, err := ParseConfig(cfg.JSON())
 		if err != nil {
 			t.Fatal(err)
@@ -722,8 +725,7 @@ func TestSelfCorrect(t *testing.T) {
 // where that frame does not exist.
 func TestPastContext(t *testing.T) {
 	q := tinyQuant()
-	one := Tiny(q, 512)
-	one.Frames = 3
+	one := tinyThree(q)
 	two := one.WithPast(2)
 	dec := randomDecoder(q, 2)
 	b1, err := NewBuilder(one, 3, dec)
@@ -777,8 +779,7 @@ func TestPastContext(t *testing.T) {
 // exactly as the one it grew from, and growing anything else fails.
 func TestGrowPast(t *testing.T) {
 	q := tinyQuant()
-	one := Tiny(q, 512)
-	one.Frames = 3
+	one := tinyThree(q)
 	two := one.WithPast(2)
 	dec := randomDecoder(q, 3)
 	w := initialWeights(t, one, dec)
