@@ -275,7 +275,7 @@ checkpoints generate and evaluate with the same commands.`,
 	f.Float64Var(&opt.ScaleFlip, "scale-flip", 0, "self-correction: flip rate of each frame's codes before its last scale; the later scales' codes are re-quantized to repair the flips (0: off)")
 	f.Float64Var(&opt.FrameMask, "frame-mask", 0.1, "probability that an earlier frame is hidden from later frames")
 	f.Float64Var(&opt.CondDrop, "cond-drop", 0.1, "probability of dropping the prompt (for classifier-free guidance)")
-	f.IntVar(&opt.Past, "past", 0, "earlier latent frames each position sees around its cell: 1 the previous one (the default), 2 also the one before it (its motion); from an --init that sees fewer, the new inputs start at zero weight")
+	f.IntVar(&opt.Past, "past", 1, "earlier latent frames each position sees around its cell: 1 the previous one, 2 also the one before it (its motion); from an --init that sees fewer, the new inputs start at zero weight")
 	f.Float64Var(&opt.TwoShare, "two-share", 0, "share of each batch drawn from two-digit clips (0: uniform over the clips)")
 	f.BoolVar(&opt.Resume, "resume", false, "continue from --ckpt")
 	f.Uint64Var(&opt.Seed, "seed", 1, "seed")

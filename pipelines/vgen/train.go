@@ -40,7 +40,7 @@ type TrainOptions struct {
 	Rope1D   bool // the ablation without multi-scale temporal RoPE
 	Raster   bool // the baseline: next-token prediction in raster order
 	// Past is how many earlier latent frames each position sees around its
-	// cell (videoar.Config.Past; 0: the default, the previous one). A
+	// cell (videoar.Config.Past; 0 or 1: the previous one). A
 	// stage seeing more than its --init grows from it (videoar.GrowPast).
 	Past   int
 	Resume bool
@@ -109,9 +109,7 @@ func Train(ctx context.Context, opt TrainOptions) (train.Result, error) {
 	if opt.Raster {
 		cfg = cfg.RasterOrder()
 	}
-	if opt.Past > 0 {
-		cfg = cfg.WithPast(opt.Past)
-	}
+	cfg = cfg.WithPast(opt.Past)
 	if opt.Frames < 1 || opt.Frames > min(cfg.Frames, toks.Store.Shape().T) {
 		return train.Result{}, fmt.Errorf("--frames %d: want 1 … %d", opt.Frames, min(cfg.Frames, toks.Store.Shape().T))
 	}
