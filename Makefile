@@ -158,9 +158,12 @@ assets-codec: data ## audio codec: the first codec (small-v1), then the head cod
 # VTOK and VIDEOAR_OUT let the recipe train a generator (and, with
 # UNIFIED_OUT, the unified model) on another tokenizer's codes, e.g. the
 # candidate of make tokenizer-candidate.
+# VAR_FLAGS adds flags to every stage, e.g. --past 2 for a generator that
+# sees two earlier frames around each cell from its first stage on.
 VTOK        ?= assets/video_tokenizer.safetensors
 VIDEOAR_OUT ?= assets/videoar.safetensors
-VAR_TRAIN    = $(OMNIAR) train videoar --tokenizer $(VTOK)
+VAR_FLAGS   ?=
+VAR_TRAIN    = $(OMNIAR) train videoar --tokenizer $(VTOK) $(VAR_FLAGS)
 
 assets-videoar: data ## VideoAR curriculum: images, 3-latent-frame clips, full clips, then images and full clips again four times (the last two on 8,000 clips) → assets/videoar.safetensors
 	$(VAR_TRAIN) --tokens $(RUNS)/videoar_tokens.u8 --clips 4000 \
