@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/omniar/omniar/nn/ckpt"
 )
@@ -192,10 +195,45 @@ func (t *trainer) readMeta(meta map[string]string) (*saved, error) {
 		}
 		s.hasTaskState = true
 	}
+	// Same-shaped tensors can still mean another model (a RoPE split, the
+	// frames a position sees), so a changed config would resume silently
+	// into a different run.
 	if c := meta[metaConfig]; c != t.cfg.ModelConfig {
-		slog.Warn("train: checkpoint model config differs from the current one", "checkpoint", c, "current", t.cfg.ModelConfig)
+		return nil, fmt.Errorf("trained with another model config (%s differ); resume with the flags it was started with, or train into a new checkpoint", configDiff(c, t.cfg.ModelConfig))
 	}
 	return s, nil
+}
+
+// configDiff names the JSON fields in which model configs a and b differ
+// (dotted paths into nested objects), or says that they differ as text.
+func configDiff(a, b string) string {
+	var x, y map[string]any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return fmt.Sprintf("%q and %q", a, b)
+	}
+	var diff []string
+	var walk func(prefix string, x, y map[string]any)
+	walk = func(prefix string, x, y map[string]any) {
+		keys := slices.Sorted(maps.Keys(x))
+		for k := range y {
+			if _, ok := x[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			xo, xok := x[k].(map[string]any)
+			yo, yok := y[k].(map[string]any)
+			switch {
+			case xok && yok:
+				walk(prefix+k+".", xo, yo)
+			case !reflect.DeepEqual(x[k], y[k]):
+				diff = append(diff, prefix+k)
+			}
+		}
+	}
+	walk("", x, y)
+	return "fields " + strings.Join(diff, ", ")
 }
 
 func metaInt(meta map[string]string, key string) (int, error) {

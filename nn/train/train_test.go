@@ -215,6 +215,12 @@ func TestCorruptCheckpoint(t *testing.T) {
 				return ts
 			})
 		}, "format"},
+		{"another model config", func(t *testing.T, path string) {
+			rewrite(t, path, func(meta map[string]string, ts []ckpt.Tensor) []ckpt.Tensor {
+				meta["config"] = `{"kind":"linear","in":4,"past":2}`
+				return ts
+			})
+		}, "past"},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
