@@ -24,6 +24,12 @@ type Fidelity struct {
 	TwoSameClips     int     `json:"two_same_clips"`
 	TwoSameDirection float64 `json:"two_same_direction"`
 	TwoDiffDirection float64 `json:"two_different_direction"`
+	// TwoDirsRight is the share of two-digit clips in which 0, 1 or 2
+	// digits move as prompted (the best pairing); TwoDiffAlike the share
+	// of those prompted to move apart whose two digits move the same
+	// way: a generator that applies one motion to the whole frame.
+	TwoDirsRight [3]float64 `json:"two_directions_right"`
+	TwoDiffAlike float64    `json:"two_different_read_alike"`
 	// OneByFrame is, per video frame, the share of one-digit clips whose
 	// frame alone reads as the prompted digit: drift shows as a fall
 	// along the clip.
@@ -38,6 +44,8 @@ type Fidelity struct {
 type Tally struct {
 	n, match, digit, dir [2]int
 	same, sameDir        int     // two-digit clips whose digits move the same way; their directions right
+	dirsRight            [3]int  // two-digit clips by how many directions are right
+	diffAlike            int     // two-digit clips prompted apart whose readings move alike
 	byFrame              []int   // one-digit clips whose frame t reads right
 	speed                float64 // summed speed of one-digit clips
 }
@@ -49,9 +57,14 @@ func (t *Tally) Add(v Verdict, r []Reading, ts []Target) {
 	t.match[k] += b2i(v.Match)
 	t.digit[k] += b2i(v.Digit)
 	t.dir[k] += b2i(v.Direction)
-	if k == 1 && ts[0].Dir == ts[1].Dir {
-		t.same++
-		t.sameDir += b2i(v.Direction)
+	if k == 1 {
+		t.dirsRight[dirsRight(r, ts)]++
+		if ts[0].Dir == ts[1].Dir {
+			t.same++
+			t.sameDir += b2i(v.Direction)
+		} else if r[0].Dir != "" && r[0].Dir == r[1].Dir {
+			t.diffAlike++
+		}
 	}
 	if k == 0 {
 		t.speed += math.Hypot(r[0].Velocity[0], r[0].Velocity[1])
@@ -73,11 +86,29 @@ func (t *Tally) Fidelity() Fidelity {
 		OneDigit: r(t.digit[0], t.n[0]), OneDirection: r(t.dir[0], t.n[0]), TwoDigit: r(t.digit[1], t.n[1]), TwoDirection: r(t.dir[1], t.n[1])}
 	f.TwoSameClips, f.TwoSameDirection = t.same, r(t.sameDir, t.same)
 	f.TwoDiffDirection = r(t.dir[1]-t.sameDir, t.n[1]-t.same)
+	f.TwoDiffAlike = r(t.diffAlike, t.n[1]-t.same)
+	for i, c := range t.dirsRight {
+		f.TwoDirsRight[i] = r(c, t.n[1])
+	}
 	f.OneSpeed = share(t.speed, t.n[0])
 	for _, c := range t.byFrame {
 		f.OneByFrame = append(f.OneByFrame, r(c, t.n[0]))
 	}
 	return f
+}
+
+// dirsRight is how many of two readings move as their targets say,
+// under the pairing that gets the most right.
+func dirsRight(r []Reading, ts []Target) int {
+	n := 0
+	for _, perm := range pairings(len(ts)) {
+		k := 0
+		for i, j := range perm {
+			k += b2i(r[i].Dir == ts[j].Dir)
+		}
+		n = max(n, k)
+	}
+	return n
 }
 
 // share is a / b, 0 for no samples.

@@ -466,6 +466,10 @@ func (r EvalReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "  two-digit clips' directions right, digits moving the same way (%d clips) / different ways (%d): %.1f%% / %.1f%% (ceiling %.1f%% / %.1f%%)\n",
 		r.Generated.TwoSameClips, r.Generated.TwoClips-r.Generated.TwoSameClips, 100*r.Generated.TwoSameDirection, 100*r.Generated.TwoDiffDirection,
 		100*r.Ceiling.TwoSameDirection, 100*r.Ceiling.TwoDiffDirection)
+	g, c := r.Generated, r.Ceiling
+	fmt.Fprintf(w, "  two-digit clips with 0 / 1 / 2 digits moving as prompted: %.1f / %.1f / %.1f%% (ceiling %.1f / %.1f / %.1f%%); prompted apart but moving alike: %.1f%% (ceiling %.1f%%)\n",
+		100*g.TwoDirsRight[0], 100*g.TwoDirsRight[1], 100*g.TwoDirsRight[2], 100*c.TwoDirsRight[0], 100*c.TwoDirsRight[1], 100*c.TwoDirsRight[2],
+		100*g.TwoDiffAlike, 100*c.TwoDiffAlike)
 	fmt.Fprintf(w, "  one-digit clips' mean speed: %.2f px/frame generated, %.2f in the reconstructions\n", r.Generated.OneSpeed, r.Ceiling.OneSpeed)
 	fmt.Fprintf(w, "  one-digit clips, frames read as the prompted digit, per latent frame (video frames 0 | 1–4 | 5–8 | …):\n")
 	fmt.Fprintf(w, "  %-26s %s\n  %-26s %s\n", name, byGroup(r.Generated.OneByFrame, r.TimeStride), "ceiling (reconstructions)", byGroup(r.Ceiling.OneByFrame, r.TimeStride))
