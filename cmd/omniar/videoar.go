@@ -335,6 +335,7 @@ func newEvalVideoARCmd() *cobra.Command {
 	f.StringVar(&eo.Save, "save", "", "directory for every generated clip as a GIF (the --fake set of omniar eval fvd); a new run replaces the clips of an earlier evaluation there")
 	f.BoolVar(&eo.Resume, "resume", false, "read clips already in --save back instead of generating them (go on with a stopped evaluation)")
 	f.IntVar(&eo.From, "from", 0, "skip the prompts before this one (share an evaluation between processes writing one --save directory; then --resume writes the whole report)")
+	f.StringVar(&eo.Verdicts, "verdicts", "", "file for one JSON line per prompt: the judge's readings of the generated clip and of the reconstruction, and the verdict")
 	f.StringVar(&eo.CeilingCache, "ceiling-cache", defaultCache("ceiling"), "directory keeping the ceiling's readings between runs (\"\" = recompute every time)")
 	return cmd
 }

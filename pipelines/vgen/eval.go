@@ -131,6 +131,20 @@ type EvalOptions struct {
 	// CeilingCache, if not empty, is a directory that keeps the ceiling's
 	// readings between runs (ceiling.go).
 	CeilingCache string
+	// Verdicts, if not empty, is a file for one JSON line per prompt
+	// (clipVerdict): what the judge read in the generated clip and in the
+	// reconstruction, so failures can be sorted out without rerunning.
+	Verdicts string
+}
+
+// clipVerdict is one line of EvalOptions.Verdicts.
+type clipVerdict struct {
+	Index    int               `json:"index"`
+	Prompt   string            `json:"prompt"`
+	Targets  []metrics.Target  `json:"targets"`
+	Readings []metrics.Reading `json:"readings"`
+	Verdict  metrics.Verdict   `json:"verdict"`
+	Ceiling  []metrics.Reading `json:"ceiling_readings"`
 }
 
 // Eval generates a clip for the prompt (Clip.Prompt: the first caption
@@ -178,6 +192,7 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 	}
 	var gen, ceil metrics.Tally
 	var nll nllSums
+	var verdicts []byte
 	var genTime time.Duration
 	t0 := p.Time
 	tg0 := p.gen.Time
@@ -274,6 +289,13 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		if _, err = score(&ceil, crs, c); err != nil {
 			return rep, err
 		}
+		if eo.Verdicts != "" {
+			line, err := json.Marshal(clipVerdict{Index: i, Prompt: prompt, Targets: metrics.Targets(c), Readings: rs, Verdict: v, Ceiling: crs})
+			if err != nil {
+				return rep, err
+			}
+			verdicts = append(append(verdicts, line...), '\n')
+		}
 		if (i+1)%100 == 0 {
 			if err := cache.save(); err != nil {
 				return rep, err
@@ -289,6 +311,11 @@ func Eval(ctx context.Context, p *Pipeline, eo EvalOptions) (EvalReport, error) 
 		return rep, err
 	}
 	rep.Generated, rep.Ceiling = gen.Fidelity(), ceil.Fidelity()
+	if eo.Verdicts != "" {
+		if err := atomicfile.WriteBytes(eo.Verdicts, verdicts); err != nil {
+			return rep, fmt.Errorf("eval videoar: verdicts: %w", err)
+		}
+	}
 	if eo.NLL {
 		rep.NLL, rep.NLLByDigits, rep.NLLByCells = nll.mean()
 	}

@@ -3,6 +3,7 @@ package vgen
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -58,10 +59,13 @@ func TestEvalResume(t *testing.T) {
 	}
 	os.Remove(second)
 	eo.Resume = true
+	eo.Verdicts = filepath.Join(t.TempDir(), "verdicts.jsonl")
 	again, err := Eval(ctx, p, eo)
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkVerdicts(t, eo.Verdicts, again)
+	eo.Verdicts = ""
 	if again.Resumed != 2 || full.Resumed != 0 {
 		t.Errorf("resumed %d clips (first run %d), want 2 (0)", again.Resumed, full.Resumed)
 	}
@@ -157,5 +161,33 @@ func TestMarkSavedClears(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "00001.gif")); err != nil {
 		t.Errorf("a shared run removed a clip: %v", err)
+	}
+}
+
+// checkVerdicts: the --verdicts file has a line per prompt, in order, whose
+// verdicts add up to the report's shares.
+func checkVerdicts(t *testing.T, path string, rep EvalReport) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != rep.Generated.Clips {
+		t.Fatalf("%d verdict lines for %d clips", len(lines), rep.Generated.Clips)
+	}
+	var tl metrics.Tally
+	for i, l := range lines {
+		var v clipVerdict
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatalf("line %d: %v", i, err)
+		}
+		if v.Index != i || v.Prompt == "" || len(v.Readings) != len(v.Targets) || len(v.Ceiling) != len(v.Targets) {
+			t.Fatalf("line %d: %+v", i, v)
+		}
+		tl.Add(v.Verdict, v.Readings, v.Targets)
+	}
+	if got := tl.Fidelity(); got.Match != rep.Generated.Match || got.Digit != rep.Generated.Digit || got.Direction != rep.Generated.Direction {
+		t.Errorf("verdicts add up to %+v, the report says %+v", got, rep.Generated)
 	}
 }
