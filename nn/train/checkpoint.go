@@ -198,15 +198,19 @@ func (t *trainer) readMeta(meta map[string]string) (*saved, error) {
 	// Same-shaped tensors can still mean another model (a RoPE split, the
 	// frames a position sees), so a changed config would resume silently
 	// into a different run.
-	if c := meta[metaConfig]; c != t.cfg.ModelConfig {
-		return nil, fmt.Errorf("trained with another model config (%s differ); resume with the flags it was started with, or train into a new checkpoint", configDiff(c, t.cfg.ModelConfig))
+	if d := configDiff(meta[metaConfig], t.cfg.ModelConfig); d != "" {
+		return nil, fmt.Errorf("trained with another model config (%s differ); resume with the flags it was started with, or train into a new checkpoint", d)
 	}
 	return s, nil
 }
 
 // configDiff names the JSON fields in which model configs a and b differ
-// (dotted paths into nested objects), or says that they differ as text.
+// (dotted paths into nested objects), quotes both if either is not a JSON
+// object, and is "" when they are the same config.
 func configDiff(a, b string) string {
+	if a == b {
+		return ""
+	}
 	var x, y map[string]any
 	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
 		return fmt.Sprintf("%q and %q", a, b)
@@ -214,7 +218,7 @@ func configDiff(a, b string) string {
 	var diff []string
 	var walk func(prefix string, x, y map[string]any)
 	walk = func(prefix string, x, y map[string]any) {
-		keys := slices.Sorted(maps.Keys(x))
+		keys := slices.Collect(maps.Keys(x))
 		for k := range y {
 			if _, ok := x[k]; !ok {
 				keys = append(keys, k)
@@ -233,6 +237,9 @@ func configDiff(a, b string) string {
 		}
 	}
 	walk("", x, y)
+	if len(diff) == 0 {
+		return ""
+	}
 	return "fields " + strings.Join(diff, ", ")
 }
 

@@ -532,3 +532,17 @@ func TestFrozenSavedNotTrained(t *testing.T) {
 		t.Error("a frozen tensor named like a param was accepted")
 	}
 }
+
+func TestConfigDiff(t *testing.T) {
+	for _, c := range []struct{ a, b, want string }{
+		{`{"a":1}`, `{"a":1}`, ""},
+		{`{"a":1,"b":{"c":2}}`, `{"b":{"c":2},"a":1}`, ""}, // the same config, written otherwise
+		{`{"a":1,"b":{"c":2,"d":3}}`, `{"a":1,"b":{"c":4,"d":3},"e":5}`, "fields b.c, e"},
+		{`{"a":[1,2]}`, `{"a":[1,3]}`, "fields a"},
+		{`{"a":1}`, `not json`, `"{\"a\":1}" and "not json"`},
+	} {
+		if got := configDiff(c.a, c.b); got != c.want {
+			t.Errorf("configDiff(%s, %s) = %q, want %q", c.a, c.b, got, c.want)
+		}
+	}
+}
