@@ -271,6 +271,10 @@ type fidelity struct {
 	TwoSameClips     int     `json:"two_same_clips"`
 	TwoSameDirection float64 `json:"two_same_direction"`
 	TwoDiffDirection float64 `json:"two_different_direction"`
+	// two-digit clips by how many digits move as prompted; of those
+	// prompted apart, the share moving alike (absent from older reports)
+	TwoDirsRight [3]float64 `json:"two_directions_right"`
+	TwoDiffAlike float64    `json:"two_different_read_alike"`
 	// per frame, one-digit clips read as prompted; mean speed px/frame
 	OneByFrame []float64 `json:"one_digit_by_frame"`
 	OneSpeed   float64   `json:"one_speed"`

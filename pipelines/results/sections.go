@@ -416,8 +416,12 @@ func (g *gen) videoar() error {
 				drift = append(drift, append(append([]string{path.Base(rel), c.what}, c.f.spans()...), fix(c.f.OneSpeed, 2)))
 			}
 			if c.f.TwoSameClips > 0 {
+				right, alike := "—", "—"
+				if d := c.f.TwoDirsRight; d[0]+d[1]+d[2] > 0 {
+					right, alike = pct(d[0])+" / "+pct(d[1])+" / "+pct(d[2]), pct(c.f.TwoDiffAlike)
+				}
 				ways = append(ways, []string{path.Base(rel), c.what, strconv.Itoa(c.f.TwoSameClips), pct(c.f.TwoSameDirection),
-					strconv.Itoa(c.f.TwoClips - c.f.TwoSameClips), pct(c.f.TwoDiffDirection)})
+					strconv.Itoa(c.f.TwoClips - c.f.TwoSameClips), pct(c.f.TwoDiffDirection), right, alike})
 			}
 		}
 		if r.Ceiling.Digit > 0 && r.Ceiling.Match > 0 {
@@ -445,8 +449,8 @@ func (g *gen) videoar() error {
 		g.table([]string{"report", "clips of", "frame 0", "frames 1–8", "frames 9–16", "speed (px/frame)"}, drift)
 	}
 	if len(ways) > 0 {
-		g.printf("Two-digit prompts by whether the digits move the same way: only when they move different ways must the prompt say which digit goes where. The prompt reaches every layer as the mean of its token embeddings, which is the same for \"a 7 moves up while a 5 moves to the right\" and \"a 7 moves to the right while a 5 moves up\".\n\n")
-		g.table([]string{"report", "clips of", "same way: clips", "directions right", "different ways: clips", "directions right"}, ways)
+		g.printf("Two-digit prompts by whether the digits move the same way: only when they move different ways must the prompt say which digit goes where. The prompt reaches every layer as the mean of its token embeddings, which is the same for \"a 7 moves up while a 5 moves to the right\" and \"a 7 moves to the right while a 5 moves up\". The last two columns (— in reports written before they were counted): the share of two-digit clips in which 0, 1 or 2 digits move as prompted, and of those prompted to move different ways, the share whose digits move alike — one motion for both.\n\n")
+		g.table([]string{"report", "clips of", "same way: clips", "directions right", "different ways: clips", "directions right", "digits moving as prompted: 0 / 1 / 2", "different ways, moving alike"}, ways)
 	}
 	for i, r := range nll {
 		g.printf("Teacher-forced cross-entropy of the real clips' codes under their prompts (`%s`, nats per code; a later frame sees the ones before it):\n\n", path.Base(nllRel[i]))
