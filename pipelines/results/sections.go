@@ -441,6 +441,9 @@ func (g *gen) videoar() error {
 			}
 			g.printf("\n\n")
 		}
+		if slices.ContainsFunc(reports, func(r string) bool { return strings.Contains(r, "candidate") }) {
+			g.printf("`videoar_candidate_*.json` (and its `fvd_videoar_candidate_*.json`): a generator that `make assets-videoar` retrained on a candidate tokenizer's codes, evaluated on the same prompts as the shipped one (written under `runs/` by the command shown, then copied here) and not shipped; `assets/MODEL_CARD.md` gives the rule it was held to.\n\n")
+		}
 		g.printf("A clip's prompt is its first caption that names every digit and direction (one two-digit template, \"the digits 3 and 5 bounce around\", names no direction); the ceiling is the judge on tokenizer reconstructions of those real clips.\n\n")
 		g.table([]string{"report", "clips of", "clips", "digit and direction", "digit", "direction", "both, one-digit clips", "both, two-digit clips"}, rows)
 	}
