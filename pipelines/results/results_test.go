@@ -99,6 +99,10 @@ func TestSyntheticReports(t *testing.T) {
 		"| digits: two digits | 0.0% | 0 / 2 | – |  |",
 		"| image_qa | 3 | 30 | 2.000 | 2.000 |",
 		"Fortunes test-split perplexity: 123.5 over 1000 tokens.",
+		// a unified model retrained on a candidate tokenizer, beside the shipped one
+		"| digit | 100.0% | 4 / 4 | 75.0% |",
+		"| digits | 20.0% | 1 / 5 | 40.0% |",
+		"Fortunes test-split perplexity: 120.5 (shipped 123.5).",
 		"the MoE model is lower on 1 of 2 tasks",
 		"| image_qa | 0.500 | 0.750 | -0.250 ± 0.500 |",
 		"| lm | 5.500 | 5.250 | +0.250 ± 0.125 |",
@@ -121,6 +125,9 @@ func TestSyntheticReports(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
+	}
+	if strings.Contains(page, "### unified_candidate_x.json") {
+		t.Error("the candidate unified report is also shown field by field")
 	}
 	if n := strings.Count(page, "](eval/sanity.png)"); n != 1 {
 		t.Errorf("sanity.png linked %d times, want once", n)

@@ -489,6 +489,9 @@ func (g *gen) unified() error {
 	}
 	if ok {
 		g.understanding(rel, r)
+		if err := g.candidates(r); err != nil {
+			return err
+		}
 	}
 	if err := g.baselines(); err != nil {
 		return err
@@ -585,6 +588,31 @@ func (g *gen) understanding(rel string, r unifiedReport) {
 	}
 	g.table([]string{"task", "accuracy", "right / asked", "majority baseline", "goal"}, rows)
 	g.printf("Fortunes %s-split perplexity: %s over %d tokens.\n\n", r.Split, fix(r.Perplexity, 1), r.PPLTokens)
+}
+
+// candidates sets the understanding accuracy of unified models retrained
+// on a candidate tokenizer's codes (eval/unified_candidate_*.json, not
+// shipped) beside the shipped model's.
+func (g *gen) candidates(shipped unifiedReport) error {
+	for _, rel := range g.matching("unified_candidate_") {
+		var r unifiedReport
+		ok, err := g.load(rel, &r, cmdUnified)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		g.printf("`%s`: the unified recipe (`make assets-unified`) retrained on a candidate tokenizer's codes, evaluated like the shipped model (`omniar eval unified --ckpt … --tokens …`, written under `runs/` and copied here) and not shipped; `assets/MODEL_CARD.md` gives the rule it was held to. Model `%s` (%s training steps), %s split.\n\n", path.Base(rel), r.Model, r.Steps, r.Split)
+		var rows [][]string
+		for _, t := range sortedKeys(r.Understanding) {
+			a, s := r.Understanding[t], shipped.Understanding[t]
+			rows = append(rows, []string{t, pct(a.Accuracy), fmt.Sprintf("%d / %d", a.Correct, a.N), pct(s.Accuracy)})
+		}
+		g.table([]string{"task", "candidate", "right / asked", "shipped"}, rows)
+		g.printf("Fortunes %s-split perplexity: %s (shipped %s).\n\n", r.Split, fix(r.Perplexity, 1), fix(shipped.Perplexity, 1))
+	}
+	return nil
 }
 
 // baselines prints MoE vs dense and the sub-models trained alone at the
